@@ -1,0 +1,98 @@
+"""Run an assignment's built Otter tests in-process against any namespace (key, mutant, variant)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from otter.test_files.exception_test import test_case
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+AUTOGRADER = REPO / "autograder"
+NOTEBOOKS = REPO / "notebooks"
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """The result of one test case: its name, whether it is hidden, and the failure (or None)."""
+
+    question: str
+    name: str
+    hidden: bool
+    error: str | None
+
+    @property
+    def passed(self) -> bool:
+        """True when the test case raised nothing."""
+        return self.error is None
+
+
+def question_names(assignment: str) -> list[str]:
+    """Names of the auto-graded questions built for `assignment` (from autograder/NN/tests)."""
+    tests_dir = AUTOGRADER / assignment / "tests"
+    return sorted(p.stem for p in tests_dir.glob("*.py"))
+
+
+def load_cases(assignment: str, question: str) -> list[test_case]:
+    """The test cases (public and hidden) of one question, read from the built autograder."""
+    path = AUTOGRADER / assignment / "tests" / f"{question}.py"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make build` first")
+    scope: dict[str, Any] = {"__name__": f"otter_tests.{assignment}.{question}"}
+    exec(compile(path.read_text(), str(path), "exec"), scope)
+    return [value for value in scope.values() if isinstance(value, test_case)]
+
+
+def run_question(
+    assignment: str, question: str, namespace: Mapping[str, Any], *, hidden_only: bool = False
+) -> list[CaseOutcome]:
+    """Call every test case of `question` the way Otter does, with arguments from `namespace`."""
+    outcomes = []
+    for case in load_cases(assignment, question):
+        if hidden_only and not case.hidden:
+            continue
+        try:
+            case.call_func(dict(namespace))
+            error = None
+        except Exception as exc:  # noqa: BLE001 - any exception is a failed case, as in Otter
+            error = f"{type(exc).__name__}: {exc}"
+        outcomes.append(CaseOutcome(question, case.test_func.__name__, case.hidden, error))
+    return outcomes
+
+
+def failures(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
+    """The outcomes that failed."""
+    return [o for o in outcomes if not o.passed]
+
+
+def _is_raw(cell: Mapping[str, Any], marker: str) -> bool:
+    source = "".join(cell["source"]).lstrip()
+    return cell["cell_type"] == "raw" and source.upper().startswith(marker)
+
+
+@functools.cache
+def key_namespace(assignment: str) -> types.MappingProxyType:
+    """Execute the answer key's graded code (no ignored cells, no tests) and return its globals."""
+    nb = json.loads((SOLUTIONS / f"{assignment}.ipynb").read_text())
+    scope: dict[str, Any] = {"__name__": f"key_{assignment}"}
+    in_tests = False
+    for cell in nb["cells"]:
+        if _is_raw(cell, "# BEGIN TESTS"):
+            in_tests = True
+        elif _is_raw(cell, "# END TESTS"):
+            in_tests = False
+        if cell["cell_type"] != "code" or in_tests:
+            continue
+        if "otter_ignore" in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        if "otter.Notebook(" in source or "grader." in source:
+            continue
+        exec(compile(source, f"<{assignment} key>", "exec"), scope)
+    return types.MappingProxyType(scope)
