@@ -1,7 +1,8 @@
 # Two commands for a fresh clone (see README):
 #   make course   set up .venv, build notebooks/ and autograder/ from solutions/, verify them
 #   make test     set up .venv, run ruff and the test suite
-# Others: make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation, make bench, make clean-venv
+# Others: make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation, make bench (needs MNIST
+# under $VAE_DATA_DIR; see bench/README.md), make clean-venv
 
 VENV   ?= .venv
 PYTHON ?= python3
@@ -38,7 +39,9 @@ grade: setup
 	$(PY) -m tools.grade "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)"
 
 bench: setup
-	$(PY) bench/run_all.py
+	$(PY) bench/data_pipeline.py
+	$(PY) bench/vae_quality.py
+	$(PY) bench/grading_time.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,204 @@
+"""MNIST as float tensors that live on the compute device, and fast index-based batching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from vae_helpers import settings
+from vae_helpers.device import resolve_device
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """MNIST is not in the data folder and could not be downloaded."""
+
+
+def mnist_raw_dir(root: Path | None = None) -> Path:
+    """The folder torchvision reads MNIST from: `<root>/MNIST/raw` (root defaults to data_dir())."""
+    return (settings.data_dir() if root is None else Path(root)) / "MNIST" / "raw"
+
+
+def _missing_message(root: Path, reason: str) -> str:
+    """The one error message shown when MNIST cannot be found or fetched."""
+    raw = mnist_raw_dir(root)
+    missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
+    return (
+        f"MNIST not found in {raw} ({reason}; missing: {', '.join(missing) or 'none'}).\n"
+        f"The folder comes from the {settings.DATA_DIR_VAR} environment variable "
+        f"(default {settings.DEFAULT_DATA_DIR}). To fix it, either run this once with an internet "
+        f"connection (the files are downloaded automatically), or copy the four MNIST files "
+        f"({', '.join(MNIST_FILES)}, or the official .gz archives) into {raw}, or set "
+        f"{settings.DATA_DIR_VAR} to the folder that already contains MNIST/raw/."
+    )
+
+
+def _load_uint8(split: str, download: bool) -> tuple[Tensor, Tensor]:
+    """The split's images (N, 28, 28) uint8 and labels (N,) int64 on the CPU, via torchvision."""
+    from torchvision.datasets import MNIST  # heavy import, only when data is needed
+
+    root = settings.data_dir()
+    raw = mnist_raw_dir(root)
+    prefix = "train" if split == "train" else "t10k"
+    needed = (raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte")
+    have_files = all(path.is_file() for path in needed)
+    if not have_files and not download:
+        raise MNISTNotFoundError(_missing_message(root, "download=False, so nothing was fetched"))
+    try:
+        fetch = download and not have_files
+        dataset = MNIST(root=str(root), train=split == "train", download=fetch)
+    except (RuntimeError, OSError) as err:  # URLError is an OSError; torchvision wraps others
+        detail = " ".join(line.strip() for line in str(err).splitlines()[:3] if line.strip())
+        detail = (detail or type(err).__name__)[:200]
+        raise MNISTNotFoundError(_missing_message(root, f"download failed: {detail}")) from None
+    return dataset.data, dataset.targets
+
+
+def _check_limit(limit: int | None, name: str, caller: str) -> None:
+    """Raise a clear error unless `limit` is None or a positive int."""
+    if limit is None:
+        return
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"{caller}: {name} must be a positive int or None, got {limit!r}")
+
+
+def load_mnist(
+    split: Literal["train", "test"] = "train",
+    *,
+    device: torch.device | str | None = None,
+    limit: int | None = None,
+    download: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """MNIST `split`: images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,), on `device`."""
+    if split not in ("train", "test"):
+        raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
+    _check_limit(limit, "limit", "load_mnist")
+    target = resolve_device(device)
+    data, targets = _load_uint8(split, download)
+    if limit is not None:
+        data, targets = data[:limit], targets[:limit]
+    # One conversion for the whole split: move the uint8 bytes first (4x less to copy), then scale.
+    images = data.to(target).unsqueeze(1).to(torch.float32).div_(255.0)
+    labels = targets.to(device=target, dtype=torch.int64)
+    return images, labels
+
+
+@dataclass
+class MNISTSplits:
+    """Train, test and (possibly empty) validation tensors, all on one device."""
+
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+    val_x: Tensor
+    val_y: Tensor
+
+
+def load_mnist_splits(
+    *,
+    device: torch.device | str | None = None,
+    val_size: int = 0,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
+    seed: int = 0,
+) -> MNISTSplits:
+    """Train/test MNIST plus a seeded random validation set of `val_size` images from train."""
+    _check_limit(train_limit, "train_limit", "load_mnist_splits")
+    _check_limit(test_limit, "test_limit", "load_mnist_splits")
+    if isinstance(val_size, bool) or not isinstance(val_size, int) or val_size < 0:
+        raise ValueError(f"load_mnist_splits: val_size must be an int >= 0, got {val_size!r}")
+    target = resolve_device(device)
+    train_x, train_y = load_mnist("train", device=target, limit=train_limit)
+    test_x, test_y = load_mnist("test", device=target, limit=test_limit)
+    if val_size >= len(train_x):
+        raise ValueError(
+            f"load_mnist_splits: val_size={val_size} leaves no training images "
+            f"(only {len(train_x)} loaded): use a smaller val_size or a larger train_limit"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(train_x), generator=generator).to(target)
+    val_idx, train_idx = order[:val_size], order[val_size:]
+    if val_size == 0:
+        train_idx = torch.arange(len(train_x), device=target)  # keep the file order
+    else:
+        train_idx = train_idx.sort().values
+    return MNISTSplits(
+        train_x=train_x[train_idx],
+        train_y=train_y[train_idx],
+        test_x=test_x,
+        test_y=test_y,
+        val_x=train_x[val_idx],
+        val_y=train_y[val_idx],
+    )
+
+
+def batches(
+    *tensors: Tensor,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[Tensor | tuple[Tensor, ...]]:
+    """Yield mini-batches indexed on the tensors' own device; each row exactly once per pass."""
+    if not tensors:
+        raise ValueError("batches: give at least one tensor, e.g. batches(images, labels)")
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"batches: argument {position} is a {type(tensor).__name__}, "
+                "expected a torch.Tensor"
+            )
+        if tensor.dim() == 0:
+            raise ValueError(f"batches: argument {position} is a 0-d tensor; it needs a first dim")
+    count, device = len(tensors[0]), tensors[0].device
+    for position, tensor in enumerate(tensors[1:], start=1):
+        if len(tensor) != count:
+            raise ValueError(
+                f"batches: all tensors must share their first dimension; argument 0 has {count} "
+                f"rows, argument {position} has {len(tensor)}"
+            )
+        if tensor.device != device:
+            raise ValueError(
+                f"batches: all tensors must be on one device; argument 0 is on {device}, "
+                f"argument {position} on {tensor.device}: move them with .to(device) first"
+            )
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    return _batch_iterator(tensors, count, device, batch_size, shuffle, generator, drop_last)
+
+
+def _batch_iterator(
+    tensors: tuple[Tensor, ...],
+    count: int,
+    device: torch.device,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None,
+    drop_last: bool,
+) -> Iterator[Tensor | tuple[Tensor, ...]]:
+    """The generator behind batches() (separate so argument errors surface at the call)."""
+    if shuffle:
+        perm_device = generator.device if generator is not None else device
+        order = torch.randperm(count, device=perm_device, generator=generator).to(device)
+    else:
+        order = None
+    stop = count - count % batch_size if drop_last else count
+    for start in range(0, stop, batch_size):
+        if order is None:
+            chunk = tuple(tensor[start : start + batch_size] for tensor in tensors)
+        else:
+            index = order[start : start + batch_size]
+            chunk = tuple(tensor.index_select(0, index) for tensor in tensors)
+        yield chunk[0] if len(chunk) == 1 else chunk

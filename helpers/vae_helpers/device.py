@@ -1,0 +1,60 @@
+"""Choosing the compute device and seeding every random number generator."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from vae_helpers import settings
+
+
+def _mps_available() -> bool:
+    """True when Apple's Metal backend exists in this torch build and can be used."""
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device() -> torch.device:
+    """$VAE_DEVICE if set, otherwise the first of cuda, mps, cpu that works here."""
+    override = settings.device_override()
+    if override is not None:
+        try:
+            device = torch.device(override)
+        except (RuntimeError, ValueError) as err:
+            raise ValueError(
+                f"{settings.DEVICE_VAR}={override!r} is not a device torch knows: "
+                "use cpu, cuda, cuda:N or mps, or unset it to choose automatically"
+            ) from err
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"{settings.DEVICE_VAR}={override!r} asks for CUDA, but torch sees no CUDA GPU: "
+                f"set {settings.DEVICE_VAR}=cpu or unset it"
+            )
+        if device.type == "mps" and not _mps_available():
+            raise RuntimeError(
+                f"{settings.DEVICE_VAR}={override!r} asks for Apple's MPS, which is not available "
+                f"here: set {settings.DEVICE_VAR}=cpu or unset it"
+            )
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_device(device: torch.device | str | None) -> torch.device:
+    """`device` as a torch.device, or get_device() when it is None."""
+    return get_device() if device is None else torch.device(device)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's random, numpy and torch (all CUDA devices too) with `seed`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed_everything: seed must be an int, got {type(seed).__name__}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device when CUDA is present

@@ -1,0 +1,225 @@
+"""Reference models, the fit loop, the checkpoint cache and the pretrained models."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from vae_helpers import checkpoints, pretrained
+from vae_helpers.checkpoints import checkpoint_path, train_or_load
+from vae_helpers.models import (
+    MLPVAE,
+    MLPAutoencoder,
+    autoencoder_loss,
+    flatten_images,
+    vae_loss_terms,
+)
+from vae_helpers.training import History, evaluate, fit
+
+
+def _toy_images(count: int = 256, seed: int = 0) -> torch.Tensor:
+    """Learnable fake 'digits': a few fixed blurry blobs plus noise, in [0, 1]."""
+    generator = torch.Generator().manual_seed(seed)
+    prototypes = torch.rand(4, 1, 28, 28, generator=generator).round()
+    which = torch.randint(0, 4, (count,), generator=generator)
+    noise = 0.1 * torch.rand(count, 1, 28, 28, generator=generator)
+    return (prototypes[which] * 0.9 + noise).clamp(0, 1)
+
+
+def test_flatten_images_shapes() -> None:
+    for shape in [(3, 784), (3, 28, 28), (3, 1, 28, 28)]:
+        assert flatten_images(torch.zeros(shape)).shape == (3, 784)
+    with pytest.raises(ValueError, match=r"shape \(3, 3, 28, 28\), expected \(B, 784\)"):
+        flatten_images(torch.zeros(3, 3, 28, 28))
+
+
+def test_model_shapes_and_ranges() -> None:
+    x = _toy_images(5)
+    vae = MLPVAE(latent_dim=7, hidden_dim=32)
+    x_hat, mu, logvar = vae(x)
+    assert x_hat.shape == (5, 784) and mu.shape == (5, 7) and logvar.shape == (5, 7)
+    assert float(x_hat.min()) >= 0.0 and float(x_hat.max()) <= 1.0
+    ae = MLPAutoencoder(latent_dim=3, hidden_dims=(16,))
+    x_hat, z = ae(x)
+    assert x_hat.shape == (5, 784) and z.shape == (5, 3)
+    with pytest.raises(ValueError, match="latent_dim must be a positive int"):
+        MLPVAE(latent_dim=0)
+
+
+def test_vae_loss_terms_match_the_formula() -> None:
+    torch.manual_seed(0)
+    x = _toy_images(9)
+    vae = MLPVAE(latent_dim=4, hidden_dim=16)
+    torch.manual_seed(1)
+    terms = vae_loss_terms(vae, x, beta=2.0)
+    torch.manual_seed(1)  # same noise: recompute by hand from forward()
+    x_hat, mu, logvar = vae(x)
+    recon = nn.functional.binary_cross_entropy(x_hat, x.reshape(9, -1), reduction="sum") / 9
+    kl = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp()) / 9
+    assert torch.allclose(terms["recon"], recon, rtol=1e-4)
+    assert torch.allclose(terms["kl"], kl, rtol=1e-4)
+    assert torch.allclose(terms["loss"], recon + 2.0 * kl, rtol=1e-4)
+    assert float(terms["kl"]) >= 0.0
+
+
+def test_autoencoder_loss_matches_bce() -> None:
+    x = _toy_images(6)
+    ae = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    expected = nn.functional.binary_cross_entropy(ae(x)[0], x.reshape(6, -1), reduction="sum") / 6
+    assert torch.allclose(autoencoder_loss(ae, x), expected, rtol=1e-4)
+
+
+def test_fit_reduces_loss_and_records_history() -> None:
+    train_x, test_x = _toy_images(512, seed=0), _toy_images(128, seed=0)
+    torch.manual_seed(0)
+    model = MLPVAE(latent_dim=4, hidden_dim=64)
+    before = evaluate(model, vae_loss_terms, test_x)
+    history = fit(model, vae_loss_terms, train_x, test_x, epochs=3, lr=3e-3, seed=0, progress=False)
+    assert set(history.train) == {"loss", "recon", "kl"} == set(history.test)
+    assert len(history.train["loss"]) == 3 == len(history.seconds) == history.epochs
+    assert history.train["loss"][-1] < history.train["loss"][0]
+    assert history.test["loss"][-1] < 0.8 * before["loss"]
+    assert History.from_dict(history.to_dict()) == history
+
+
+def test_fit_is_reproducible_with_a_seed() -> None:
+    x = _toy_images(300)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        model = MLPAutoencoder(latent_dim=2, hidden_dims=(16,))
+        results.append(fit(model, autoencoder_loss, x, epochs=2, seed=3, progress=False))
+    assert results[0].train == results[1].train
+
+
+def test_evaluate_restores_training_mode() -> None:
+    model = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    model.train()
+    scores = evaluate(model, autoencoder_loss, _toy_images(10), batch_size=3)
+    assert model.training and set(scores) == {"loss"}
+
+
+def test_fit_rejects_bad_input() -> None:
+    model = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        fit(model, autoencoder_loss, _toy_images(8), epochs=0, progress=False)
+    with pytest.raises(ValueError, match="is on meta but the model is on cpu"):
+        fit(model, autoencoder_loss, torch.zeros(8, 784, device="meta"), epochs=1, progress=False)
+    with pytest.raises(TypeError, match="mapping with key 'loss'"):
+        fit(
+            model,
+            lambda m, x: {"recon": autoencoder_loss(m, x)},
+            _toy_images(8),
+            epochs=1,
+            progress=False,
+        )
+
+
+def _train_small(model: nn.Module, calls: list[int]) -> History:
+    calls.append(1)
+    return fit(model, autoencoder_loss, _toy_images(64), epochs=1, progress=False)
+
+
+def test_checkpoint_cache_reloads_the_same_weights(private_environment: Path) -> None:
+    config = {"latent_dim": 2, "epochs": 1, "lr": 1e-3}
+    path = checkpoint_path("toy", config)
+    assert path.parent == private_environment and path.name.startswith("toy-")
+    assert checkpoint_path("toy", {**config, "lr": 2e-3}) != path
+    assert checkpoint_path("toy", dict(reversed(config.items()))) == path  # key order is ignored
+
+    calls: list[int] = []
+    trained = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    history = train_or_load("toy", trained, lambda: _train_small(trained, calls), config)
+    assert calls == [1] and path.is_file()
+    assert not list(path.parent.glob("*.tmp"))  # the atomic write left no temporary file
+
+    fresh = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    loaded = train_or_load("toy", fresh, lambda: _train_small(fresh, calls), config)
+    assert calls == [1]  # not retrained
+    assert loaded == history
+    for key, value in trained.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value)
+
+
+def test_corrupt_checkpoint_is_set_aside_and_retrained() -> None:
+    config = {"latent_dim": 2}
+    path = checkpoint_path("toy", config)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a checkpoint")
+    calls: list[int] = []
+    model = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    with pytest.warns(RuntimeWarning, match="could not be loaded"):
+        train_or_load("toy", model, lambda: _train_small(model, calls), config)
+    assert calls == [1]
+    assert path.with_name(path.name + ".corrupt").read_bytes() == b"not a checkpoint"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new checkpoint loads cleanly
+        train_or_load("toy", model, lambda: _train_small(model, calls), config)
+    assert calls == [1]
+
+
+def test_incompatible_checkpoint_is_retrained_from_a_clean_model() -> None:
+    config = {"name": "shape-change"}
+    small = MLPAutoencoder(latent_dim=2, hidden_dims=(8,))
+    train_or_load("toy", small, lambda: _train_small(small, []), config)
+    other = MLPAutoencoder(latent_dim=2, hidden_dims=(9,))
+    calls: list[int] = []
+    with pytest.warns(RuntimeWarning, match="moved it to"):
+        train_or_load("toy", other, lambda: _train_small(other, calls), config)
+    assert calls == [1]
+
+
+def test_checkpoint_config_must_be_json() -> None:
+    with pytest.raises(TypeError, match="JSON values"):
+        checkpoint_path("toy", {"device": torch.device("cpu")})
+    with pytest.raises(ValueError, match="non-empty file-name part"):
+        checkpoint_path("a/b", {})
+    assert checkpoints.FORMAT_VERSION >= 1
+
+
+def test_pretrained_vae_trains_once_then_loads(
+    mnist_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAE_DATA_DIR", str(mnist_root))
+    monkeypatch.setenv("VAE_FAST", "1")
+    monkeypatch.setattr(
+        pretrained,
+        "FAST_RECIPE",
+        pretrained.Recipe(epochs=1, train_limit=1000, test_limit=300, lr=3e-3),
+    )
+    model, history = pretrained_vae_call()
+    assert isinstance(model, MLPVAE) and not model.training and model.latent_dim == 20
+    assert history.epochs == 1 and history.test["loss"][0] < 400
+
+    def no_training(*args: object, **kwargs: object) -> History:
+        raise AssertionError("the cached model should have been loaded, not retrained")
+
+    monkeypatch.setattr(pretrained, "fit", no_training)
+    again, history_again = pretrained_vae_call()
+    assert history_again == history
+    assert all(
+        torch.equal(a, b) for a, b in zip(again.parameters(), model.parameters(), strict=True)
+    )
+    with pytest.raises(ValueError, match="beta must be a number >= 0"):
+        pretrained.pretrained_vae(beta=-1)
+
+
+def pretrained_vae_call() -> tuple[MLPVAE, History]:
+    """The call the test repeats: default latent size, CPU, no progress bar."""
+    return pretrained.pretrained_vae(device="cpu", progress=False)
+
+
+def test_pretrained_autoencoder_fast(mnist_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAE_DATA_DIR", str(mnist_root))
+    monkeypatch.setenv("VAE_FAST", "1")
+    monkeypatch.setattr(
+        pretrained,
+        "FAST_RECIPE",
+        pretrained.Recipe(epochs=1, train_limit=1000, test_limit=300, lr=3e-3),
+    )
+    model, history = pretrained.pretrained_autoencoder(latent_dim=2, device="cpu", progress=False)
+    assert isinstance(model, MLPAutoencoder) and model.latent_dim == 2
+    assert history.test["loss"][0] < 300
