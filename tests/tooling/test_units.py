@@ -1,0 +1,298 @@
+"""Fast checks of the tooling's building blocks: notebooks, zips, config, set-up cells, leaks."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from tools.assign_config import read_assignment_config
+from tools.course_config import CourseConfigError, load_course_config
+from tools.integrity import suspicious_code
+from tools.layout import CourseLayout, LayoutError
+from tools.leaks import find_leaks, hidden_test_secrets, solution_secrets
+from tools.notebooks import normalise_generated, notebook_text, strip_outputs
+from tools.setup_cell import (
+    find_setup_cell,
+    grading_requirements_text,
+    setup_cell_source,
+    with_setup_cell,
+)
+from tools.zipfiles import (
+    FIXED_DATE_TIME,
+    UnsafeZipError,
+    notebook_from_submission_zip,
+    write_deterministic_zip,
+)
+
+REPO = CourseLayout()
+
+
+def _executed_notebook() -> nbformat.NotebookNode:
+    cell = new_code_cell("print(1)", execution_count=3)
+    cell.outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    cell.metadata["execution"] = {"iopub.status.busy": "2024-01-01"}
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), cell])
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    nb.metadata["kernelspec"] = {"name": "my-env", "display_name": "mine", "language": "python"}
+    return nb
+
+
+def test_strip_outputs_removes_outputs_counts_and_run_metadata() -> None:
+    cleaned = strip_outputs(_executed_notebook())
+    code = cleaned.cells[1]
+    assert code.outputs == [] and code.execution_count is None
+    assert "execution" not in code.metadata
+    assert "jupytext" not in cleaned.metadata
+
+
+def test_generated_notebooks_are_reproducible_and_use_python3() -> None:
+    first = notebook_text(normalise_generated(_executed_notebook(), salt="01_x"))
+    second = notebook_text(normalise_generated(_executed_notebook(), salt="01_x"))
+    assert first == second
+    nb = nbformat.reads(first, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
+
+
+def test_deterministic_zip_is_sorted_dated_and_byte_identical(tmp_path: Path) -> None:
+    members = {"tests/q2.py": b"b", "run_autograder": b"#!/bin/bash\n", "tests/q1.py": b"a"}
+    write_deterministic_zip(tmp_path / "a.zip", members)
+    write_deterministic_zip(tmp_path / "b.zip", dict(reversed(members.items())))
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(members)
+    assert all(i.date_time == FIXED_DATE_TIME for i in infos)
+    modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in infos}
+    assert modes == {"run_autograder": 0o755, "tests/q1.py": 0o644, "tests/q2.py": 0o644}
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_submission_zip_yields_only_the_notebook(tmp_path: Path) -> None:
+    path = tmp_path / "s.zip"
+    path.write_bytes(
+        _zip_bytes({".OTTER_LOG": b"evil", "../../escape.ipynb": b"{}", "work/hw.ipynb": b"{1}"})
+    )
+    name, data = notebook_from_submission_zip(path, "01_x.ipynb")
+    assert (name, data) == ("work/hw.ipynb", b"{1}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zip"]
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"notes.txt": b"x", ".OTTER_LOG": b"x"}, "no .ipynb"),
+        ({"a.ipynb": b"{}", "b.ipynb": b"{}"}, "several notebooks"),
+    ],
+)
+def test_submission_zip_without_one_notebook_is_refused(
+    tmp_path: Path, members: dict[str, bytes], message: str
+) -> None:
+    path = tmp_path / "s.zip"
+    path.write_bytes(_zip_bytes(members))
+    with pytest.raises(UnsafeZipError, match=message):
+        notebook_from_submission_zip(path, "01_x.ipynb")
+
+
+def test_broken_zip_is_refused_with_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "s.zip"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(UnsafeZipError, match="cannot read zip"):
+        notebook_from_submission_zip(path, "01_x.ipynb")
+
+
+def test_course_config_rejects_a_non_github_url(tmp_path: Path) -> None:
+    toml = tmp_path / "course.toml"
+    toml.write_text(
+        '[course]\nrepo_url = "https://example.org/x"\nrelease = "v1"\n'
+        '[grading]\npython_version = "3.11"\notter_version = "7.0.0"\n'
+    )
+    with pytest.raises(CourseConfigError, match="github.com/OWNER/REPO"):
+        load_course_config(toml)
+
+
+def test_course_config_names_a_missing_setting(tmp_path: Path) -> None:
+    toml = tmp_path / "course.toml"
+    toml.write_text('[course]\nrepo_url = "https://github.com/a/b"\n')
+    with pytest.raises(CourseConfigError, match="release"):
+        load_course_config(toml)
+
+
+def test_setup_cell_is_generated_from_course_toml() -> None:
+    course = load_course_config()
+    source = setup_cell_source(course, "03_vae_implementation")
+    owner, repo = course.github_owner_and_repo
+    assert course.helpers_requirement in source
+    assert f"otter-grader=={course.otter_version}" in source
+    assert f"raw.githubusercontent.com/{owner}/{repo}/{course.release}" in source
+    assert '_set_up_course("03_vae_implementation")' in source
+    assert max(len(line) for line in source.splitlines()) <= 100
+    compile(source, "<set-up cell>", "exec")
+
+
+def test_setup_cell_replaces_the_tagged_first_code_cell_or_is_inserted() -> None:
+    course = load_course_config()
+    tagged = new_code_cell("old", metadata={"tags": ["otter_ignore"]})
+    nb = new_notebook(cells=[new_markdown_cell("# T"), tagged, new_code_cell("import otter")])
+    updated = with_setup_cell(nb, course, "01_x")
+    assert len(updated.cells) == 3 and updated.cells[1].source == setup_cell_source(course, "01_x")
+
+    plain = new_notebook(cells=[new_markdown_cell("# T"), new_code_cell("import otter")])
+    inserted = with_setup_cell(plain, course, "01_x")
+    assert len(inserted.cells) == 3 and find_setup_cell(inserted) == 1
+    assert inserted.cells[2].source == "import otter"
+
+
+def test_setup_cell_fetches_public_tests_in_colab(tmp_path: Path, monkeypatch) -> None:
+    """Run the generated cell as Colab would (network and pip replaced by fakes)."""
+    import subprocess
+    import sys
+    import types
+    import urllib.request
+
+    published = {"metadata": {"otter": {"tests": {"q1": "# public q1\n"}}}, "cells": []}
+    calls = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url: io.BytesIO(json.dumps(published).encode())
+    )
+    exec(setup_cell_source(load_course_config(), "01_x"), {})
+    assert (tmp_path / "tests" / "q1.py").read_text() == "# public q1\n"
+    assert json.loads((tmp_path / "01_x.ipynb").read_text()) == published
+    assert calls == []  # otter and vae_helpers are installed here: nothing to pip install
+
+
+def test_grading_requirements_get_pinned_otter_and_helpers() -> None:
+    course = load_course_config()
+    text = grading_requirements_text(
+        "# comment\ntorch==2.0+cpu\nvae-helpers @ git+https://old@v0#subdirectory=helpers\n",
+        course,
+    )
+    lines = text.splitlines()
+    assert course.helpers_requirement in lines
+    assert course.otter_grading_requirement in lines
+    assert "vae-helpers @ git+https://old@v0#subdirectory=helpers" not in lines
+    assert grading_requirements_text(text, course) == text
+
+
+def test_committed_grading_requirements_match_course_toml() -> None:
+    current = REPO.grading_requirements.read_text()
+    assert grading_requirements_text(current, load_course_config()) == current, (
+        "run `python -m tools.setup_cell`"
+    )
+
+
+def test_unknown_assignment_gets_one_clear_message() -> None:
+    with pytest.raises(LayoutError, match="unknown assignment"):
+        REPO.select(["99_nope"])
+
+
+def test_sources_share_one_assignment_config_except_name() -> None:
+    names = REPO.assignments()
+    if not names:
+        pytest.skip("no sources in solutions/ yet")
+    configs = {}
+    for name in names:
+        path = REPO.source(name)
+        config = read_assignment_config(nbformat.read(path, as_version=4), path)
+        assert config.pop("name") == name, f"{path}: ASSIGNMENT CONFIG name must be {name}"
+        configs[name] = config
+    first = names[0]
+    for name in names[1:]:
+        assert configs[name] == configs[first], f"{name} config differs from {first}"
+    assert str(configs[first]["python_version"]) == load_course_config().python_version
+
+
+def test_sources_have_current_setup_cells() -> None:
+    from tools.setup_cell import main as setup_cell_main
+
+    if not REPO.assignments():
+        pytest.skip("no sources in solutions/ yet")
+    assert setup_cell_main(["--check"]) == 0, "run `python -m tools.setup_cell`"
+
+
+def _question_source(solution: str, hidden_test: str) -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_raw_cell("# BEGIN QUESTION\nname: q1"),
+            new_raw_cell("# BEGIN SOLUTION"),
+            new_code_cell(f"def f(x):\n    # BEGIN SOLUTION\n    {solution}\n    # END SOLUTION"),
+            new_raw_cell("# END SOLUTION"),
+            new_raw_cell("# BEGIN TESTS"),
+            new_code_cell("def test_public(f):\n    assert callable(f), 'define f'"),
+            new_code_cell(f"# HIDDEN\ndef test_secret(f):\n    {hidden_test}"),
+            new_raw_cell("# END TESTS"),
+            new_raw_cell("# END QUESTION"),
+        ]
+    )
+
+
+def test_leak_scan_finds_solution_and_hidden_test_text(tmp_path: Path) -> None:
+    solution = "return torch.logsumexp(x, dim=0) - math.log(len(x))"
+    hidden = "assert f(torch.ones(97)).item() == pytest.approx(1.0), 'wrong mean'"
+    source = _question_source(solution, hidden)
+    secrets = solution_secrets(source, "01_x") + hidden_test_secrets({}, source, "01_x")
+    assert len(secrets) == 2
+
+    clean = tmp_path / "clean.ipynb"
+    clean.write_text(json.dumps({"cells": [{"source": ["def f(x):\n", "    ...\n"]}]}))
+    leaky = tmp_path / "leaky.ipynb"
+    leaky.write_text(json.dumps({"cells": [{"source": [f"y = 1\n{solution}\n"]}]}))
+    quoted = tmp_path / "notes.md"
+    quoted.write_text(f"Hint: {hidden.replace(chr(39), chr(34))}\n")
+
+    leaks = find_leaks(secrets, [clean, leaky, quoted])
+    assert {(leak.path.name, leak.secret.origin.split()[1]) for leak in leaks} == {
+        ("leaky.ipynb", "solution"),
+        ("notes.md", "hidden"),
+    }
+
+
+def test_integrity_scan_flags_tampering_but_not_the_grader_cell() -> None:
+    nb = new_notebook(
+        cells=[
+            new_code_cell('import otter\ngrader = otter.Notebook("01_x.ipynb")'),
+            new_code_cell('grader.check("q1")'),
+            new_code_cell("torch.allclose = lambda *a, **k: True"),
+            new_code_cell("from otter.execute import Checker"),
+            new_code_cell("open('tests/q1.py', 'w')", metadata={"tags": ["otter_ignore"]}),
+        ]
+    )
+    flags = suspicious_code(nb)
+    assert flags == ["replaces a library function (cell 3)", "uses otter internals (cell 4)"]
+
+
+def test_sources_seed_torch_through_otters_seed_variable() -> None:
+    """A graded cell sets `seed = N` on its own line (Otter rewrites it) and seeds torch with it."""
+    import re
+
+    names = REPO.assignments()
+    if not names:
+        pytest.skip("no sources in solutions/ yet")
+    for name in names:
+        nb = nbformat.read(REPO.source(name), as_version=4)
+        graded = [
+            c.source
+            for c in nb.cells
+            if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])
+        ]
+        assert any(
+            re.search(r"^seed = \d+\s*$", s, re.MULTILINE)
+            and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
+            for s in graded
+        ), f"{name}: add `seed = 42` and `seed_everything(seed)` to the imports cell"

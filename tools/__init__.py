@@ -1,0 +1,1 @@
+"""Instructor tooling: build, verify and grade the Otter assignments (`python -m tools.X`)."""

@@ -1,0 +1,204 @@
+"""Find solution code and hidden-test text in files meant for students."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from tools.notebooks import cell_source
+
+MIN_FINGERPRINT_CHARS = 12
+LEAK_FRACTION = 0.6
+_REGION = re.compile(r"^\s*#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re.IGNORECASE)
+_HIDDEN_WORD = re.compile(r"\bhidden\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A piece of text students must not see: where it comes from and its fingerprint lines."""
+
+    origin: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A secret found in a student file."""
+
+    secret: Secret
+    path: Path
+    found: tuple[str, ...]
+
+    def describe(self, root: Path) -> str:
+        """One line for the verify report."""
+        try:
+            where = self.path.relative_to(root)
+        except ValueError:
+            where = self.path
+        return f"{self.secret.origin} appears in {where}: {self.found[0]!r}"
+
+
+def normalise_line(line: str) -> str:
+    """A line with its whitespace collapsed and quotes unified (for comparing code text)."""
+    return re.sub(r"\s+", " ", line.strip()).replace('"', "'")
+
+
+def _fingerprints(lines: list[str], exclude: set[str] = frozenset()) -> tuple[str, ...]:
+    kept = []
+    for line in lines:
+        norm = normalise_line(line)
+        if len(norm) < MIN_FINGERPRINT_CHARS or norm.startswith("#") or norm in exclude:
+            continue
+        if norm.startswith(('"""', "'''")) or norm in kept:
+            continue
+        kept.append(norm)
+    return tuple(kept)
+
+
+def _region_marker(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
+    text = cell_source(cell).strip()
+    if cell.cell_type == "markdown" and text.startswith("```otter"):
+        text = text.removeprefix("```otter").strip()
+    if cell.cell_type not in ("raw", "markdown"):
+        return None
+    match = _REGION.match(text)
+    return (match[1].upper(), match[2].upper()) if match else None
+
+
+def solution_secrets(source: nbformat.NotebookNode, name: str) -> list[Secret]:
+    """Every solution block of an Otter Assign source: code between solution markers, the right
+    side of `# SOLUTION` lines, `# SOLUTION NO PROMPT` lines, model answers in solution regions."""
+    secrets = []
+    in_solution = False
+    for index, cell in enumerate(source.cells, start=1):
+        marker = _region_marker(cell)
+        if marker is not None:
+            if marker[1] == "SOLUTION":
+                in_solution = marker[0] == "BEGIN"
+            continue
+        origin = f"{name} solution (source cell {index})"
+        text = cell_source(cell)
+        if cell.cell_type == "markdown" and in_solution:
+            secrets.append(Secret(origin, _fingerprints(text.splitlines())))
+            continue
+        if cell.cell_type != "code":
+            continue
+        block: list[str] | None = None
+        for line in text.splitlines():
+            stripped = line.strip()
+            if re.match(r"#\s*BEGIN SOLUTION", stripped):
+                block = []
+            elif re.match(r"#\s*END SOLUTION", stripped):
+                if block:
+                    secrets.append(Secret(origin, _fingerprints(block)))
+                block = None
+            elif block is not None:
+                block.append(line)
+            elif re.search(r"#\s*SOLUTION NO PROMPT\s*$", line):
+                secrets.append(Secret(origin, _fingerprints([line.split("#")[0]])))
+            elif re.search(r"#\s*SOLUTION\s*$", line):
+                code = line[: line.rfind("#")]
+                value = code.split("=", 1)[1] if "=" in code else code
+                secrets.append(Secret(origin, _fingerprints([value])))
+    return [s for s in secrets if s.lines]
+
+
+def _test_functions(source: str) -> list[tuple[ast.FunctionDef, bool]]:
+    """Each `@test_case(...)` function of an exception-style test file, with its hidden flag."""
+    found = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
+                hidden = any(
+                    kw.arg == "hidden" and isinstance(kw.value, ast.Constant) and kw.value.value
+                    for kw in decorator.keywords
+                )
+                found.append((node, hidden))
+    return found
+
+
+def _body_lines(source: str, node: ast.FunctionDef) -> list[str]:
+    lines = source.splitlines()
+    return lines[node.body[0].lineno - 1 : node.end_lineno]
+
+
+def hidden_test_secrets(
+    tests: dict[str, str], source: nbformat.NotebookNode, name: str
+) -> list[Secret]:
+    """Every hidden test, as built (test files) and as written (source test cells), minus the
+    lines it shares with public tests."""
+    public_lines: set[str] = set()
+    hidden: list[tuple[str, list[str]]] = []
+    for question, text in sorted(tests.items()):
+        for node, is_hidden in _test_functions(text):
+            body = _body_lines(text, node)
+            if is_hidden:
+                hidden.append((f"{name} hidden test {question}.{node.name}", body))
+            else:
+                public_lines.update(normalise_line(line) for line in body)
+    in_tests = False
+    for index, cell in enumerate(source.cells, start=1):
+        marker = _region_marker(cell)
+        if marker is not None and marker[1] == "TESTS":
+            in_tests = marker[0] == "BEGIN"
+            continue
+        if not in_tests or cell.cell_type != "code":
+            continue
+        text = cell_source(cell)
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        body = [
+            line for line in text.splitlines()[1:] if not line.lstrip().startswith(("def ", "@"))
+        ]
+        if first.startswith("#") and _HIDDEN_WORD.search(first):
+            hidden.append((f"{name} hidden test (source cell {index})", body))
+        else:
+            public_lines.update(normalise_line(line) for line in text.splitlines())
+    secrets = [Secret(origin, _fingerprints(body, public_lines)) for origin, body in hidden]
+    return [s for s in secrets if s.lines]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return ["".join(value)]
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def student_text(path: Path) -> str:
+    """All text of a student file, normalised line by line (notebooks: every JSON string)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    if path.suffix == ".ipynb":
+        with contextlib.suppress(json.JSONDecodeError):
+            text = "\n".join(_strings(json.loads(text)))
+    return "\n".join(normalise_line(line) for line in text.splitlines())
+
+
+def find_leaks(secrets: list[Secret], files: list[Path]) -> list[Leak]:
+    """Secrets of which most fingerprint lines (at least 60 %) occur in one of `files`."""
+    leaks = []
+    texts = {path: student_text(path) for path in files}
+    for secret in secrets:
+        needed = max(1, math.ceil(LEAK_FRACTION * len(secret.lines)))
+        for path, text in texts.items():
+            found = tuple(line for line in secret.lines if line in text)
+            if len(found) >= needed:
+                leaks.append(Leak(secret, path, found))
+    return leaks
