@@ -249,7 +249,7 @@ def _digit_colour(digit: int) -> Any:
     return colormaps[DIGIT_COLOURS](digit % 10)
 
 
-def latent_grid(
+def uniform_latent_grid(
     side: int,
     limit: float = 3.0,
     *,
@@ -257,7 +257,7 @@ def latent_grid(
     dims: Sequence[int] = (0, 1),
 ) -> torch.Tensor:
     """(side², latent_dim) codes on a grid over two dims, in plot_manifold's order (others 0)."""
-    caller = "latent_grid"
+    caller = "uniform_latent_grid"
     side = _check_count(side, "side", caller)
     latent_dim = _check_count(latent_dim, "latent_dim", caller)
     d0, d1 = _check_dims(dims, latent_dim, "the latent code", caller)
@@ -281,8 +281,8 @@ def plot_manifold(
     """side×side decoded images tiled into one picture (row-major, first row at the top).
 
     `extent=(x_min, x_max, y_min, y_max)` gives the latent values at the centres of the first and
-    last columns and of the bottom and top rows (what ``latent_grid(side, limit)`` produces for
-    ``(-limit, limit, -limit, limit)``); the axes are then labelled in latent units.
+    last columns and of the bottom and top rows (what ``uniform_latent_grid(side, limit)``
+    produces for ``(-limit, limit, -limit, limit)``); the axes are then labelled in latent units.
     """
     caller = "plot_manifold"
     side = _check_count(side, "side", caller)

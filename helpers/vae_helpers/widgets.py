@@ -20,7 +20,7 @@ import torch
 
 from vae_helpers import settings
 from vae_helpers.device import get_device
-from vae_helpers.plots import _as_images, latent_grid, plot_interpolation, plot_manifold
+from vae_helpers.plots import _as_images, plot_interpolation, plot_manifold, uniform_latent_grid
 
 STATIC_GRID_SIDE = 9  # images per side of the static latent grid
 PREVIEW_SCALE = 8  # each pixel becomes an 8×8 block in the widget's image (28 → 224 px)
@@ -127,7 +127,7 @@ def latent_explorer(
             return plot_interpolation(
                 images, title=f"decoded digits along $z_{{{dims[0]}}}$ from {-limit:g} to {limit:g}"
             )
-        z = latent_grid(side, limit, latent_dim=latent_dim, dims=dims[:2])
+        z = uniform_latent_grid(side, limit, latent_dim=latent_dim, dims=dims[:2])
         images = _decode(decode, z.to(target), caller)
         fig = plot_manifold(
             images,

@@ -263,9 +263,12 @@ def rec_detached(x_hat, x):
 
 def rec_from_logits(x_hat, x):
     """BCE with logits on logit(x_hat): a correct variant."""
-    return F.binary_cross_entropy_with_logits(
-        torch.logit(x_hat), x.reshape(x_hat.shape), reduction="sum"
-    ) / x_hat.shape[0]
+    return (
+        F.binary_cross_entropy_with_logits(
+            torch.logit(x_hat), x.reshape(x_hat.shape), reduction="sum"
+        )
+        / x_hat.shape[0]
+    )
 
 
 def rec_explicit(x_hat, x):
@@ -694,8 +697,12 @@ def test_key_notebook_runs_top_to_bottom_in_fast_mode(tmp_path: Path) -> None:
     nb = nbformat.read(SOLUTIONS / f"{ASSIGNMENT}.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if not _is_setup_cell(c)]
     nbformat.write(nb, tmp_path / f"{ASSIGNMENT}.ipynb")  # otter.Notebook(...) reads its own file
-    env = {"VAE_FAST": "1", "VAE_DEVICE": "cpu", "MPLBACKEND": "Agg",
-           "VAE_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        "VAE_FAST": "1",
+        "VAE_DEVICE": "cpu",
+        "MPLBACKEND": "Agg",
+        "VAE_CACHE_DIR": str(tmp_path / "cache"),
+    }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

@@ -385,9 +385,9 @@ def nll_bernoulli_distribution(x_hat, x):
 def nll_from_logits(x_hat, x):
     """BCE with logits on logit(x_hat)."""
     logits = torch.logit(x_hat)
-    return F.binary_cross_entropy_with_logits(
-        logits, x.reshape_as(x_hat), reduction="none"
-    ).sum(dim=1)
+    return F.binary_cross_entropy_with_logits(logits, x.reshape_as(x_hat), reduction="none").sum(
+        dim=1
+    )
 
 
 def elbo_sum_then_divide(x_hat, x, mu, logvar, beta=1.0):

@@ -91,7 +91,7 @@ def test_plot_latent_scatter() -> None:
 
 
 def test_latent_grid_matches_plot_manifold_order() -> None:
-    grid = plots.latent_grid(3, 2.0, latent_dim=4, dims=(1, 3))
+    grid = plots.uniform_latent_grid(3, 2.0, latent_dim=4, dims=(1, 3))
     assert grid.shape == (9, 4)
     assert torch.equal(grid[:, [0, 2]], torch.zeros(9, 2))
     assert grid[0, 1] == -2.0 and grid[0, 3] == 2.0  # top-left: smallest x, largest y

@@ -94,13 +94,17 @@ def test_student_notebook_is_clean_and_starts_with_the_setup_cell(
 
     public_tests = nb.metadata.otter.tests
     source = nbformat.read(built_course.source(ASSIGNMENT), as_version=4)
-    assert list(public_tests) == _autograded_questions(source)
+    assert sorted(public_tests) == sorted(_autograded_questions(source))  # metadata: sorted keys
     hidden = _hidden_test_names(built_course.autograder_dir(ASSIGNMENT) / "tests")
     assert hidden, "the assignment has no hidden tests"
     text = nbformat.writes(nb)
     assert [name for name in sorted(hidden) if name in text] == []
 
-    answer_cells = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    answer_cells = [  # code only: written answers are Markdown answer cells
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "otter_answer_cell" in c.metadata.get("tags", [])
+    ]
     assert len(answer_cells) == len(public_tests)
     assert all("..." in c.source for c in answer_cells)
     solution = _solution_lines(nbformat.read(answer_key, as_version=4))
