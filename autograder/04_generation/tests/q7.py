@@ -1,0 +1,16 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q7"
+points = 1
+
+@test_case(points=None, hidden=False)
+def test_q7_answer_is_a_letter(q7_answer):
+    assert isinstance(q7_answer, str), 'q7_answer must be a string such as "a"'
+    assert q7_answer.strip().lower() in {'a', 'b', 'c', 'd'}, f'q7_answer must be one of "a", "b", "c", "d", got {q7_answer!r}'
+
+@test_case(points=None, hidden=True)
+def test_q7_answer_value(q7_answer):
+    assert str(q7_answer).strip().lower() == 'b', 'the label carries the class; the code is left with the style, shared across labels'
+
