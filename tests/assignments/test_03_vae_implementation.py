@@ -9,7 +9,6 @@ differ from the key only where they say they do.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ from torch import nn
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from tests.otter_support import (
-    SOLUTIONS,
     failures,
     key_namespace,
     question_names,
+    run_key_notebook,
     run_question,
 )
 
@@ -673,38 +672,7 @@ def test_missing_answers_fail_public_checks() -> None:
 
 
 @pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(tmp_path: Path) -> None:
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    data_dir = os.environ.get("VAE_DATA_DIR")
-    if not data_dir or not (Path(data_dir) / "MNIST" / "raw").is_dir():
-        pytest.skip("set VAE_DATA_DIR to a folder holding MNIST/raw to run the key notebook")
-    nb = nbformat.read(SOLUTIONS / f"{ASSIGNMENT}.ipynb", as_version=4)
-    nb.cells = [c for c in nb.cells if not _is_setup_cell(c)]
-    nbformat.write(nb, tmp_path / f"{ASSIGNMENT}.ipynb")  # otter.Notebook(...) reads its own file
-    env = {
-        "VAE_FAST": "1",
-        "VAE_DEVICE": "cpu",
-        "MPLBACKEND": "Agg",
-        "VAE_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        client = nbclient.NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        )
-        client.execute()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _is_setup_cell(cell) -> bool:
-    """The guarded install cell: skipped so that the test never reaches for the network."""
-    tags = cell.get("metadata", {}).get("tags", [])
-    return cell.cell_type == "code" and "otter_ignore" in tags and "pip" in cell.source
+def test_key_notebook_runs_top_to_bottom_in_fast_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)

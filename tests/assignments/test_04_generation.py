@@ -7,7 +7,6 @@ variant is a correct answer written differently; each must pass all tests, publi
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal
-from vae_helpers import settings
 
 from tests.otter_support import (
-    SOLUTIONS,
     failures,
     key_namespace,
     question_names,
+    run_key_notebook,
     run_question,
 )
 
@@ -500,43 +498,7 @@ def test_slerp_key_keeps_prior_lengths() -> None:
 
 
 @pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(tmp_path: Path) -> None:
-    _run_key_notebook(ASSIGNMENT, tmp_path)
-
-
-def _run_key_notebook(assignment: str, tmp_path: Path) -> None:
-    """Execute the key in fast mode with a fresh checkpoint cache (skip without MNIST)."""
-    data_dir = settings.data_dir()
-    if not (data_dir / "MNIST" / "raw").is_dir():
-        pytest.skip(f"MNIST not found under {data_dir} (set VAE_DATA_DIR)")
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    nb = nbformat.read(SOLUTIONS / f"{assignment}.ipynb", as_version=4)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or not _is_setup_cell(c)]
-    nbformat.write(nb, tmp_path / f"{assignment}.ipynb")  # otter.Notebook(...) reads this file
-    env = {
-        "VAE_FAST": "1",
-        "VAE_DEVICE": "cpu",
-        "VAE_DATA_DIR": str(data_dir),
-        "VAE_CACHE_DIR": str(tmp_path / "cache"),
-        "MPLBACKEND": "Agg",
-    }
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        client = nbclient.NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        )
-        client.execute()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _is_setup_cell(cell) -> bool:
-    """The guarded install cell: skipped so that the test never reaches for the network."""
-    return "otter_ignore" in cell.get("metadata", {}).get("tags", []) and "pip" in cell.source
+def test_key_notebook_runs_top_to_bottom_in_fast_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)
