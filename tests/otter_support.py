@@ -133,3 +133,49 @@ def run_key_notebook(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
     client.execute()
+
+
+def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer key's namespace with some answers replaced (a mutant or a variant)."""
+    namespace = dict(key_namespace(assignment))
+    namespace.update(replacements)
+    return namespace
+
+
+def check_expected_questions(assignment: str, auto_graded: set[str]) -> None:
+    """The built autograder holds exactly the expected auto-graded questions."""
+    assert set(question_names(assignment)) == auto_graded
+
+
+def check_key_passes(assignment: str, question: str) -> None:
+    """The key passes every case of `question`, which has at least one hidden case."""
+    outcomes = run_question(assignment, question, key_namespace(assignment))
+    assert outcomes, f"{question} has no test cases"
+    assert any(o.hidden for o in outcomes), f"{question} has no hidden test case"
+    assert not failures(outcomes), failures(outcomes)
+
+
+def check_mutant_caught(
+    assignment: str, question: str, replacements: Mapping[str, Any], mutant: str
+) -> None:
+    """Some hidden case of `question` fails for the key with a classic mistake swapped in."""
+    namespace = with_answers(assignment, replacements)
+    outcomes = run_question(assignment, question, namespace, hidden_only=True)
+    assert failures(outcomes), f"no hidden test of {question} catches {mutant}"
+
+
+def check_variant_passes(
+    assignment: str, questions: list[str], replacements: Mapping[str, Any]
+) -> None:
+    """Every case of `questions` passes for the key with a correct alternative swapped in."""
+    namespace = with_answers(assignment, replacements)
+    for question in questions:
+        outcomes = run_question(assignment, question, namespace)
+        assert not failures(outcomes), (question, failures(outcomes))
+
+
+def check_blank_fails_public(assignment: str, auto_graded: set[str]) -> None:
+    """With no answers at all, the public checks of every question fail."""
+    for question in sorted(auto_graded):
+        public = [o for o in run_question(assignment, question, {}) if not o.hidden]
+        assert public and failures(public), f"public checks of {question} pass with no answer"

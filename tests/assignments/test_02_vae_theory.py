@@ -7,7 +7,6 @@ variant is a correct answer written differently; each must pass all tests, publi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,16 @@ import torch.nn.functional as F
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
 from tests.otter_support import (
-    failures,
-    key_namespace,
-    question_names,
+    check_blank_fails_public,
+    check_expected_questions,
+    check_key_passes,
+    check_mutant_caught,
+    check_variant_passes,
     run_key_notebook,
-    run_question,
 )
 
 ASSIGNMENT = "02_vae_theory"
 AUTO_GRADED = {"q1", "q2", "q3", "q5", "q6", "q7", "q8", "q9", "q10"}
-
-
-def _with(name: str, value: Any) -> dict[str, Any]:
-    """The key's namespace with one answer replaced."""
-    namespace = dict(key_namespace(ASSIGNMENT))
-    namespace[name] = value
-    return namespace
 
 
 # ---------------------------------------------------------------- mutants (classic mistakes)
@@ -432,36 +425,28 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 
 
 def test_auto_graded_questions_are_the_expected_ones() -> None:
-    assert set(question_names(ASSIGNMENT)) == AUTO_GRADED
+    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
 
 
 @pytest.mark.parametrize("question", sorted(AUTO_GRADED))
 def test_key_passes_every_case(question: str) -> None:
-    outcomes = run_question(ASSIGNMENT, question, key_namespace(ASSIGNMENT))
-    assert outcomes, f"{question} has no test cases"
-    assert any(o.hidden for o in outcomes), f"{question} has no hidden test case"
-    assert not failures(outcomes), failures(outcomes)
+    check_key_passes(ASSIGNMENT, question)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_hidden_tests_catch_mutant(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    outcomes = run_question(ASSIGNMENT, question, _with(name, value), hidden_only=True)
-    assert failures(outcomes), f"no hidden test of {question} catches {mutant}"
+    check_mutant_caught(ASSIGNMENT, question, {name: value}, mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_correct_variant_passes(variant: str) -> None:
     question, name, value = VARIANTS[variant]
-    outcomes = run_question(ASSIGNMENT, question, _with(name, value))
-    assert not failures(outcomes), failures(outcomes)
+    check_variant_passes(ASSIGNMENT, [question], {name: value})
 
 
 def test_missing_answers_fail_public_checks() -> None:
-    namespace: dict[str, Callable | None] = {}
-    for question in sorted(AUTO_GRADED):
-        public = [o for o in run_question(ASSIGNMENT, question, namespace) if not o.hidden]
-        assert public and failures(public), f"public checks of {question} pass with no answer"
+    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
 
 
 @pytest.mark.slow

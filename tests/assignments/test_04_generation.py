@@ -18,22 +18,17 @@ from torch import nn
 from torch.distributions import Normal
 
 from tests.otter_support import (
-    failures,
+    check_blank_fails_public,
+    check_expected_questions,
+    check_key_passes,
+    check_mutant_caught,
+    check_variant_passes,
     key_namespace,
-    question_names,
     run_key_notebook,
-    run_question,
 )
 
 ASSIGNMENT = "04_generation"
 AUTO_GRADED = {"q1", "q3", "q4", "q5", "q6", "q7"}
-
-
-def _with(name: str, value: Any) -> dict[str, Any]:
-    """The key's namespace with one answer replaced."""
-    namespace = dict(key_namespace(ASSIGNMENT))
-    namespace[name] = value
-    return namespace
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -456,35 +451,28 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 
 
 def test_auto_graded_questions_are_the_expected_ones() -> None:
-    assert set(question_names(ASSIGNMENT)) == AUTO_GRADED
+    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
 
 
 @pytest.mark.parametrize("question", sorted(AUTO_GRADED))
 def test_key_passes_every_case(question: str) -> None:
-    outcomes = run_question(ASSIGNMENT, question, key_namespace(ASSIGNMENT))
-    assert outcomes, f"{question} has no test cases"
-    assert any(o.hidden for o in outcomes), f"{question} has no hidden test case"
-    assert not failures(outcomes), failures(outcomes)
+    check_key_passes(ASSIGNMENT, question)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_hidden_tests_catch_mutant(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    outcomes = run_question(ASSIGNMENT, question, _with(name, value), hidden_only=True)
-    assert failures(outcomes), f"no hidden test of {question} catches {mutant}"
+    check_mutant_caught(ASSIGNMENT, question, {name: value}, mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_correct_variant_passes(variant: str) -> None:
     question, name, value = VARIANTS[variant]
-    outcomes = run_question(ASSIGNMENT, question, _with(name, value))
-    assert not failures(outcomes), failures(outcomes)
+    check_variant_passes(ASSIGNMENT, [question], {name: value})
 
 
 def test_missing_answers_fail_public_checks() -> None:
-    for question in sorted(AUTO_GRADED):
-        public = [o for o in run_question(ASSIGNMENT, question, {}) if not o.hidden]
-        assert public and failures(public), f"public checks of {question} pass with no answer"
+    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
 
 
 def test_slerp_key_keeps_prior_lengths() -> None:
