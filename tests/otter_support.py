@@ -179,3 +179,73 @@ def check_blank_fails_public(assignment: str, auto_graded: set[str]) -> None:
     for question in sorted(auto_graded):
         public = [o for o in run_question(assignment, question, {}) if not o.hidden]
         assert public and failures(public), f"public checks of {question} pass with no answer"
+
+
+# ---------------------------------------------------------------- trusted hidden tests
+
+HIDDEN_TESTS = REPO / "hidden_tests"
+
+
+@functools.cache
+def hidden_questions(assignment: str) -> tuple:
+    """The hidden-test Questions of `assignment` (hidden_tests/NN_name.py)."""
+    from vae_grading.scoring import load_questions
+
+    return tuple(load_questions(HIDDEN_TESTS / f"{assignment}.py"))
+
+
+def hidden_scores(assignment: str, namespace: Mapping[str, Any], seed: int | None = None) -> dict:
+    """Fraction of each question earned by `namespace`, through the grader's own JSON path."""
+    from vae_grading.scoring import run_in_process
+
+    results = run_in_process(hidden_questions(assignment), namespace, seed=seed)
+    return {name: result.score / result.possible for name, result in results.items()}
+
+
+def hidden_feedback(assignment: str, namespace: Mapping[str, Any], seed: int | None = None) -> dict:
+    """The feedback message of each question for `namespace`."""
+    from vae_grading.scoring import run_in_process
+
+    results = run_in_process(hidden_questions(assignment), namespace, seed=seed)
+    return {name: result.feedback() for name, result in results.items()}
+
+
+def check_key_full_marks(assignment: str, seed: int | None = None) -> None:
+    """The answer key earns every point of every hidden question."""
+    scores = hidden_scores(assignment, key_namespace(assignment), seed)
+    assert scores and all(s == 1.0 for s in scores.values()), hidden_feedback(
+        assignment, key_namespace(assignment), seed
+    )
+
+
+def check_mutant_costs_one_question(
+    assignment: str, question: str, replacements: Mapping[str, Any], mutant: str
+) -> None:
+    """A classic mistake loses points on `question` and on no other question."""
+    namespace = with_answers(assignment, replacements)
+    scores = hidden_scores(assignment, namespace)
+    assert scores[question] < 1.0, f"no hidden check of {question} catches {mutant}"
+    others = {name: s for name, s in scores.items() if name != question and s < 1.0}
+    assert not others, f"{mutant} is also charged on {others}: one mistake must cost one question"
+
+
+def check_variant_full_marks(assignment: str, replacements: Mapping[str, Any]) -> None:
+    """A correct alternative keeps every point of every question."""
+    namespace = with_answers(assignment, replacements)
+    scores = hidden_scores(assignment, namespace)
+    lost = {name: s for name, s in scores.items() if s < 1.0}
+    assert not lost, (lost, hidden_feedback(assignment, namespace))
+
+
+def check_guesses_score_zero(assignment: str) -> None:
+    """Every wrong letter of a choice question, and an empty namespace, earn nothing."""
+    assert not any(hidden_scores(assignment, {}).values()), "an empty notebook earns points"
+    for question in hidden_questions(assignment):
+        if question.answer is None:
+            continue
+        variable = question.make_inputs(None)["variable"]
+        for letter in "abcd":
+            if letter == question.answer:
+                continue
+            score = hidden_scores(assignment, {variable: letter})[question.name]
+            assert score == 0.0, f"{question.name}: the guess {letter!r} earns points"

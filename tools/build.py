@@ -26,12 +26,16 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import nbformat
+from vae_grading.scoring import HiddenTestsError, load_questions
+
 from tools.assign_config import (
     AssignmentConfigError,
     check_assignment_config,
     read_assignment_config,
 )
 from tools.course_config import CourseConfig, CourseConfigError, load_course_config
+from tools.grading_cells import HIDDEN_TESTS_MEMBER, GradingCellsError, with_trusted_grading
 from tools.layout import ASSIGNMENT_NAME, CourseLayout, LayoutError
 from tools.notebooks import (
     normalise_generated,
@@ -96,7 +100,15 @@ def build_assignment(
 
     src_dir, out_dir = work / "src", work / "out"
     src_dir.mkdir(parents=True)
-    (src_dir / source_path.name).write_text(clean_source(source_path, course), encoding="utf-8")
+    hidden_path = layout.hidden_tests(name)
+    try:
+        hidden = [q.name for q in load_questions(hidden_path)]
+        assign_ready = with_trusted_grading(
+            nbformat.reads(clean_source(source_path, course), as_version=4), name, hidden
+        )
+    except (HiddenTestsError, GradingCellsError) as exc:
+        raise BuildError(str(exc)) from exc
+    (src_dir / source_path.name).write_text(notebook_text(assign_ready), encoding="utf-8")
     if not layout.grading_requirements.is_file():
         raise BuildError(f"{layout.grading_requirements} is missing (pip requirements for grading)")
     shutil.copy(layout.grading_requirements, src_dir / layout.grading_requirements.name)
@@ -119,6 +131,7 @@ def build_assignment(
     if len(zips) != 1:
         raise BuildError(f"expected one autograder zip for {name}, found {len(zips)}")
     members = read_zip_members(zips[0])
+    members[HIDDEN_TESTS_MEMBER] = hidden_path.read_bytes()
     zip_dest = work / "zip" / f"{name}-autograder.zip"
     write_deterministic_zip(zip_dest, members)
     built.files[f"autograder/{name}/{name}-autograder.zip"] = zip_dest.read_bytes()

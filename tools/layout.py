@@ -47,6 +47,10 @@ class CourseLayout:
             p.stem for p in self.solutions.glob("*.ipynb") if ASSIGNMENT_NAME.match(p.stem)
         )
 
+    def hidden_tests(self, assignment: str) -> Path:
+        """The trusted hidden tests of `assignment` (never published, never in a kernel)."""
+        return self.root / "hidden_tests" / f"{assignment}.py"
+
     def source(self, assignment: str) -> Path:
         """Path of an assignment's source notebook."""
         return self.solutions / f"{assignment}.ipynb"

@@ -1,0 +1,1 @@
+"""Trusted grading for the VAE course: probes run in the student's kernel, verdicts outside it."""

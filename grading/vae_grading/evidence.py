@@ -1,0 +1,192 @@
+"""What a hidden test is here: fresh inputs, a probe for the kernel, a verdict for the grader."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Inputs = dict[str, Any]
+Outputs = dict[str, Any]
+Probe = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+class MalformedOutput(ValueError):
+    """The kernel's report does not have the shape or types the verdict expects."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One named check of a question's verdict: passed or not, and what to tell the student."""
+
+    name: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class Checks:
+    """The checks a verdict records; every declared check not recorded counts as failed."""
+
+    declared: tuple[str, ...]
+    results: dict[str, CheckResult] = field(default_factory=dict)
+
+    def add(self, name: str, passed: bool, failure: str = "") -> bool:
+        """Record check `name` (one of the declared ones); return whether it passed."""
+        if name not in self.declared:
+            raise KeyError(f"check {name!r} is not declared (declared: {self.declared})")
+        if name not in self.results:  # the first verdict on a check stands
+            self.results[name] = CheckResult(name, bool(passed), "" if passed else failure)
+        return bool(passed)
+
+    def judge(self, name: str, decide: Callable[[], tuple[bool, str]]) -> bool:
+        """Record check `name` from `decide() -> (passed, failure message)`.
+
+        A MalformedOutput raised while deciding (a missing output, a wrong shape or type, an
+        exception the probe caught for this part) fails this check alone, with its message.
+        """
+        try:
+            passed, failure = decide()
+        except MalformedOutput as exc:
+            passed, failure = False, str(exc)
+        return self.add(name, passed, failure)
+
+    def fail_rest(self, message: str) -> None:
+        """Mark every check not yet recorded as failed with `message`."""
+        for name in self.declared:
+            self.add(name, False, message)
+
+    def ordered(self) -> list[CheckResult]:
+        """The results in declaration order, unrecorded checks failed."""
+        return [
+            self.results.get(name, CheckResult(name, False, "this check did not run"))
+            for name in self.declared
+        ]
+
+
+Verdict = Callable[[Inputs, Outputs, Checks], None]
+
+
+@dataclass(frozen=True)
+class Question:
+    """The hidden evidence of one auto-graded question.
+
+    `make_inputs(rng)` runs in the grader and draws fresh inputs (numbers, strings, numpy arrays);
+    `probe(ns, inputs)` runs in the student's kernel, where `ns` is the notebook's namespace and
+    the arrays arrive as torch tensors, and returns plain outputs (tensors allowed); `verdict`
+    runs in the grader on the decoded outputs and records each of `checks`. A probe must be
+    self-contained: its imports inside the function, no names from the module around it.
+    """
+
+    name: str
+    checks: tuple[str, ...]
+    make_inputs: Callable[[np.random.Generator], Inputs]
+    probe: Probe
+    verdict: Verdict
+    answer: str | None = None  # the right letter, for multiple-choice questions only
+
+
+# ------------------------------------------------------------------ strict reading of outputs
+
+
+def as_array(value: Any, what: str, shape: Sequence[int] | None = None) -> np.ndarray:
+    """A decoded array output as float64, optionally of an exact shape; else MalformedOutput."""
+    _raise_if_error(value, what)
+    if not isinstance(value, np.ndarray):
+        raise MalformedOutput(f"{what} must be a tensor, got {_kind(value)}")
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        raise MalformedOutput(f"{what} must have shape {tuple(shape)}, got {tuple(value.shape)}")
+    return value.astype(np.float64)
+
+
+def as_float(value: Any, what: str) -> float:
+    """A decoded real number (a Python number or a one-element tensor); else MalformedOutput."""
+    _raise_if_error(value, what)
+    if type(value) in (int, float):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype != np.bool_:
+        return float(value.reshape(()))
+    raise MalformedOutput(f"{what} must be a number, got {_kind(value)}")
+
+
+def _raise_if_error(value: Any, what: str) -> None:
+    """A probe part that raised reports {"error": "..."}: turn it into this check's failure."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        raise MalformedOutput(f"{what} raised {value['error'][:200]}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return type(value).__name__
+
+
+def close(
+    got: np.ndarray | float, expected: np.ndarray | float, *, atol: float, rtol: float = 0.0
+) -> bool:
+    """Same shape and every element within atol + rtol·|expected| (NaN never matches)."""
+    got_a, expected_a = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got_a.shape != expected_a.shape:
+        return False
+    return bool(np.all(np.abs(got_a - expected_a) <= atol + rtol * np.abs(expected_a)))
+
+
+# ------------------------------------------------------------------ common question kinds
+
+
+def _probe_variable(ns: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Report the value of one notebook variable (runs in the kernel)."""
+    name = inputs["variable"]
+    value = ns.get(name)
+    return {"defined": name in ns, "value": None if value is Ellipsis else value}
+
+
+def choice_question(
+    name: str, variable: str, answer: str, explanation: str, letters: str = "abcd"
+) -> Question:
+    """A multiple-choice question: the variable must hold `answer`; any other letter scores 0."""
+    if answer not in letters:
+        raise ValueError(f"{name}: answer {answer!r} is not one of {letters!r}")
+
+    def verdict(inputs: Inputs, out: Outputs, checks: Checks) -> None:
+        value = out.get("value")
+        if type(value) is not str:
+            checks.add("answer", False, f"{variable} must be a string such as {letters[0]!r}")
+            return
+        letter = value.strip().lower().strip("()").strip()
+        checks.add("answer", letter == answer, f"{letter!r} is not the answer: {explanation}")
+
+    return Question(
+        name, ("answer",), lambda rng: {"variable": variable}, _probe_variable, verdict, answer
+    )
+
+
+def number_question(
+    name: str, variable: str, expected: float, atol: float, explanation: str
+) -> Question:
+    """A numeric question: the variable must be a number within `atol` of `expected`."""
+
+    def verdict(inputs: Inputs, out: Outputs, checks: Checks) -> None:
+        value = out.get("value")
+        try:
+            number = as_float(value, variable)
+        except MalformedOutput as exc:
+            checks.add("value", False, str(exc))
+            return
+        ok = math.isfinite(number) and abs(number - expected) <= atol
+        checks.add("value", ok, f"{variable} = {number:.4g} is not right: {explanation}")
+
+    return Question(name, ("value",), lambda rng: {"variable": variable}, _probe_variable, verdict)
+
+
+def questions_by_name(questions: Sequence[Question]) -> Mapping[str, Question]:
+    """The questions keyed by name; duplicate names are an authoring error."""
+    by_name: dict[str, Question] = {}
+    for question in questions:
+        if question.name in by_name:
+            raise ValueError(f"two hidden-test entries for {question.name}")
+        by_name[question.name] = question
+    return by_name

@@ -1,0 +1,499 @@
+"""Hidden tests of 02_vae_theory: probes run in the student's kernel, verdicts in the grader.
+
+Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 0.95] so that an
+epsilon up to 1e-6 inside a log, clamping, or BCE from torch changes a sum over 784 pixels by far
+less than the tolerances below; float32 and float64 answers both pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    as_float,
+    choice_question,
+    close,
+    number_question,
+)
+
+# ------------------------------------------------------------------ references (grader only)
+
+
+def ref_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) summed over the last axis."""
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=-1)
+
+
+def ref_nll(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Summed binary cross-entropy per row, x flattened to x_hat's shape."""
+    x = x.reshape(x_hat.shape)
+    return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
+
+
+def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Stand-in decoder outputs away from 0 and 1."""
+    return rng.uniform(0.05, 0.95, size=shape)
+
+
+# ------------------------------------------------------------------ q2: gaussian_kl
+
+
+def kl_inputs(rng: np.random.Generator) -> dict:
+    """Random means and log-variances, and a few known cases."""
+    batch, dims = int(rng.integers(5, 10)), int(rng.integers(2, 7))
+    return {
+        "mu": (1.5 * rng.standard_normal((batch, dims))).astype(np.float32),
+        "logvar": rng.uniform(-2.0, 1.5, (batch, dims)).astype(np.float32),
+        "mu64": rng.standard_normal((4, 3)),
+        "logvar64": rng.uniform(-1.5, 1.0, (4, 3)),
+    }
+
+
+def kl_probe(ns: dict, inputs: dict) -> dict:
+    """gaussian_kl on random inputs, and its gradients in float64."""
+    attempt = ns["_vae_grading_attempt"]
+    kl = ns["gaussian_kl"]
+
+    def gradients():
+        mu = inputs["mu64"].clone().requires_grad_()
+        logvar = inputs["logvar64"].clone().requires_grad_()
+        out = kl(mu, logvar)
+        if not out.requires_grad:
+            return {"connected": False}
+        out.sum().backward()
+        return {"connected": True, "mu": mu.grad, "logvar": logvar.grad}
+
+    return {
+        "values": attempt(lambda: kl(inputs["mu"], inputs["logvar"])),
+        "gradients": attempt(gradients),
+    }
+
+
+def kl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Values within float32 rounding of the closed form; gradients mu and (exp(logvar) - 1)/2."""
+    mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
+    expected = ref_kl(mu, logvar)
+
+    def values() -> tuple[bool, str]:
+        got = as_array(out["values"], "gaussian_kl(mu, logvar)")
+        if got.shape != expected.shape:
+            return False, (
+                f"for mu of shape {mu.shape} expected shape {expected.shape}, got {got.shape}: "
+                "sum over the latent dimensions, one value per example"
+            )
+        if close(got, -expected, atol=1e-3, rtol=1e-4):
+            return False, "the KL has the wrong sign: it is never negative"
+        if close(got, 2 * expected, atol=1e-3, rtol=1e-4):
+            return False, "the KL is twice the closed form: the factor 1/2 is missing"
+        if close(got, expected / mu.shape[1], atol=1e-3, rtol=1e-4):
+            return False, "sum over the latent dimensions, do not average"
+        return close(got, expected, atol=1e-3, rtol=1e-4), (
+            "the values differ from the closed form on random inputs: logvar is log(sigma^2), "
+            "so sigma^2 = exp(logvar)"
+        )
+
+    def gradients() -> tuple[bool, str]:
+        grads = out["gradients"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "the KL is cut off from the graph: no .item(), .detach() or numpy"
+        mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
+        d_mu = as_array(grads["mu"], "the gradient with respect to mu", mu64.shape)
+        d_logvar = as_array(grads["logvar"], "the gradient with respect to logvar", mu64.shape)
+        ok = close(d_mu, mu64, atol=1e-6) and close(d_logvar, 0.5 * np.expm1(logvar64), atol=1e-6)
+        return ok, "the gradients should be dKL/dmu = mu and dKL/dlogvar = (exp(logvar) - 1) / 2"
+
+    checks.judge("values", values)
+    checks.judge("gradients", gradients)
+
+
+# ------------------------------------------------------------------ q5: monte_carlo_kl
+
+
+def mc_inputs(rng: np.random.Generator) -> dict:
+    """One (mu, logvar) pair repeated over many rows, and a small batch for the many-sample mean."""
+    dims = int(rng.integers(2, 4))
+    return {
+        "mu_row": rng.uniform(-1.2, 1.2, (1, dims)).astype(np.float32),
+        "logvar_row": rng.uniform(-1.0, 0.8, (1, dims)).astype(np.float32),
+        "rows": 20000,
+        "mu": rng.standard_normal((5, 4)).astype(np.float32),
+        "logvar": (0.7 * rng.standard_normal((5, 4))).astype(np.float32),
+    }
+
+
+def mc_probe(ns: dict, inputs: dict) -> dict:
+    """Single-sample estimates over many identical rows; two calls; a 20000-sample estimate."""
+    attempt = ns["_vae_grading_attempt"]
+    estimate = ns["monte_carlo_kl"]
+    rows = inputs["rows"]
+    mu_rows = inputs["mu_row"].repeat(rows, 1)
+    logvar_rows = inputs["logvar_row"].repeat(rows, 1)
+    return {
+        "single": attempt(lambda: estimate(mu_rows, logvar_rows, 1)),
+        "four": attempt(lambda: estimate(mu_rows, logvar_rows, 4)),
+        "first": attempt(lambda: estimate(inputs["mu"], inputs["logvar"], 7)),
+        "second": attempt(lambda: estimate(inputs["mu"], inputs["logvar"], 7)),
+        "many": attempt(lambda: estimate(inputs["mu"], inputs["logvar"], 20000)),
+    }
+
+
+def mc_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Unbiased, with the spread of a real one-sample estimator, shrinking like 1/n, fresh draws."""
+    mu = inputs["mu_row"].astype(np.float64)[0]
+    logvar = inputs["logvar_row"].astype(np.float64)[0]
+    rows = inputs["rows"]
+    var = np.exp(logvar)
+    exact = float(ref_kl(mu, logvar))
+    # one sample per row: log q - log p = sum_d [-logvar/2 - eps^2/2 + (mu + sigma eps)^2 / 2]
+    spread = math.sqrt(float((0.5 * (var - 1.0) ** 2 + mu**2 * var).sum()))
+
+    def unbiased() -> tuple[bool, str]:
+        single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
+        ok = abs(single.mean() - exact) <= 5 * spread / math.sqrt(rows) + 1e-3
+        return ok, (
+            "with one sample per row the estimates should average to the closed form: draw z "
+            "from q = N(mu, sigma^2), average log q(z) - log p(z) over samples, sum over dims"
+        )
+
+    def estimator_spread() -> tuple[bool, str]:
+        single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
+        four = as_array(out["four"], "monte_carlo_kl(mu, logvar, 4)", (rows,))
+        ok = abs(single.std() / spread - 1) < 0.1 and abs(2 * four.std() / spread - 1) < 0.1
+        return ok, (
+            "the estimates do not scatter like a Monte Carlo average of log q(z) - log p(z): "
+            "each call must draw its own samples from q and average over them"
+        )
+
+    def fresh_samples() -> tuple[bool, str]:
+        first = as_array(out["first"], "monte_carlo_kl(mu, logvar, 7)", (5,))
+        second = as_array(out["second"], "monte_carlo_kl(mu, logvar, 7)", (5,))
+        return not close(first, second, atol=1e-6), (
+            "two calls returned the same values: draw fresh samples each call, do not reseed"
+        )
+
+    def converges() -> tuple[bool, str]:
+        many = as_array(out["many"], "monte_carlo_kl(mu, logvar, 20000)", (5,))
+        expected = ref_kl(inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64))
+        return close(many, expected, atol=0.15, rtol=0.02), (
+            "with 20000 samples the estimate should be close to the closed form"
+        )
+
+    checks.judge("unbiased", unbiased)
+    checks.judge("spread", estimator_spread)
+    checks.judge("fresh", fresh_samples)
+    checks.judge("converges", converges)
+
+
+# ------------------------------------------------------------------ q6: reparameterize
+
+
+def reparam_inputs(rng: np.random.Generator) -> dict:
+    """Per-dimension means and variances for the statistics, a float64 batch for gradients."""
+    return {
+        "mu": rng.uniform(-3.0, 3.0, (1, 3)).astype(np.float32),
+        "logvar": rng.uniform(-1.5, 1.5, (1, 3)).astype(np.float32),
+        "rows": 200000,
+        "mu64": rng.standard_normal((9, 4)),
+        "logvar64": rng.standard_normal((9, 4)),
+    }
+
+
+def reparam_probe(ns: dict, inputs: dict) -> dict:
+    """Sample statistics over many rows, two calls, and the gradients of one float64 sample."""
+    attempt = ns["_vae_grading_attempt"]
+    sample = ns["reparameterize"]
+    rows = inputs["rows"]
+
+    def statistics():
+        z = sample(inputs["mu"].repeat(rows, 1), inputs["logvar"].repeat(rows, 1))
+        return {"shape": list(z.shape), "mean": z.mean(dim=0), "std": z.std(dim=0)}
+
+    def gradients():
+        mu = inputs["mu64"].clone().requires_grad_()
+        logvar = inputs["logvar64"].clone().requires_grad_()
+        z = sample(mu, logvar)
+        if not z.requires_grad:
+            return {"connected": False}
+        z.sum().backward()
+        return {"connected": True, "z": z, "mu": mu.grad, "logvar": logvar.grad}
+
+    return {
+        "statistics": attempt(statistics),
+        "first": attempt(lambda: sample(inputs["mu64"], inputs["logvar64"])),
+        "second": attempt(lambda: sample(inputs["mu64"], inputs["logvar64"])),
+        "gradients": attempt(gradients),
+    }
+
+
+def reparam_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Samples with mean mu and std exp(logvar / 2), fresh each call, gradients 1 and (z-mu)/2."""
+    mu = inputs["mu"].astype(np.float64)[0]
+    std = np.exp(0.5 * inputs["logvar"].astype(np.float64)[0])
+
+    def statistics() -> tuple[bool, str]:
+        stats = out["statistics"]
+        if isinstance(stats, dict) and "shape" in stats and stats["shape"] != [inputs["rows"], 3]:
+            return False, f"z must have the shape of mu, got {stats['shape']}"
+        mean = as_array(stats["mean"], "the sample mean", (3,))
+        spread = as_array(stats["std"], "the sample standard deviation", (3,))
+        if close(spread, std**2, atol=0.02, rtol=0.02) and not close(spread, std, atol=0.02):
+            return False, "the samples have standard deviation sigma^2: use exp(logvar / 2)"
+        ok = close(mean, mu, atol=0.02 + 5 * std.max() / 447)
+        ok = ok and close(spread, std, atol=0.01, rtol=0.01)
+        return ok, "samples should have mean mu and standard deviation sigma = exp(logvar / 2)"
+
+    def fresh() -> tuple[bool, str]:
+        first = as_array(out["first"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
+        second = as_array(out["second"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
+        return not close(first, second, atol=1e-9), (
+            "two calls returned the same sample: draw fresh noise each call, do not reseed"
+        )
+
+    def gradients() -> tuple[bool, str]:
+        grads = out["gradients"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "z is cut off from the graph: torch.normal or .detach() stop gradients"
+        shape = inputs["mu64"].shape
+        z = as_array(grads["z"], "z", shape)
+        d_mu = as_array(grads["mu"], "dz/dmu", shape)
+        d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
+        if not close(d_mu, np.ones(shape), atol=1e-6):
+            return False, "dz/dmu must be 1: torch.normal has no gradient, use mu + std * eps"
+        return close(d_logvar, 0.5 * (z - inputs["mu64"]), atol=1e-6), (
+            "dz/dlogvar must be sigma * eps / 2 = (z - mu) / 2, with sigma = exp(logvar / 2)"
+        )
+
+    checks.judge("statistics", statistics)
+    checks.judge("fresh", fresh)
+    checks.judge("gradients", gradients)
+
+
+# ------------------------------------------------------------------ q8: bernoulli_nll
+
+
+def nll_inputs(rng: np.random.Generator) -> dict:
+    """Grey targets with flat and image-shaped layouts, and a float64 batch for gradients."""
+    batch, pixels = int(rng.integers(4, 9)), int(rng.integers(9, 20))
+    return {
+        "x_hat": probabilities(rng, batch, pixels).astype(np.float32),
+        "x": rng.uniform(0, 1, (batch, pixels)).astype(np.float32),
+        "img_hat": probabilities(rng, 3, 784).astype(np.float32),
+        "img": rng.uniform(0, 1, (3, 1, 28, 28)).astype(np.float32),
+        "x_hat64": probabilities(rng, 3, 11),
+        "x64": rng.uniform(0, 1, (3, 11)),
+    }
+
+
+def nll_probe(ns: dict, inputs: dict) -> dict:
+    """bernoulli_nll on flat and image-shaped targets, and its gradient in float64."""
+    attempt = ns["_vae_grading_attempt"]
+    nll = ns["bernoulli_nll"]
+
+    def gradient():
+        x_hat = inputs["x_hat64"].clone().requires_grad_()
+        out = nll(x_hat, inputs["x64"])
+        if not out.requires_grad:
+            return {"connected": False}
+        out.sum().backward()
+        return {"connected": True, "x_hat": x_hat.grad}
+
+    return {
+        "flat": attempt(lambda: nll(inputs["x_hat"], inputs["x"])),
+        "images": attempt(lambda: nll(inputs["img_hat"], inputs["img"])),
+        "gradient": attempt(gradient),
+    }
+
+
+def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Summed BCE per image on grey targets, image-shaped targets flattened, gradient right."""
+    x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
+    expected = ref_nll(x_hat, x)
+
+    def values() -> tuple[bool, str]:
+        got = as_array(out["flat"], "bernoulli_nll(x_hat, x)")
+        if got.shape != expected.shape:
+            return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
+        if close(got, expected / x.shape[1], atol=1e-3, rtol=1e-4):
+            return False, "sum over pixels, do not average: an image's likelihood is a product"
+        if close(got, -expected, atol=1e-3, rtol=1e-4):
+            return False, "sign error: the negative log-likelihood is >= 0"
+        return close(got, expected, atol=1e-3, rtol=1e-4), (
+            "the values differ from the binary cross-entropy summed over pixels (grey targets)"
+        )
+
+    def images() -> tuple[bool, str]:
+        img_hat, img = inputs["img_hat"].astype(np.float64), inputs["img"].astype(np.float64)
+        got = as_array(out["images"], "bernoulli_nll with x of shape (B, 1, 28, 28)", (3,))
+        return close(got, ref_nll(img_hat, img), atol=2e-2, rtol=1e-4), (
+            "with image-shaped x the result should equal the flattened computation"
+        )
+
+    def gradient() -> tuple[bool, str]:
+        grads = out["gradient"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+        p, target = inputs["x_hat64"], inputs["x64"]
+        got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
+        return close(got, (p - target) / (p * (1 - p)), atol=1e-6, rtol=1e-3), (
+            "d(nll)/d(x_hat) should be (x_hat - x) / (x_hat (1 - x_hat)) for each pixel"
+        )
+
+    checks.judge("values", values)
+    checks.judge("images", images)
+    checks.judge("gradient", gradient)
+
+
+# ------------------------------------------------------------------ q9: negative_elbo
+
+
+def elbo_inputs(rng: np.random.Generator) -> dict:
+    """Decoder outputs, image-shaped targets, codes and a beta, plus a float64 set for gradients."""
+    batch = int(rng.integers(5, 9))
+    return {
+        "x_hat": probabilities(rng, batch, 784).astype(np.float32),
+        "x": rng.uniform(0, 1, (batch, 1, 28, 28)).astype(np.float32),
+        "mu": rng.standard_normal((batch, 3)).astype(np.float32),
+        "logvar": rng.uniform(-1.5, 1.0, (batch, 3)).astype(np.float32),
+        "beta": float(np.round(rng.uniform(1.5, 4.0), 2)),
+        "x_hat64": probabilities(rng, 3, 10),
+        "x64": rng.uniform(0, 1, (3, 10)),
+        "mu64": rng.standard_normal((3, 2)),
+        "logvar64": rng.standard_normal((3, 2)),
+    }
+
+
+def elbo_probe(ns: dict, inputs: dict) -> dict:
+    """negative_elbo with beta 1 and another beta, gradients, and the student's own two terms."""
+    attempt = ns["_vae_grading_attempt"]
+    loss = ns["negative_elbo"]
+    nll, kl = ns.get("bernoulli_nll"), ns.get("gaussian_kl")
+    x_hat, x, mu, logvar = inputs["x_hat"], inputs["x"], inputs["mu"], inputs["logvar"]
+
+    def gradients(composed):
+        x_hat64 = inputs["x_hat64"].clone().requires_grad_()
+        mu64 = inputs["mu64"].clone().requires_grad_()
+        logvar64 = inputs["logvar64"].clone().requires_grad_()
+        if composed:
+            value = (nll(x_hat64, inputs["x64"]) + 1.5 * kl(mu64, logvar64)).mean()
+        else:
+            value = loss(x_hat64, inputs["x64"], mu64, logvar64, beta=1.5)
+        if not value.requires_grad:
+            return {"connected": False}
+        value.backward()
+        return {"connected": True, "x_hat": x_hat64.grad, "mu": mu64.grad, "logvar": logvar64.grad}
+
+    return {
+        "beta1": attempt(lambda: loss(x_hat, x, mu, logvar)),
+        "beta": attempt(lambda: loss(x_hat, x, mu, logvar, beta=inputs["beta"])),
+        "gradients": attempt(lambda: gradients(False)),
+        "own_nll": attempt(lambda: nll(x_hat, x)),
+        "own_kl": attempt(lambda: kl(mu, logvar)),
+        "own_gradients": attempt(lambda: gradients(True)),
+    }
+
+
+def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Batch mean of nll + beta * KL, judged with the reference terms or the student's own."""
+    x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
+    mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
+    terms = [(ref_nll(x_hat, x), ref_kl(mu, logvar))]
+    try:  # the student's own terms: a bug in q2 or q8 is charged there, not here
+        own = (as_array(out["own_nll"], "nll", (len(x),)), as_array(out["own_kl"], "kl", (len(x),)))
+        terms.append(own)
+    except MalformedOutput:
+        pass
+
+    def matches(got: float, beta: float) -> bool:
+        return any(close(got, float((n + beta * k).mean()), atol=1e-2, rtol=1e-4) for n, k in terms)
+
+    def combination() -> tuple[bool, str]:
+        got = as_float(out["beta1"], "negative_elbo(x_hat, x, mu, logvar)")
+        nll, kl = terms[0]
+        if close(got, float((nll + kl).sum()), atol=1e-2, rtol=1e-4):
+            return False, "average over the batch, do not sum"
+        if close(got, float((nll - kl).mean()), atol=1e-2, rtol=1e-4):
+            return False, "the KL term is added to the negative log-likelihood, not subtracted"
+        return matches(got, 1.0), (
+            "expected the batch mean of (nll summed over pixels + KL summed over latent dims)"
+        )
+
+    def beta() -> tuple[bool, str]:
+        got = as_float(out["beta"], "negative_elbo(..., beta=b)")
+        return matches(got, inputs["beta"]), (
+            f"with beta = {inputs['beta']} the loss should be mean(nll + beta * kl)"
+        )
+
+    def gradients() -> tuple[bool, str]:
+        grads = out["gradients"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "the loss is cut off from the graph: no .detach(), .item() or numpy"
+        p, target = inputs["x_hat64"], inputs["x64"]
+        mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
+        names = ("x_hat", "mu", "logvar")
+        got = [
+            as_array(grads[n], f"the gradient with respect to {n}", inputs[n + "64"].shape)
+            for n in names
+        ]
+        reference = [
+            (p - target) / (p * (1 - p)) / 3,
+            1.5 * mu64 / 3,
+            1.5 * 0.5 * np.expm1(logvar64) / 3,
+        ]
+        candidates = [reference]
+        own = out.get("own_gradients")
+        if isinstance(own, dict) and own.get("connected") is True:
+            with contextlib.suppress(MalformedOutput):
+                candidates.append([as_array(own[n], n, inputs[n + "64"].shape) for n in names])
+        ok = any(
+            all(close(g, e, atol=1e-6, rtol=1e-3) for g, e in zip(got, want, strict=True))
+            for want in candidates
+        )
+        return ok, "the gradients should be those of mean(nll + beta * kl) over the batch"
+
+    checks.judge("combination", combination)
+    checks.judge("beta", beta)
+    checks.judge("gradients", gradients)
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = [
+    choice_question(
+        "q1",
+        "q1_answer",
+        "c",
+        "the gap is measured against the true posterior p(z|x), with q in the first slot",
+    ),
+    Question("q2", ("values", "gradients"), kl_inputs, kl_probe, kl_verdict),
+    number_question(
+        "q3",
+        "q3_answer",
+        0.5 * (0.01 - 1 - math.log(0.01)),
+        0.01,
+        "use sigma^2 = 0.01, so log sigma^2 = log 0.01",
+    ),
+    Question("q5", ("unbiased", "spread", "fresh", "converges"), mc_inputs, mc_probe, mc_verdict),
+    Question(
+        "q6", ("statistics", "fresh", "gradients"), reparam_inputs, reparam_probe, reparam_verdict
+    ),
+    choice_question(
+        "q7",
+        "q7_answer",
+        "d",
+        "exp(logvar) is sigma^2; used as a standard deviation it gives variance sigma^4",
+    ),
+    Question("q8", ("values", "images", "gradient"), nll_inputs, nll_probe, nll_verdict),
+    Question("q9", ("combination", "beta", "gradients"), elbo_inputs, elbo_probe, elbo_verdict),
+    choice_question(
+        "q10",
+        "q10_answer",
+        "a",
+        "without the KL term nothing stops the noise from shrinking or the codes from spreading",
+    ),
+]
