@@ -1,25 +1,22 @@
 """Grade a folder of submissions with an assignment's autograder; write one CSV row each.
 
 Usage: python -m tools.grade SUBMISSIONS_DIR --assignment NN_name [--output grades/NN_name.csv]
-       [--jobs N] [--cell-timeout S] [--timeout S]
+       [--jobs N] [--cell-timeout S] [--timeout S] [--resume | --overwrite] [--no-sandbox]
 
 A submission is a `.ipynb` file, a `.zip` (only the notebook inside is read; nothing is extracted,
-any `.OTTER_LOG` is ignored), or a folder holding one of those. Each is graded in its own process
-(`tools.grade_one`) with a per-cell limit and a per-submission limit; one bad submission never
-stops the batch. Columns: submission, q1..qN, total, max_total, status, reason.
+any `.OTTER_LOG` is ignored), or a folder holding one of those. Each runs in a bubblewrap sandbox
+(`vae_grading.sandbox`) with per-cell and per-submission limits; the verdicts are computed here,
+outside the sandbox (`vae_grading.local_grading`). One bad submission never stops the batch or
+touches another row. Columns: submission, q1..qN, total, max_total, status, reason.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import json
+import functools
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,16 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import psutil
+from vae_grading.local_grading import (
+    Autograder,
+    AutograderZipError,
+    grade_notebook,
+    read_autograder,
+)
+from vae_grading.sandbox import SandboxLimits, SandboxUnavailable, bubblewrap
 
-from tools.course_config import CourseConfigError, load_course_config
-from tools.grade_one import DEFAULT_CELL_TIMEOUT_S, INFRASTRUCTURE_KEY
-from tools.integrity import suspicious_code
-from tools.layout import REPO_ROOT, CourseLayout
+from tools.layout import CourseLayout
 from tools.notebooks import PYTHON3_KERNELSPEC, strip_outputs
-from tools.setup_cell import setup_cell_source
 from tools.zipfiles import MAX_NOTEBOOK_BYTES, UnsafeZipError, notebook_from_submission_zip
 
+DEFAULT_CELL_TIMEOUT_S = 60
 DEFAULT_SUBMISSION_TIMEOUT_S = 600
 STATUS_OK = "ok"
 STATUS_TIMED_OUT = "timed out"
@@ -170,9 +170,17 @@ def read_submission_notebook(submission: Submission, assignment: str) -> nbforma
             raise UnsafeZipError(f"notebook is larger than {MAX_NOTEBOOK_BYTES} bytes")
         data = submission.path.read_bytes()
     try:
-        return nbformat.reads(data.decode("utf-8"), as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as exc:  # noqa: BLE001 - any parse failure means "not a notebook"
         raise UnsafeZipError(f"not a readable notebook ({type(exc).__name__})") from exc
+    for index, cell in enumerate(nb.get("cells", [])):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        if not (
+            isinstance(source, str)
+            or (isinstance(source, list) and all(isinstance(line, str) for line in source))
+        ):
+            raise UnsafeZipError(f"not a readable notebook (cell {index} holds no text)")
+    return nb
 
 
 def canonical_notebook(nb: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
@@ -183,79 +191,21 @@ def canonical_notebook(nb: nbformat.NotebookNode, assignment: str) -> nbformat.N
     if not isinstance(otter_meta, dict):
         nb.metadata["otter"] = otter_meta = {}
     otter_meta.setdefault("assignment_name", assignment)
-    for cell in nb.cells:
-        cell.get("metadata", {}).pop(INFRASTRUCTURE_KEY, None)
     return nb
-
-
-def _kill_process_tree(process: subprocess.Popen[bytes], marker: str) -> None:
-    """Kill a grading process, its children (kernels start their own sessions) and stragglers."""
-    victims: list[psutil.Process] = []
-    with contextlib.suppress(psutil.Error):
-        parent = psutil.Process(process.pid)
-        victims = [*parent.children(recursive=True), parent]
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    for victim in victims:
-        with contextlib.suppress(psutil.Error):
-            victim.kill()
-    victims += _processes_mentioning(marker)
-    for victim in victims:
-        with contextlib.suppress(psutil.Error):
-            victim.kill()
-    psutil.wait_procs(victims, timeout=5)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-
-
-def _processes_mentioning(marker: str) -> list[psutil.Process]:
-    """Processes whose command line mentions `marker` (a kernel's connection file)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error, TypeError):
-            if any(marker in part for part in proc.info["cmdline"] or []):
-                found.append(proc)
-    return found
 
 
 @dataclass(frozen=True)
 class GradingLimits:
-    """Time limits for one submission."""
+    """Time limits for one submission, and whether student code runs in the sandbox."""
 
     cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S
     submission_timeout_s: int = DEFAULT_SUBMISSION_TIMEOUT_S
-
-
-class ProcessRegistry:
-    """The grading processes now running, so that an interrupted batch can kill them all."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
-        self.stopping = False
-
-    def add(self, process: subprocess.Popen[bytes], marker: str) -> None:
-        """Remember a started process."""
-        with self._lock:
-            self._running[process.pid] = (process, marker)
-
-    def remove(self, process: subprocess.Popen[bytes]) -> None:
-        """Forget a finished process."""
-        with self._lock:
-            self._running.pop(process.pid, None)
-
-    def kill_all(self) -> None:
-        """Kill every running grading process tree."""
-        self.stopping = True
-        with self._lock:
-            running = list(self._running.values())
-        for process, marker in running:
-            _kill_process_tree(process, marker)
+    sandbox: bool = True
 
 
 @dataclass
 class IsolatedRun:
-    """What one run of tools.grade_one left: its summary (None if it wrote none) and timings."""
+    """What grading one notebook produced: a summary (None if it produced none) and timings."""
 
     summary: dict[str, Any] | None
     timed_out: bool
@@ -264,78 +214,58 @@ class IsolatedRun:
     seconds: float
 
 
+@functools.lru_cache(maxsize=16)
+def _autograder(zip_path: Path, mtime_ns: int) -> Autograder:
+    return read_autograder(zip_path)
+
+
+def load_autograder(zip_path: Path) -> Autograder:
+    """The autograder zip's questions, points and public tests (cached per file version)."""
+    return _autograder(zip_path.resolve(), zip_path.stat().st_mtime_ns)
+
+
 def run_isolated(
     nb: nbformat.NotebookNode,
     assignment: str,
     autograder_zip: Path,
     limits: GradingLimits,
-    registry: ProcessRegistry | None = None,
+    registry: Any = None,
 ) -> IsolatedRun:
-    """Grade a canonical notebook in a fresh process, session and working folder.
-
-    The folder (holding TMPDIR, where otter unpacks the hidden tests, and the kernels' connection
-    files) is removed afterwards, and every process of the run is killed, whatever happened.
-    """
-    work = Path(tempfile.mkdtemp(prefix="vae-grade-"))
+    """Grade a canonical notebook: execute it sandboxed, score it here; summary as plain JSON."""
     started = time.perf_counter()
-    try:
-        for sub in ("submission", "tmp", "runtime"):
-            (work / sub).mkdir()
-        notebook_path = work / "submission" / f"{assignment}.ipynb"
-        notebook_path.write_text(nbformat.writes(nb), encoding="utf-8")
-        results_path = work / "results.json"
-        env = {
-            **os.environ,
-            "TMPDIR": str(work / "tmp"),
-            "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    autograder = load_autograder(autograder_zip)
+    outcome = grade_notebook(
+        nb,
+        assignment,
+        autograder,
+        SandboxLimits(seconds=limits.submission_timeout_s),
+        limits.cell_timeout_s,
+        sandbox=limits.sandbox,
+    )
+    questions = {
+        name: {
+            "score": score.score,
+            "possible": score.possible,
+            "failures": []
+            if score.score >= score.possible
+            else [{"hidden": True, "message": f"{name}: {score.feedback()}"}],
         }
-        command = [
-            sys.executable,
-            "-m",
-            "tools.grade_one",
-            str(autograder_zip.resolve()),
-            str(notebook_path),
-            str(results_path),
-            "--cell-timeout",
-            str(limits.cell_timeout_s),
-        ]
-        with open(work / "log.txt", "wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            if registry is not None:
-                registry.add(process, str(work))
-            try:
-                process.wait(timeout=limits.submission_timeout_s)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                _kill_process_tree(process, str(work))
-                if registry is not None:
-                    registry.remove(process)
-        try:
-            summary = json.loads(results_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            summary = None
-        return IsolatedRun(
-            summary=None if timed_out else summary,
-            timed_out=timed_out,
-            interrupted=registry is not None and registry.stopping,
-            log_tail=_log_tail(work / "log.txt"),
-            seconds=time.perf_counter() - started,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        for name, score in outcome.scores.items()
+    }
+    summary = {
+        "questions": questions,
+        "total": sum(q["score"] for q in questions.values()),
+        "possible": sum(q["possible"] for q in questions.values()),
+        "cell_errors": outcome.cell_errors,
+        "catastrophic_error": outcome.crashed,
+    }
+    return IsolatedRun(
+        summary=None if outcome.timed_out else summary,
+        timed_out=outcome.timed_out,
+        interrupted=False,
+        log_tail=outcome.crashed or "",
+        seconds=time.perf_counter() - started,
+    )
 
 
 def grade_submission(
@@ -344,10 +274,8 @@ def grade_submission(
     autograder_zip: Path,
     questions: list[Question],
     limits: GradingLimits,
-    registry: ProcessRegistry | None = None,
-    skip_sources: frozenset[str] = frozenset(),
 ) -> GradeRow:
-    """Grade one submission in a fresh process and working folder; never raises for bad input."""
+    """Grade one submission; any failure becomes this submission's row, never an exception."""
     row = GradeRow(submission.identifier, max_total=sum(q.possible for q in questions))
     if submission.problem is not None:
         row.status, row.reason = STATUS_FAILED, submission.problem
@@ -357,46 +285,39 @@ def grade_submission(
     except (UnsafeZipError, OSError) as exc:
         row.status, row.reason = STATUS_FAILED, str(exc)[:MAX_REASON_CHARS]
         return row
-    flags = suspicious_code(nb, skip_sources)
-    run = run_isolated(nb, assignment, autograder_zip, limits, registry)
-    if run.interrupted:
-        row.status, row.reason = STATUS_FAILED, "grading was interrupted"
-    elif run.timed_out:
+    except Exception as exc:  # noqa: BLE001 - a malformed notebook is this row's problem only
+        row.status = STATUS_FAILED
+        row.reason = f"not a readable notebook ({type(exc).__name__})"
+        return row
+    try:
+        run = run_isolated(nb, assignment, autograder_zip, limits)
+    except Exception as exc:  # noqa: BLE001 - never lose the row
+        row.status, row.reason = STATUS_FAILED, f"grader error: {type(exc).__name__}: {exc}"
+        row.reason = row.reason[:MAX_REASON_CHARS]
+        return row
+    if run.timed_out:
         row.status = STATUS_TIMED_OUT
         row.reason = f"stopped after {limits.submission_timeout_s} s (whole-submission limit)"
     elif run.summary is None:
         row.status, row.reason = STATUS_FAILED, f"grader crashed: {run.log_tail}"
     else:
         fill_from_summary(row, run.summary, questions, limits)
-    if flags:
-        row.reason = "; ".join(filter(None, [row.reason, "FLAG: " + ", ".join(flags)]))
     row.reason = row.reason[:MAX_REASON_CHARS]
     return row
-
-
-def _log_tail(log_path: Path) -> str:
-    lines = log_path.read_text(errors="replace").strip().splitlines() if log_path.exists() else []
-    meaningful = [line.strip() for line in lines if line.strip()]
-    return meaningful[-1][:200] if meaningful else "no output"
 
 
 def fill_from_summary(
     row: GradeRow, summary: dict[str, Any], questions: list[Question], limits: GradingLimits
 ) -> None:
-    """Turn the summary JSON of tools.grade_one into scores, status and reason."""
-    if "error" in summary:
-        row.status, row.reason = STATUS_FAILED, summary["error"]
-        return
-    if summary.get("catastrophic_error"):
-        row.status, row.reason = STATUS_FAILED, summary["catastrophic_error"]
-        return
+    """Turn a grading summary into scores, status and reason."""
     graded = summary.get("questions", {})
-    notes = []
     for question in questions:
         result = graded.get(question.name)
         row.scores[question.name] = float(result["score"]) if result else 0.0
-    stopped = [q.name for q in questions if q.name not in graded]
     row.total = sum(row.scores.values())
+    notes = []
+    if summary.get("catastrophic_error"):
+        notes.append(f"the notebook stopped early: {summary['catastrophic_error']}")
     errors = summary.get("cell_errors", [])
     interrupted = [e for e in errors if e["error"] == "KeyboardInterrupt"]
     raised = [e for e in errors if e["error"] != "KeyboardInterrupt"]
@@ -405,8 +326,6 @@ def fill_from_summary(
             f"{len(interrupted)} cell(s) stopped at the {limits.cell_timeout_s} s limit "
             f"(first: {interrupted[0].get('line', '')!r})"
         )
-    if stopped:
-        notes.append(f"tests stopped at the time limit: {', '.join(stopped)}")
     if raised:
         first = raised[0]
         notes.append(
@@ -417,35 +336,55 @@ def fill_from_summary(
 
 
 class CsvSink:
-    """Writes rows to the CSV as they arrive (flushed), then in submission order at the end."""
+    """Appends rows to the CSV as they arrive (flushed), then rewrites it in submission order.
 
-    def __init__(self, path: Path, questions: list[Question]) -> None:
+    With `resume`, the rows already in the file are kept as they are and their submissions are
+    not graded again; a row once written is never changed by a later submission.
+    """
+
+    def __init__(self, path: Path, questions: list[Question], resume: bool = False) -> None:
         self.path = path
         self.questions = questions
-        self.rows: list[GradeRow] = []
+        self.rows: list[list[str]] = []
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        header = csv_header(questions)
+        if resume and path.is_file():
+            with open(path, newline="", encoding="utf-8") as f:
+                existing = list(csv.reader(f))
+            if not existing or existing[0] != header:
+                raise GradingSetupError(
+                    f"{path} has other columns than this assignment's: cannot resume into it"
+                )
+            self.rows = [row for row in existing[1:] if row]
         self._file = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._writer = csv.writer(self._file)
-        self._writer.writerow(csv_header(questions))
+        self._writer.writerow(header)
+        self._writer.writerows(self.rows)
         self._file.flush()
+
+    @property
+    def done(self) -> set[str]:
+        """Submissions that already have a row."""
+        return {row[0] for row in self.rows}
 
     def add(self, row: GradeRow) -> None:
         """Append one row and flush it to disk."""
+        cells = row.as_csv(self.questions)
         with self._lock:
-            self.rows.append(row)
-            self._writer.writerow(row.as_csv(self.questions))
+            self.rows.append(cells)
+            self._writer.writerow(cells)
             self._file.flush()
 
     def close(self) -> None:
         """Rewrite the file sorted by submission (atomically) and close it."""
         self._file.close()
-        ordered = sorted(self.rows, key=lambda r: _natural_key(r.submission))
+        ordered = sorted(self.rows, key=lambda r: _natural_key(r[0]))
         partial = self.path.with_suffix(self.path.suffix + ".partial")
         with open(partial, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(csv_header(self.questions))
-            writer.writerows(row.as_csv(self.questions) for row in ordered)
+            writer.writerows(ordered)
         partial.replace(self.path)
 
 
@@ -458,54 +397,38 @@ def grade_folder(
     limits: GradingLimits,
     progress: bool = True,
     on_row: Callable[[GradeRow], None] | None = None,
+    resume: bool = False,
 ) -> list[GradeRow]:
-    """Grade every submission in `folder` with `jobs` parallel workers; write the CSV."""
+    """Grade every submission in `folder` (not yet in the CSV when resuming); write the CSV."""
     submissions = discover_submissions(folder)
     if not submissions:
         raise GradingSetupError(
             f"no submissions in {folder}: expected .ipynb files, .zip files or one folder each"
         )
     questions = autograder_questions(autograder_zip)
-    skip_sources = _known_setup_cells(assignment)
-    sink = CsvSink(output, questions)
-    registry = ProcessRegistry()
+    sink = CsvSink(output, questions, resume=resume)
+    todo = [s for s in submissions if s.identifier not in sink.done]
+    rows: list[GradeRow] = []
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         futures = [
-            pool.submit(
-                grade_submission,
-                s,
-                assignment,
-                autograder_zip,
-                questions,
-                limits,
-                registry,
-                skip_sources,
-            )
-            for s in submissions
+            pool.submit(grade_submission, s, assignment, autograder_zip, questions, limits)
+            for s in todo
         ]
         for future in _progress(as_completed(futures), len(futures), progress, assignment):
             row = future.result()
+            rows.append(row)
             sink.add(row)
             if on_row is not None:
                 on_row(row)
     except KeyboardInterrupt:
-        print("\ninterrupted: stopping the running submissions…", file=sys.stderr)
-        registry.kill_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+        print("\ninterrupted: rows so far are kept; --resume continues", file=sys.stderr)
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         sink.close()
-    return sorted(sink.rows, key=lambda r: _natural_key(r.submission))
-
-
-def _known_setup_cells(assignment: str) -> frozenset[str]:
-    """The generated set-up cell, whose test-file handling is not a red flag."""
-    try:
-        return frozenset({setup_cell_source(load_course_config(), assignment)})
-    except CourseConfigError:
-        return frozenset()
+    return sorted(rows, key=lambda r: _natural_key(r.submission))
 
 
 def _progress(items: Iterator[Any], total: int, enabled: bool, label: str) -> Iterator[Any]:
@@ -570,6 +493,16 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_SUBMISSION_TIMEOUT_S,
         help="seconds one submission may take in all (default: %(default)s)",
     )
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--resume", action="store_true", help="keep the CSV's rows, grade only the others"
+    )
+    keep.add_argument("--overwrite", action="store_true", help="replace an existing CSV")
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code unconfined (only where bubblewrap cannot run; never for a class)",
+    )
     parser.add_argument("--root", type=Path, default=CourseLayout().root, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -577,7 +510,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         zip_path = _validate(args, layout)
         output = args.output or Path("grades") / f"{args.assignment}.csv"
-        limits = GradingLimits(args.cell_timeout, args.timeout)
+        if output.exists() and not (args.resume or args.overwrite):
+            raise GradingSetupError(
+                f"{output} already exists: pass --resume to grade only the submissions it lacks, "
+                "--overwrite to replace it, or --output for another file"
+            )
+        if args.no_sandbox:
+            print(
+                "WARNING: --no-sandbox: student code runs with your user's rights and can read "
+                "and change your files. Use it only for your own test notebooks.",
+                file=sys.stderr,
+            )
+        else:
+            bubblewrap()
+        limits = GradingLimits(args.cell_timeout, args.timeout, sandbox=not args.no_sandbox)
         started = time.perf_counter()
         rows = grade_folder(
             args.submissions,
@@ -587,8 +533,9 @@ def main(argv: list[str] | None = None) -> int:
             args.jobs,
             limits,
             progress=not args.no_progress,
+            resume=args.resume,
         )
-    except GradingSetupError as exc:
+    except (GradingSetupError, SandboxUnavailable, AutograderZipError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -602,9 +549,6 @@ def main(argv: list[str] | None = None) -> int:
         f"graded {len(rows)} submission(s) in {time.perf_counter() - started:.0f} s "
         f"({summary}); wrote {output}"
     )
-    flagged = [r.submission for r in rows if "FLAG:" in r.reason]
-    if flagged:
-        print(f"read these by hand (code that reaches into the grader): {', '.join(flagged)}")
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import nbformat
 
 from vae_grading.evidence import Question
+from vae_grading.execute import UNTIMED_KEY
 from vae_grading.otter_plugin import HIDDEN_TESTS_MEMBER
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.sandbox import SandboxLimits, run_sandboxed
@@ -36,6 +37,19 @@ KERNEL_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
 }
+
+
+PRELOAD = """\
+from otter import Notebook as _otter_notebook
+_otter_notebook.init_grading_mode("tests")
+for _module in ("numpy", "torch", "torchvision", "matplotlib.pyplot", "vae_helpers.data",
+                "vae_helpers.models", "vae_helpers.training", "vae_helpers.plots"):
+    try:
+        __import__(_module)
+    except Exception:
+        pass
+del _module, _otter_notebook
+"""
 
 
 class AutograderZipError(ValueError):
@@ -107,11 +121,10 @@ def prepare(nb: nbformat.NotebookNode, autograder: Autograder, probe_cells: list
     for cell in cells:
         if cell.cell_type == "code" and autograder.seed_line:
             cell.source = autograder.seed_line + cell.source
-    init = (
-        'from otter import Notebook as _otter_notebook\n_otter_notebook.init_grading_mode("tests")'
-    )
+    init = nbformat.v4.new_code_cell(PRELOAD)
+    init.metadata[UNTIMED_KEY] = True
     nb.cells = [
-        nbformat.v4.new_code_cell(init),
+        init,
         *cells,
         *(nbformat.v4.new_code_cell(source) for source in probe_cells),
     ]

@@ -38,6 +38,8 @@ def make_course_root(root: Path) -> CourseLayout:
     layout = CourseLayout(root)
     layout.solutions.mkdir(parents=True)
     shutil.copy(repo.grading_requirements, layout.solutions)
+    layout.hidden_tests(ASSIGNMENT).parent.mkdir(parents=True)
+    shutil.copy(repo.hidden_tests(ASSIGNMENT), layout.hidden_tests(ASSIGNMENT))
     nb = nbformat.read(repo.source(ASSIGNMENT), as_version=4)
     setup = find_setup_cell(nb)
     assert setup is not None, f"{ASSIGNMENT} has no set-up cell"

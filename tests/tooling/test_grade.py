@@ -31,9 +31,8 @@ EXPECTED_REASONS = {
     "syntax_error": "SyntaxError",
     "exception": "RuntimeError",
     "infinite_loop": f"stopped at the {CELL_TIMEOUT_S} s limit",
-    "endless_function": "tests stopped at the time limit: q6",
+    "endless_function": f"stopped at the {CELL_TIMEOUT_S} s limit",
     "not_a_notebook": "not a readable notebook",
-    "tampered": "FLAG: replaces a library function",
 }
 
 
@@ -119,9 +118,9 @@ def make_broken_batch(key: nbformat.NotebookNode, folder: Path, marker: Path) ->
     }
     _write(folder / "foreign_kernel.ipynb", foreign)
     (folder / "not_a_notebook.ipynb").write_text("this is not JSON")
-    # A wrong q10 answer (its public check passes, its hidden test fails: half its point) and
-    # a late attempt to make every tensor comparison pass, which grading must flag.
-    tampered = _edited(key, "q10_answer =", lambda s: 'q10_answer = "a"')
+    # A wrong q10 answer (its public check passes, worth nothing) and a late attempt to make
+    # every tensor comparison pass, which changes nothing: verdicts are computed outside.
+    tampered = _edited(key, "q10_answer =", lambda s: 'q10_answer = "b"')
     tampered.cells.append(nbformat.v4.new_code_cell("torch.allclose = lambda *a, **k: True"))
     _write(folder / "tampered.ipynb", tampered)
     (folder / "README.txt").write_text("not a submission: skipped")
@@ -184,15 +183,16 @@ def test_a_submission_past_its_limit_is_killed_and_cleaned_up(
     nb = canonical_notebook(
         nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4), ASSIGNMENT
     )
-    limits = GradingLimits(cell_timeout_s=60, submission_timeout_s=3)
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    limits = GradingLimits(cell_timeout_s=60, submission_timeout_s=20)
     run = run_isolated(nb, ASSIGNMENT, built_course.autograder_zip(ASSIGNMENT), limits)
     assert run.timed_out and run.summary is None
-    assert list(tmp_path.iterdir()) == []  # work folder (and any unpacked hidden tests) removed
+    assert list(tmp_path.iterdir()) == []  # the work folder is removed
     leftovers = [
         p
         for p in psutil.process_iter(["cmdline"])
-        if "tools.grade_one" in " ".join(p.info["cmdline"] or [])
-        and str(tmp_path) in " ".join(p.info["cmdline"] or [])
+        if "vae_grading.execute" in " ".join(p.info["cmdline"] or [])
+        or "time.sleep(600)" in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
 

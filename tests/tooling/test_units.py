@@ -13,7 +13,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 
 from tools.assign_config import read_assignment_config
 from tools.course_config import CourseConfigError, load_course_config
-from tools.integrity import suspicious_code
 from tools.layout import CourseLayout, LayoutError
 from tools.leaks import find_leaks, hidden_test_secrets, solution_secrets
 from tools.notebooks import normalise_generated, notebook_text, strip_outputs
@@ -261,20 +260,6 @@ def test_leak_scan_finds_solution_and_hidden_test_text(tmp_path: Path) -> None:
         ("leaky.ipynb", "solution"),
         ("notes.md", "hidden"),
     }
-
-
-def test_integrity_scan_flags_tampering_but_not_the_grader_cell() -> None:
-    nb = new_notebook(
-        cells=[
-            new_code_cell('import otter\ngrader = otter.Notebook("01_x.ipynb")'),
-            new_code_cell('grader.check("q1")'),
-            new_code_cell("torch.allclose = lambda *a, **k: True"),
-            new_code_cell("from otter.execute import Checker"),
-            new_code_cell("open('tests/q1.py', 'w')", metadata={"tags": ["otter_ignore"]}),
-        ]
-    )
-    flags = suspicious_code(nb)
-    assert flags == ["replaces a library function (cell 3)", "uses otter internals (cell 4)"]
 
 
 def test_sources_seed_torch_through_otters_seed_variable() -> None:
