@@ -202,3 +202,21 @@ def find_leaks(secrets: list[Secret], files: list[Path]) -> list[Leak]:
             if len(found) >= needed:
                 leaks.append(Leak(secret, path, found))
     return leaks
+
+
+def hidden_module_secrets(path: Path, name: str) -> list[Secret]:
+    """Every function of a trusted hidden-tests module (hidden_tests/NN_name.py), and its
+    QUESTIONS list (which holds the multiple-choice answers), as secrets."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    secrets = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef):
+            body = lines[node.body[0].lineno - 1 : node.end_lineno]
+            secrets.append(Secret(f"{name} hidden test {node.name}", _fingerprints(body)))
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "QUESTIONS" for t in node.targets
+        ):
+            body = lines[node.lineno - 1 : node.end_lineno]
+            secrets.append(Secret(f"{name} hidden QUESTIONS", _fingerprints(body)))
+    return [s for s in secrets if s.lines]

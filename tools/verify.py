@@ -34,7 +34,7 @@ from tools.build import (
 from tools.course_config import CourseConfig, CourseConfigError, load_course_config
 from tools.grade import GradingLimits, IsolatedRun, canonical_notebook, run_isolated
 from tools.layout import CourseLayout, LayoutError
-from tools.leaks import find_leaks, hidden_test_secrets, solution_secrets
+from tools.leaks import find_leaks, hidden_module_secrets, hidden_test_secrets, solution_secrets
 from tools.notebooks import read_notebook
 from tools.setup_cell import find_setup_cell, setup_cell_source
 from tools.zipfiles import read_zip_members
@@ -224,8 +224,10 @@ def verify_files(
             for m, data in members.items()
             if m.startswith("tests/") and m.endswith(".py")
         }
-        secrets = solution_secrets(source, item.name) + hidden_test_secrets(
-            tests, source, item.name
+        secrets = (
+            solution_secrets(source, item.name)
+            + hidden_test_secrets(tests, source, item.name)
+            + hidden_module_secrets(layout.hidden_tests(item.name), item.name)
         )
         leaks = find_leaks(secrets, student_files)
         if leaks:
