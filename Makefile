@@ -1,23 +1,43 @@
 # Two commands for a fresh clone (see README):
 #   make course   set up .venv, build notebooks/ and autograder/ from solutions/, verify them
-#   make test     set up .venv, run ruff and the test suite
-# Others: make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation, make bench (needs MNIST
-# under $VAE_DATA_DIR; see bench/README.md), make clean-venv
+#   make test     set up .venv, run the linters and the whole test suite (what CI runs)
+# Others: make test-fast (everyday, under 2 minutes), make validity, make lint,
+#   make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation [GRADE_ARGS=--resume],
+#   make bench (needs MNIST under $VAE_DATA_DIR; see bench/README.md), make clean-venv
+# Setup never writes into the system Python: it makes .venv with `python3 -m venv` and installs
+# uv inside it. TORCH=cpu installs CPU-only torch wheels (Linux without an NVIDIA GPU).
 
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
+TORCH  ?= default
+TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
-.PHONY: setup course build verify test lint grade bench clean-venv
+.PHONY: setup sandbox-tools course build verify test test-fast validity lint grade bench clean-venv
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt helpers/pyproject.toml
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	uv venv --quiet --allow-existing --python 3.11 $(VENV)
-	uv pip install --quiet --python $(PY) -r requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt helpers/pyproject.toml grading/pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "error: could not create $(VENV). Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
+	@test -x $(UV) || $(PY) -m pip install --disable-pip-version-check --progress-bar on uv
+	@echo "installing the course environment into $(VENV) (torch is large: the first time takes a few minutes)"
+	$(UV) pip install --python $(PY) $(TORCH_INDEX) -r requirements-dev.txt
+	@$(MAKE) --no-print-directory sandbox-tools
 	@touch $@
+
+# bubblewrap sandboxes student code in `make grade` and `make course` (Linux only).
+sandbox-tools:
+	@if [ "$$(uname)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing bubblewrap (apt-get)"; \
+	    (apt-get install -y -q bubblewrap || (apt-get update -q && apt-get install -y -q bubblewrap)) >/dev/null; \
+	  else \
+	    echo "note: grading needs bubblewrap: sudo apt-get install bubblewrap (or dnf/pacman)"; \
+	  fi; \
+	fi
 
 course: setup
 	$(PY) -m tools.build --verify
@@ -30,18 +50,27 @@ verify: setup
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m tools.strip_outputs --check
 
 test: lint
 	$(PY) -m pytest
+	$(PY) -m tests.validity
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" tests/helpers tests/assignments tests/tooling/test_units.py -q
+
+validity: setup
+	$(PY) -m tests.validity
 
 grade: setup
-	$(PY) -m tools.grade "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)"
+	$(PY) -m tools.grade "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)" $(GRADE_ARGS)
 
 bench: setup
 	$(PY) bench/data_pipeline.py
 	$(PY) bench/vae_quality.py
 	$(PY) bench/grading_time.py
+	$(PY) bench/key_runtime.py
 
 clean-venv:
 	rm -rf $(VENV)

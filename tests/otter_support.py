@@ -109,13 +109,14 @@ def run_key_notebook(
 ) -> None:
     """Execute the whole answer key, every cell, in fast mode in a fresh kernel and cache."""
     import nbformat
-    import pytest
     from nbclient import NotebookClient
     from vae_helpers import settings
 
+    from tests.data_requirement import missing_data, mnist_files_missing
+
     data_dir = settings.data_dir()
-    if needs_mnist and not (data_dir / "MNIST" / "raw").is_dir():
-        pytest.skip(f"MNIST not found under {data_dir}: set VAE_DATA_DIR to run the key")
+    if needs_mnist and mnist_files_missing(data_dir):
+        missing_data(f"MNIST not found under {data_dir}: set VAE_DATA_DIR to run the key")
     nb = nbformat.read(SOLUTIONS / f"{assignment}.ipynb", as_version=4)
     nb.cells = [cell for cell in nb.cells if not _is_setup_cell(cell)]
     nbformat.write(nb, tmp_path / f"{assignment}.ipynb")  # otter.Notebook(...) reads its file

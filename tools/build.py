@@ -147,13 +147,26 @@ def build_assignment(
 
 
 def build_all(
-    layout: CourseLayout, names: list[str], course: CourseConfig, work: Path, jobs: int
+    layout: CourseLayout,
+    names: list[str],
+    course: CourseConfig,
+    work: Path,
+    jobs: int,
+    progress: bool = False,
 ) -> list[BuiltAssignment]:
-    """Build `names` in parallel (one `otter assign` subprocess each), in the order given."""
+    """Build `names` in parallel (one `otter assign` subprocess each), in the order given.
+
+    With `progress`, one line is printed as each assignment finishes.
+    """
 
     def one(name: str) -> BuiltAssignment:
-        return build_assignment(layout, name, course, work / name)
+        built = build_assignment(layout, name, course, work / name)
+        if progress:
+            print(f"  otter assign {name}: {built.seconds:.0f} s", flush=True)
+        return built
 
+    if progress:
+        print(f"building {len(names)} assignment(s) with otter assign…", flush=True)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, names))
 
@@ -309,13 +322,19 @@ def main(argv: list[str] | None = None) -> int:
     except (CourseConfigError, LayoutError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if "your-org" in course.repo_url:
+        print(
+            f"WARNING: course.toml still names the placeholder repository {course.repo_url}: "
+            "set repo_url before handing out notebooks (the Colab set-up cell installs from it)",
+            file=sys.stderr,
+        )
 
     with temporary_folder("vae-build-") as work:
         try:
             if not args.check:
                 for path in clean_sources(layout, names, course):
                     print(f"cleaned {path}")
-            built = build_all(layout, names, course, work, args.jobs)
+            built = build_all(layout, names, course, work, args.jobs, progress=True)
         except (BuildError, AssignmentConfigError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -197,9 +197,16 @@ def verify_files(
         runs.append((item.name, "student", files.student_notebook(item.name)))
 
     def grade(job: tuple[str, str, Path]) -> IsolatedRun:
-        name, _, notebook = job
+        name, kind, notebook = job
         nb = canonical_notebook(read_notebook(notebook), name)
-        return run_isolated(nb, name, files.autograder_zip(name), VERIFY_LIMITS)
+        run = run_isolated(nb, name, files.autograder_zip(name), VERIFY_LIMITS)
+        total = (run.summary or {}).get("total")
+        possible = (run.summary or {}).get("possible")
+        score = f"{total:g}/{possible:g}" if total is not None else "no score"
+        print(f"  graded {name} {kind}: {score} in {run.seconds:.0f} s", flush=True)
+        return run
+
+    print(f"grading {len(runs)} notebooks (answer keys and student copies)…", flush=True)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(grade, runs))

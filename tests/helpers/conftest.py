@@ -11,6 +11,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+from tests.data_requirement import missing_data, mnist_files_missing
+
 matplotlib.use("Agg")
 
 ENV_VARS = ("VAE_CACHE_DIR", "VAE_DEVICE", "VAE_FAST", "VAE_STATIC_WIDGETS")
@@ -31,16 +33,9 @@ def mnist_root() -> Path:
     """The folder named by VAE_DATA_DIR holding MNIST/raw/; skip the test when it is absent."""
     value = os.environ.get("VAE_DATA_DIR", "").strip()
     if not value:
-        pytest.skip("VAE_DATA_DIR is not set: point it at a folder holding MNIST/raw/ (CI does)")
+        missing_data("VAE_DATA_DIR is not set: point it at a folder holding MNIST/raw/ (CI does)")
     root = Path(value).expanduser()
-    raw = root / "MNIST" / "raw"
-    needed = (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    )
-    missing = [name for name in needed if not (raw / name).is_file()]
+    missing = mnist_files_missing(root)
     if missing:
-        pytest.skip(f"MNIST files missing from {raw}: {', '.join(missing)}")
+        missing_data(f"MNIST files missing from {root / 'MNIST' / 'raw'}: {', '.join(missing)}")
     return root

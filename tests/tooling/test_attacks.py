@@ -79,7 +79,7 @@ def forge(info):
 get_ipython().events.register("pre_run_cell", forge)
 """,
     # read the hidden tests and the other submissions from the disk
-    "reads_secrets": """
+    "reads_secrets": r"""
 import glob
 found = glob.glob("/**/hidden_tests/*.py", recursive=True) + glob.glob("/**/*.csv", recursive=True)
 secret = next((open(p).read() for p in found if p.endswith(".py")), "")
