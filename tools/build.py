@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     layout = CourseLayout(args.root.resolve())
     try:
-        course = load_course_config()
+        course = load_course_config(layout.course_toml)
         names = layout.select(args.assignments)
         check_otter_version(course)
     except (CourseConfigError, LayoutError, BuildError) as exc:

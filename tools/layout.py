@@ -22,6 +22,11 @@ class CourseLayout:
     root: Path = REPO_ROOT
 
     @property
+    def course_toml(self) -> Path:
+        """The course settings of this checkout."""
+        return self.root / "course.toml"
+
+    @property
     def solutions(self) -> Path:
         """Folder of the Otter Assign sources `NN_name.ipynb`."""
         return self.root / "solutions"

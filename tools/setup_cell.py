@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     layout = CourseLayout(args.root.resolve())
     try:
-        course = load_course_config()
+        course = load_course_config(layout.course_toml)
         names = layout.select(args.assignments)
     except (CourseConfigError, LayoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)

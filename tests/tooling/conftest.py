@@ -38,6 +38,7 @@ def make_course_root(root: Path) -> CourseLayout:
     layout = CourseLayout(root)
     layout.solutions.mkdir(parents=True)
     shutil.copy(repo.grading_requirements, layout.solutions)
+    shutil.copy(repo.course_toml, layout.course_toml)
     layout.hidden_tests(ASSIGNMENT).parent.mkdir(parents=True)
     shutil.copy(repo.hidden_tests(ASSIGNMENT), layout.hidden_tests(ASSIGNMENT))
     nb = nbformat.read(repo.source(ASSIGNMENT), as_version=4)
@@ -61,7 +62,7 @@ def course_build(
     from tools.course_config import load_course_config
 
     layout = make_course_root(tmp_path_factory.mktemp("course"))
-    course = load_course_config()
+    course = load_course_config(layout.course_toml)
     clean_sources(layout, [ASSIGNMENT], course)
     built = build_all(layout, [ASSIGNMENT], course, tmp_path_factory.mktemp("work"), jobs=1)
     for item in built:

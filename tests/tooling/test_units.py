@@ -278,3 +278,28 @@ def test_sources_seed_torch_through_otters_seed_variable() -> None:
             and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
             for s in graded
         ), f"{name}: add `seed = 42` and `seed_everything(seed)` to the imports cell"
+
+
+def test_versions_come_from_course_toml() -> None:
+    """Python and otter versions are written once, in course.toml, and agree everywhere."""
+    course = load_course_config()
+    requirements = (REPO.root / "requirements.txt").read_text()
+    assert f"otter-grader=={course.otter_version}" in requirements
+    environment = (REPO.root / "environment.yml").read_text()
+    assert f"python={course.python_version}" in environment
+    grading = REPO.grading_requirements.read_text()
+    assert f"otter-grader[grading,plugins]=={course.otter_version}" in grading
+    for name in REPO.assignments():
+        path = REPO.source(name)
+        config = read_assignment_config(nbformat.read(path, as_version=4), path)
+        assert str(config["python_version"]) == course.python_version, name
+
+
+def test_commands_read_the_course_toml_of_their_root(tmp_path: Path) -> None:
+    """A checkout elsewhere is configured by its own course.toml, not this repository's."""
+    from tools.setup_cell import main as setup_cell_main
+
+    root = tmp_path / "course"
+    (root / "solutions").mkdir(parents=True)
+    (root / "course.toml").write_text("[course]\n")
+    assert setup_cell_main(["--check", "--root", str(root)]) == 2
