@@ -51,6 +51,7 @@ verify: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m tools.strip_outputs --check
 
 test: lint

@@ -242,7 +242,7 @@ def run_isolated(
         limits.cell_timeout_s,
         sandbox=limits.sandbox,
     )
-    questions = {
+    questions: dict[str, dict[str, Any]] = {
         name: {
             "score": score.score,
             "possible": score.possible,

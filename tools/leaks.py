@@ -50,7 +50,9 @@ def normalise_line(line: str) -> str:
     return re.sub(r"\s+", " ", line.strip()).replace('"', "'")
 
 
-def _fingerprints(lines: list[str], exclude: set[str] = frozenset()) -> tuple[str, ...]:
+def _fingerprints(
+    lines: list[str], exclude: frozenset[str] | set[str] = frozenset()
+) -> tuple[str, ...]:
     kept = []
     for line in lines:
         norm = normalise_line(line)

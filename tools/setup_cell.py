@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.check and stale:
         print("Out of date with course.toml (run `python -m tools.setup_cell`):", file=sys.stderr)
-        for path in stale:
-            print(f"  {path}", file=sys.stderr)
+        for stale_path in stale:
+            print(f"  {stale_path}", file=sys.stderr)
         return 1
     verb = "would update" if args.check else "updated"
     print(f"set-up cells: {len(names)} source(s) checked, {verb} {len(stale)} file(s)")

@@ -132,7 +132,7 @@ def check_environment(zip_members: dict[str, bytes], course: CourseConfig, repor
         return
     env = yaml.safe_load(env_text)
     deps = env.get("dependencies", [])
-    pip = next((d["pip"] for d in deps if isinstance(d, dict) and "pip" in d), [])
+    pip: list[str] = next((d["pip"] for d in deps if isinstance(d, dict) and "pip" in d), [])
     problems = []
     if f"python={course.python_version}" not in deps:
         problems.append(f"does not pin python={course.python_version}")

@@ -119,7 +119,7 @@ def _harden_otter(cell_timeout: int) -> None:
         timeout = Integer(cell_timeout, allow_none=True).tag(config=True)
         interrupt_on_timeout = Bool(True).tag(config=True)
 
-    nbconvert.preprocessors.ExecutePreprocessor = TimeLimitedExecutePreprocessor
+    nbconvert.preprocessors.ExecutePreprocessor = TimeLimitedExecutePreprocessor  # type: ignore[misc]
 
 
 def _prctl(option: int, value: int) -> None:

@@ -212,7 +212,8 @@ def find_reports(texts: list[str], nonce: str) -> dict[str, Report]:
 
 def stdout_texts(nb: Any, max_chars: int = 64_000_000) -> list[str]:
     """Every stdout stream text of an executed notebook (read defensively, capped)."""
-    texts, total = [], 0
+    texts: list[str] = []
+    total = 0
     cells = nb.get("cells", []) if isinstance(nb, dict) else []
     for cell in cells if isinstance(cells, list) else []:
         outputs = cell.get("outputs", []) if isinstance(cell, dict) else []

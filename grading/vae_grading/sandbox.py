@@ -70,7 +70,7 @@ def _environment_dirs() -> list[str]:
     for module in ("vae_helpers", "vae_grading"):
         with contextlib.suppress(ImportError, AttributeError, TypeError):
             package = __import__(module)
-            dirs.add(str(Path(package.__file__).resolve().parents[1]))
+            dirs.add(str(Path(str(package.__file__)).resolve().parents[1]))
     data = os.environ.get("VAE_DATA_DIR")
     if data and Path(data).is_dir():
         dirs.add(str(Path(data).resolve()))
@@ -169,7 +169,7 @@ def run_sandboxed(
     ]
     if cgroup is not None and not cgroup.dirs:
         rlimits.append(f"--as={limits.memory_bytes * 2}")
-    if sandbox:
+    if cgroup is not None:
         command = [*cgroup.enter_prefix(), *rlimits, "--", *sandbox_command(work, inner, env)]
         process_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         cwd = work

@@ -91,22 +91,26 @@ class QuestionScore:
         return "; ".join(c.message for c in failed)[:MAX_MESSAGE_CHARS]
 
 
+def _probe_error(error: str) -> str:
+    """What to tell the student when the probe itself failed."""
+    missing = re.fullmatch(r"KeyError: '(\w+)'", error)
+    if missing:
+        return f"{missing.group(1)} is not defined: run the cell that defines it"
+    if error.startswith("the "):
+        return error
+    return f"calling your code raised {error}"
+
+
 def judge(question: Question, inputs: Any, report: Report | None, possible: float) -> QuestionScore:
     """Apply one question's verdict to what its probe reported (in the trusted process)."""
     checks = Checks(question.checks)
     if report is None:
-        error = "no result: the notebook stopped before this question could be checked"
-        return QuestionScore(question.name, 0.0, possible, checks.ordered(), error)
+        stopped = "no result: the notebook stopped before this question could be checked"
+        return QuestionScore(question.name, 0.0, possible, checks.ordered(), stopped)
     if report.outputs is None:
-        missing = re.fullmatch(r"KeyError: '(\w+)'", report.error or "")
-        error = (
-            f"{missing.group(1)} is not defined: run the cell that defines it"
-            if missing
-            else report.error
-            if (report.error or "").startswith("the ")
-            else f"calling your code raised {report.error}"
+        return QuestionScore(
+            question.name, 0.0, possible, checks.ordered(), _probe_error(report.error or "")
         )
-        return QuestionScore(question.name, 0.0, possible, checks.ordered(), error)
     try:
         question.verdict(inputs, report.outputs, checks)
     except MalformedOutput as exc:
