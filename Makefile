@@ -1,7 +1,7 @@
 # Two commands for a fresh clone (see README):
 #   make course   set up .venv, build notebooks/ and autograder/ from solutions/, verify them
 #   make test     set up .venv, run the linters and the whole test suite (what CI runs)
-# Others: make test-fast (everyday, under 2 minutes), make validity, make lint,
+# Others: make test-fast (everyday, under 2 minutes), make validity, make lint, make release,
 #   make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation [GRADE_ARGS=--resume],
 #   make bench (needs MNIST under $VAE_DATA_DIR; see bench/README.md), make clean-venv
 # Setup never writes into the system Python: it makes .venv with `python3 -m venv` and installs
@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= default
 TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
-.PHONY: setup sandbox-tools course build verify test test-fast validity lint grade bench clean-venv
+.PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade bench clean-venv
 
 setup: $(STAMP)
 
@@ -53,6 +53,9 @@ lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m tools.strip_outputs --check
+
+release: setup
+	$(PY) -m tools.release
 
 test: lint
 	$(PY) -m pytest

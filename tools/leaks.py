@@ -222,3 +222,23 @@ def hidden_module_secrets(path: Path, name: str) -> list[Secret]:
             body = lines[node.lineno - 1 : node.end_lineno]
             secrets.append(Secret(f"{name} hidden QUESTIONS", _fingerprints(body)))
     return [s for s in secrets if s.lines]
+
+
+HELPERS_ALLOWLIST = Path(__file__).resolve().parent / "helpers_leak_allowlist.txt"
+
+
+def helper_line_leaks(secrets: list[Secret], files: list[Path]) -> list[Leak]:
+    """Any single solution line found in helper files, except the reviewed allow-list."""
+    allowed = {
+        normalise_line(line)
+        for line in HELPERS_ALLOWLIST.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    leaks = []
+    for path in files:
+        text = set(student_text(path).splitlines())
+        for secret in secrets:
+            found = tuple(line for line in secret.lines if line in text and line not in allowed)
+            if found:
+                leaks.append(Leak(secret, path, found))
+    return leaks
