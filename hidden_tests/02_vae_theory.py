@@ -11,6 +11,7 @@ import contextlib
 import math
 
 import numpy as np
+
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,

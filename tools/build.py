@@ -27,14 +27,19 @@ from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
-from vae_grading.scoring import HiddenTestsError, load_questions
 
 from tools.assign_config import (
     AssignmentConfigError,
     check_assignment_config,
     read_assignment_config,
 )
-from tools.course_config import CourseConfig, CourseConfigError, load_course_config
+from tools.course_config import (
+    PACKAGES_DIR,
+    ZIPPED_PACKAGES,
+    CourseConfig,
+    CourseConfigError,
+    load_course_config,
+)
 from tools.grading_cells import HIDDEN_TESTS_MEMBER, GradingCellsError, with_trusted_grading
 from tools.layout import ASSIGNMENT_NAME, CourseLayout, LayoutError
 from tools.notebooks import (
@@ -45,6 +50,7 @@ from tools.notebooks import (
 )
 from tools.setup_cell import grading_requirements_text, with_setup_cell
 from tools.zipfiles import read_zip_members, write_deterministic_zip
+from vae_grading.scoring import HiddenTestsError, load_questions
 
 
 class BuildError(RuntimeError):
@@ -132,6 +138,7 @@ def build_assignment(
         raise BuildError(f"expected one autograder zip for {name}, found {len(zips)}")
     members = read_zip_members(zips[0])
     members[HIDDEN_TESTS_MEMBER] = hidden_path.read_bytes()
+    members.update(package_members(layout))
     zip_dest = work / "zip" / f"{name}-autograder.zip"
     write_deterministic_zip(zip_dest, members)
     built.files[f"autograder/{name}/{name}-autograder.zip"] = zip_dest.read_bytes()
@@ -144,6 +151,24 @@ def build_assignment(
     built.key_notebook = autograder_out / f"{name}.ipynb"
     built.seconds = time.perf_counter() - started
     return built
+
+
+def package_members(layout: CourseLayout) -> dict[str, bytes]:
+    """The course's packages as zip members under packages/, so the zip installs on its own."""
+    members = {}
+    for name, folder in ZIPPED_PACKAGES.items():
+        root = layout.root / folder
+        if not (root / "pyproject.toml").is_file():
+            raise BuildError(f"{root} holds no pyproject.toml: the autograder zip ships it")
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root)
+            if not path.is_file() or any(
+                part == "__pycache__" or part.endswith(".egg-info") for part in rel.parts
+            ):
+                continue
+            if path.suffix in (".py", ".toml", ".md", ".txt", ".typed"):
+                members[f"{PACKAGES_DIR}/{name}/{rel.as_posix()}"] = path.read_bytes()
+    return members
 
 
 def build_all(

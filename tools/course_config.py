@@ -11,6 +11,10 @@ import tomllib
 from tools.layout import REPO_ROOT
 
 COURSE_TOML = REPO_ROOT / "course.toml"
+#: Folder of the autograder zip holding the course's own packages, installed from there.
+PACKAGES_DIR = "packages"
+#: Package name -> its source folder in the repository, shipped inside every autograder zip.
+ZIPPED_PACKAGES = {"vae-helpers": "helpers", "vae-grading": "grading"}
 _GITHUB_URL = re.compile(r"^https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
 
 
@@ -39,6 +43,11 @@ class CourseConfig:
         """The pip requirement that installs the helper package at the pinned release."""
         url = self.repo_url.removesuffix("/").removesuffix(".git")
         return f"vae-helpers @ git+{url}@{self.release}#subdirectory=helpers"
+
+    @property
+    def grading_package_requirements(self) -> dict[str, str]:
+        """The course packages as the grading environment installs them: from the zip itself."""
+        return {name: f"./{PACKAGES_DIR}/{name}" for name in ZIPPED_PACKAGES}
 
     @property
     def otter_requirement(self) -> str:

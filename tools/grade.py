@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from tools.layout import CourseLayout
+from tools.notebooks import PYTHON3_KERNELSPEC, strip_outputs
+from tools.zipfiles import MAX_NOTEBOOK_BYTES, UnsafeZipError, notebook_from_submission_zip
 from vae_grading.local_grading import (
     Autograder,
     AutograderZipError,
@@ -35,10 +39,6 @@ from vae_grading.local_grading import (
     read_autograder,
 )
 from vae_grading.sandbox import SandboxLimits, SandboxUnavailable, bubblewrap
-
-from tools.layout import CourseLayout
-from tools.notebooks import PYTHON3_KERNELSPEC, strip_outputs
-from tools.zipfiles import MAX_NOTEBOOK_BYTES, UnsafeZipError, notebook_from_submission_zip
 
 DEFAULT_CELL_TIMEOUT_S = 60
 DEFAULT_SUBMISSION_TIMEOUT_S = 600

@@ -99,11 +99,12 @@ def grading_requirements_text(current: str, course: CourseConfig) -> str:
     """`current` with its otter-grader and vae-helpers lines set from the course settings."""
     wanted = {
         "otter-grader": course.otter_grading_requirement,
-        "vae-helpers": course.helpers_requirement,
+        **course.grading_package_requirements,
     }
     lines, placed = [], set()
     for line in current.splitlines():
         name = line.split("@")[0].split("=")[0].split("[")[0].split(">")[0].split("<")[0].strip()
+        name = name.rsplit("/", 1)[-1]  # ./packages/vae-helpers names vae-helpers
         if name in wanted and not line.lstrip().startswith("#"):
             if name not in placed:
                 lines.append(wanted[name])

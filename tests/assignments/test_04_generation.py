@@ -1,7 +1,9 @@
-"""04_generation: the built hidden tests pass the key, catch each classic mistake, accept variants.
+"""04_generation: the trusted hidden tests give the key full marks, charge each classic mistake to
+its own question only, accept correct variants, and give guesses nothing.
 
-Every mutant below is a mistake students make; each must fail at least one hidden test. Every
-variant is a correct answer written differently; each must pass all tests, public and hidden.
+Every mutant below is a mistake students make; each must lose points on its own question and on
+no other (a buggy `interpolate` must not cost `slerp` points, since slerp may fall back to it).
+Every variant is a correct answer written differently; each must keep every point.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from torch.distributions import Normal
 from tests.otter_support import (
     check_blank_fails_public,
     check_expected_questions,
-    check_key_passes,
-    check_mutant_caught,
-    check_variant_passes,
+    check_guesses_score_zero,
+    check_key_full_marks,
+    check_mutant_costs_one_question,
+    check_variant_full_marks,
+    hidden_feedback,
     key_namespace,
     run_key_notebook,
+    with_answers,
 )
 
 ASSIGNMENT = "04_generation"
@@ -100,6 +105,13 @@ def sp_binarised(model, n, temperature=1.0):
     """Returns sampled binary pixels instead of the decoder's probabilities."""
     with torch.no_grad():
         return torch.bernoulli(model.decode(temperature * torch.randn(n, model.latent_dim)))
+
+
+def sp_fixed_unit_noise(model, n, temperature=1.0):
+    """Codes of a constant length: the unit direction of eps times the temperature."""
+    with torch.no_grad():
+        eps = torch.randn(n, model.latent_dim)
+        return model.decode(temperature * eps / eps.norm(dim=1, keepdim=True))
 
 
 # ---------------------------------------------------------------- mutants: interpolate (q3)
@@ -298,6 +310,39 @@ class CVAEFlattenMissing(RefCVAE):
         return self.heads(h).chunk(2, dim=1)
 
 
+class CVAEGenerateNextLabel(RefCVAE):
+    """generate() decodes with the label (digit + 1) % 10: an off-by-one in the label."""
+
+    def generate(self, digit, n):
+        with torch.no_grad():
+            z = torch.randn(n, self.latent_dim, device=_device(self))
+            return self.decode(z, torch.full((n,), (digit + 1) % 10, device=_device(self)))
+
+
+class CVAEGenerateWithGrad(RefCVAE):
+    """generate() without torch.no_grad(): the images carry a graph."""
+
+    def generate(self, digit, n):
+        z = torch.randn(n, self.latent_dim, device=_device(self))
+        return self.decode(z, torch.full((n,), digit, device=_device(self)))
+
+
+class CVAEGenerateReseeds(RefCVAE):
+    """generate() seeds the generator inside: every call returns the same images."""
+
+    def generate(self, digit, n):
+        torch.manual_seed(0)
+        return super().generate(digit, n)
+
+
+class CVAEForwardUsesMean(RefCVAE):
+    """forward() decodes mu itself: no sampling, so nothing is learned about the spread."""
+
+    def forward(self, x, y):
+        mu, logvar = self.encode(x, y)
+        return self.decode(mu, y), mu, logvar
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "sp_temperature_on_image": ("q1", "sample_prior", sp_temperature_on_image),
     "sp_temperature_as_exponent": ("q1", "sample_prior", sp_temperature_as_exponent),
@@ -308,6 +353,8 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "sp_reseeded": ("q1", "sample_prior", sp_reseeded),
     "sp_hard_coded_20": ("q1", "sample_prior", sp_hard_coded_20),
     "sp_binarised": ("q1", "sample_prior", sp_binarised),
+    "sp_fixed_unit_noise": ("q1", "sample_prior", sp_fixed_unit_noise),
+    # cascades: slerp falls back to interpolate, so these must cost q3 only, never q4
     "lerp_missing_end": ("q3", "interpolate", lerp_missing_end),
     "lerp_missing_start": ("q3", "interpolate", lerp_missing_start),
     "lerp_reversed": ("q3", "interpolate", lerp_reversed),
@@ -323,15 +370,21 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "cvae_encoder_ignores_label": ("q6", "CVAE", CVAEEncoderIgnoresLabel),
     "cvae_one_hot_by_batch": ("q6", "CVAE", CVAEOneHotByBatch),
     "cvae_no_reparameterization": ("q6", "CVAE", CVAENoReparameterization),
+    "cvae_forward_uses_mean": ("q6", "CVAE", CVAEForwardUsesMean),
     "cvae_logits": ("q6", "CVAE", CVAELogits),
     "cvae_generate_ignores_digit": ("q6", "CVAE", CVAEGenerateIgnoresDigit),
+    "cvae_generate_next_label": ("q6", "CVAE", CVAEGenerateNextLabel),
     "cvae_generate_one_code": ("q6", "CVAE", CVAEGenerateOneCode),
     "cvae_generate_from_mean": ("q6", "CVAE", CVAEGenerateFromMean),
+    "cvae_generate_with_grad": ("q6", "CVAE", CVAEGenerateWithGrad),
+    "cvae_generate_reseeds": ("q6", "CVAE", CVAEGenerateReseeds),
     "cvae_flatten_missing": ("q6", "CVAE", CVAEFlattenMissing),
-    "q5_density_on_shell": ("q5", "q5_answer", "d"),
-    "q5_cheaper": ("q5", "q5_answer", "a"),
+    "q5_density_on_shell": ("q5", "q5_answer", "b"),
+    "q5_direction_only": ("q5", "q5_answer", "c"),
+    "q5_speed": ("q5", "q5_answer", "d"),
     "q7_label_ignored": ("q7", "q7_answer", "a"),
-    "q7_unrelated": ("q7", "q7_answer", "c"),
+    "q7_unrelated": ("q7", "q7_answer", "b"),
+    "q7_noise_elsewhere": ("q7", "q7_answer", "c"),
 }
 
 # ---------------------------------------------------------------- variants (correct, different)
@@ -433,18 +486,125 @@ class CVAESeparateOneHot(RefCVAE):
         return out.scatter_(1, y.long().unsqueeze(1), 1.0)
 
 
+def sp_model_dtype(model, n, temperature=1.0):
+    """Noise made with torch.normal(0, temperature) on the model's device and dtype."""
+    param = next(model.parameters())
+    with torch.no_grad():
+        z = torch.normal(0.0, temperature, size=(n, model.latent_dim), device=param.device)
+        return model.decode(z.to(param.dtype))
+
+
+def lerp_arange(z_start, z_end, steps):
+    """t = arange(steps) / (steps - 1), start + t * (end - start)."""
+    t = (torch.arange(steps, dtype=z_start.dtype) / (steps - 1)).unsqueeze(1)
+    return z_start + t * (z_end - z_start)
+
+
+def lerp_float64_weights(z_start, z_end, steps):
+    """Weights in float64, the result cast back to the inputs' dtype."""
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]
+    return ((1 - t) * z_start.double() + t * z_end.double()).to(z_start.dtype)
+
+
+def slerp_float64_inside(z_start, z_end, steps):
+    """The whole computation in float64 with its own line fallback, cast back at the end."""
+    a, b = z_start.double(), z_end.double()
+    omega = torch.acos(torch.clamp(a @ b / (a.norm() * b.norm()), -1.0, 1.0))
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]
+    if omega < 1e-4:
+        path = (1 - t) * a + t * b
+    else:
+        path = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    return path.to(z_start.dtype)
+
+
+def slerp_clamp_epsilon(z_start, z_end, steps):
+    """cos(Omega) clamped to [-1 + 1e-7, 1 - 1e-7]; the fallback tests sin(Omega)."""
+    cos = F.cosine_similarity(z_start, z_end, dim=0).clamp(-1 + 1e-7, 1 - 1e-7)
+    omega = torch.acos(cos)
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    if torch.sin(omega) < 1e-4:
+        return (1 - t) * z_start + t * z_end
+    return (torch.sin((1 - t) * omega) * z_start + torch.sin(t * omega) * z_end) / torch.sin(omega)
+
+
+class CVAEGenerateLoop(RefCVAE):
+    """generate() decodes one code at a time (another order of random draws than randn(n, d))."""
+
+    def generate(self, digit, n):
+        with torch.no_grad():
+            label = torch.tensor([digit])
+            return torch.cat(
+                [self.decode(torch.randn(1, self.latent_dim), label) for _ in range(n)]
+            )
+
+
+class CVAEGenerateDistributions(RefCVAE):
+    """generate() draws codes with torch.distributions and detaches the result."""
+
+    def generate(self, digit, n):
+        z = Normal(0.0, 1.0).sample((n, self.latent_dim))
+        return self.decode(z, torch.full((n,), digit, dtype=torch.long)).detach()
+
+
+class CVAEGenerateModelDtype(RefCVAE):
+    """generate() draws z on the device and with the dtype of the model's parameters."""
+
+    @torch.no_grad()
+    def generate(self, digit, n):
+        param = next(self.parameters())
+        z = torch.randn(n, self.latent_dim, device=param.device, dtype=param.dtype)
+        return self.decode(z, torch.full((n,), digit, device=param.device))
+
+
+class CVAEGenerateBypassesDecode(RefCVAE):
+    """generate() runs the decoder network itself instead of calling self.decode."""
+
+    @torch.no_grad()
+    def generate(self, digit, n):
+        z = torch.randn(n, self.latent_dim)
+        one_hot = F.one_hot(torch.tensor(digit), self.num_classes).float().expand(n, -1)
+        return torch.sigmoid(self.dec(torch.cat([z, one_hot], 1)))
+
+
+class CVAEDropout(RefCVAE):
+    """Dropout in both networks (active in training mode, off in eval), logits then sigmoid."""
+
+    def __init__(self, latent_dim=2, num_classes=10):
+        super().__init__(latent_dim, num_classes)
+        self.enc = nn.Sequential(nn.Linear(784 + num_classes, 64), nn.ReLU(), nn.Dropout(0.1))
+        self.dec = nn.Sequential(
+            nn.Linear(latent_dim + num_classes, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 784)
+        )
+
+    def decode(self, z, y):
+        logits = self.dec(torch.cat([z, self.labels(y)], 1))
+        return torch.sigmoid(logits)
+
+
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "sp_distributions": ("q1", "sample_prior", sp_distributions),
     "sp_one_at_a_time": ("q1", "sample_prior", sp_one_at_a_time),
+    "sp_model_dtype": ("q1", "sample_prior", sp_model_dtype),
     "lerp_torch_lerp": ("q3", "interpolate", lerp_torch_lerp),
     "lerp_loop": ("q3", "interpolate", lerp_loop),
+    "lerp_arange": ("q3", "interpolate", lerp_arange),
+    "lerp_float64_weights": ("q3", "interpolate", lerp_float64_weights),
     "slerp_numpy_float64": ("q4", "slerp", slerp_numpy_float64),
     "slerp_atan2_loop": ("q4", "slerp", slerp_atan2_loop),
+    "slerp_float64_inside": ("q4", "slerp", slerp_float64_inside),
+    "slerp_clamp_epsilon": ("q4", "slerp", slerp_clamp_epsilon),
     "cvae_sequential": ("q6", "CVAE", RefCVAE),
     "cvae_embedding": ("q6", "CVAE", CVAEEmbedding),
     "cvae_scatter_one_hot": ("q6", "CVAE", CVAESeparateOneHot),
-    "q5_upper_case": ("q5", "q5_answer", "B"),
-    "q7_padded": ("q7", "q7_answer", " b "),
+    "cvae_generate_loop": ("q6", "CVAE", CVAEGenerateLoop),
+    "cvae_generate_distributions": ("q6", "CVAE", CVAEGenerateDistributions),
+    "cvae_generate_model_dtype": ("q6", "CVAE", CVAEGenerateModelDtype),
+    "cvae_generate_bypasses_decode": ("q6", "CVAE", CVAEGenerateBypassesDecode),
+    "cvae_dropout": ("q6", "CVAE", CVAEDropout),
+    "q5_upper_case": ("q5", "q5_answer", "A"),
+    "q7_padded": ("q7", "q7_answer", " d "),
+    "q7_parenthesised": ("q7", "q7_answer", "(d)"),
 }
 
 # ---------------------------------------------------------------- tests
@@ -454,25 +614,52 @@ def test_auto_graded_questions_are_the_expected_ones() -> None:
     check_expected_questions(ASSIGNMENT, AUTO_GRADED)
 
 
-@pytest.mark.parametrize("question", sorted(AUTO_GRADED))
-def test_key_passes_every_case(question: str) -> None:
-    check_key_passes(ASSIGNMENT, question)
+def test_hidden_tests_cover_every_auto_graded_question() -> None:
+    from tests.otter_support import hidden_questions
+
+    assert {q.name for q in hidden_questions(ASSIGNMENT)} == AUTO_GRADED
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_key_earns_full_marks(seed: int) -> None:
+    check_key_full_marks(ASSIGNMENT, seed)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_hidden_tests_catch_mutant(mutant: str) -> None:
+def test_mutant_costs_only_its_question(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    check_mutant_caught(ASSIGNMENT, question, {name: value}, mutant)
+    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_passes(variant: str) -> None:
+def test_correct_variant_keeps_full_marks(variant: str) -> None:
     question, name, value = VARIANTS[variant]
-    check_variant_passes(ASSIGNMENT, [question], {name: value})
+    check_variant_full_marks(ASSIGNMENT, {name: value})
+
+
+def test_guesses_score_zero() -> None:
+    check_guesses_score_zero(ASSIGNMENT)
 
 
 def test_missing_answers_fail_public_checks() -> None:
     check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
+
+
+def test_interpolate_bug_with_own_slerp_fallback_costs_only_q3() -> None:
+    """A buggy interpolate next to a slerp with its own line fallback: slerp keeps its points."""
+    check_mutant_costs_one_question(
+        ASSIGNMENT,
+        "q3",
+        {"interpolate": lerp_missing_end, "slerp": slerp_float64_inside},
+        "lerp_missing_end with slerp_float64_inside",
+    )
+
+
+def test_generate_with_another_label_is_named_in_the_feedback() -> None:
+    """The off-by-one label in generate fails the generate check, and the message says why."""
+    namespace = with_answers(ASSIGNMENT, {"CVAE": CVAEGenerateNextLabel})
+    feedback = hidden_feedback(ASSIGNMENT, namespace)["q6"]
+    assert "with the label" in feedback and "did not give the same images" in feedback, feedback
 
 
 def test_slerp_key_keeps_prior_lengths() -> None:

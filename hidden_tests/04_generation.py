@@ -1,0 +1,700 @@
+"""Hidden tests of 04_generation: probes run in the student's kernel, verdicts in the grader.
+
+Inputs are drawn fresh for every grading. `sample_prior` is probed with a small decoder built
+inside the probe from weights drawn here, so the verdict can decode the recorded codes itself;
+`slerp`'s parallel-vector fallback may use the student's own `interpolate`, and `CVAE.generate`
+is compared with the student's own `decode` under the same noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    as_float,
+    choice_question,
+    close,
+)
+
+# ------------------------------------------------------------------ references (grader only)
+
+
+def ref_line(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """The straight-line path with t_i = i / (steps - 1), both ends included."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return (1 - t) * start + t * end
+
+
+def ref_slerp(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """Spherical interpolation in float64 (the inputs are never nearly parallel here)."""
+    cos = np.clip(start @ end / (np.linalg.norm(start) * np.linalg.norm(end)), -1.0, 1.0)
+    omega = math.acos(cos)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return (np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / math.sin(omega)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _pair_at_angle(rng: np.random.Generator, dims: int, low: float, high: float) -> tuple:
+    """Two random vectors whose cosine lies strictly between low and high."""
+    while True:
+        a, b = rng.standard_normal(dims), rng.standard_normal(dims)
+        cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+        if low < cos < high:
+            return a, b
+
+
+# ------------------------------------------------------------------ q1: sample_prior
+
+
+def prior_inputs(rng: np.random.Generator) -> dict:
+    """The weights of a small stand-in decoder, temperatures, and odd sample sizes."""
+    dims = int(rng.integers(3, 7))
+    return {
+        "weight": (rng.standard_normal((784, dims)) / math.sqrt(dims)).astype(np.float32),
+        "bias": (0.3 * rng.standard_normal(784)).astype(np.float32),
+        "temperatures": [
+            float(np.round(rng.uniform(0.3, 0.7), 3)),
+            None,  # the default temperature
+            float(np.round(rng.uniform(1.5, 2.5), 3)),
+        ],
+        "big": int(rng.integers(1500, 2000)) * 2 + 1,
+        "n": int(rng.integers(3, 6)) * 2 + 1,
+        "t_small": float(np.round(rng.uniform(0.2, 0.8), 3)),
+        "fresh_n": 3,
+    }
+
+
+def prior_probe(ns: dict, inputs: dict) -> dict:
+    """sample_prior on a decoder built here, which records every code it is asked to decode."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    sample_prior = ns["sample_prior"]
+
+    class RecordingDecoder(torch.nn.Module):
+        """A stand-in model: latent_dim, a decode method, and a record of the codes."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = int(inputs["weight"].shape[1])
+            self.linear = torch.nn.Linear(self.latent_dim, 784)
+            with torch.no_grad():
+                self.linear.weight.copy_(inputs["weight"])
+                self.linear.bias.copy_(inputs["bias"])
+            self.codes = []
+
+        def decode(self, z):
+            self.codes.append(z.detach().cpu().clone())
+            return torch.sigmoid(self.linear(z))
+
+    def codes_of(model):
+        return torch.cat(model.codes) if model.codes else None
+
+    def temperature(value):
+        model = RecordingDecoder()
+        if value is None:
+            images = sample_prior(model, inputs["big"])
+        else:
+            images = sample_prior(model, inputs["big"], temperature=value)
+        z = codes_of(model)
+        if z is None:
+            return {"calls": 0}
+        return {
+            "calls": len(model.codes),
+            "shape": list(images.shape),
+            "codes_shape": list(z.shape),
+            "mean": z.mean(),
+            "std": z.std(),
+        }
+
+    def decoded():
+        model = RecordingDecoder()
+        images = sample_prior(model, inputs["n"], temperature=inputs["t_small"])
+        return {"images": images, "codes": codes_of(model)}
+
+    def fresh():
+        model = RecordingDecoder()
+        return [sample_prior(model, inputs["fresh_n"]), sample_prior(model, inputs["fresh_n"])]
+
+    return {
+        "temperatures": [attempt(lambda t=t: temperature(t)) for t in inputs["temperatures"]],
+        "decoded": attempt(decoded),
+        "fresh": attempt(fresh),
+    }
+
+
+def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Codes N(0, tau^2 I) of shape (n, latent_dim); the result is decode(z) itself; fresh draws."""
+    weight, bias = inputs["weight"].astype(np.float64), inputs["bias"].astype(np.float64)
+    dims, big = weight.shape[1], inputs["big"]
+
+    def temperature() -> tuple[bool, str]:
+        reports = out["temperatures"]
+        if type(reports) is not list or len(reports) != len(inputs["temperatures"]):
+            raise MalformedOutput("the temperature part reported nothing")
+        for value, report in zip(inputs["temperatures"], reports, strict=True):
+            tau = 1.0 if value is None else value
+            call = "sample_prior(model, n)" if value is None else f"temperature={value}"
+            if isinstance(report, dict) and "error" in report:
+                as_float(report, call)  # raises with the error message
+            if report.get("calls") == 0:
+                return False, "sample_prior must decode its codes with model.decode(z)"
+            if report["codes_shape"] != [big, dims]:
+                return False, (
+                    f"decode should receive n = {big} codes of model.latent_dim = {dims} entries "
+                    f"in all, got {report['codes_shape']}: do not assume 20 dimensions"
+                )
+            if report["shape"] != [big, 784]:
+                return False, f"expected images of shape ({big}, 784), got {report['shape']}"
+            mean, std = as_float(report["mean"], "the mean"), as_float(report["std"], "the std")
+            if abs(mean - 0.5 * tau) < 0.06 * tau and abs(mean) > 0.2 * tau:
+                return False, "codes must be Gaussian, centred at 0: torch.randn, not torch.rand"
+            if abs(mean) > 0.06 * max(std, tau):
+                return False, "the codes must be centred at 0, like the prior"
+            if abs(std / tau - 1) < 0.05:
+                continue
+            if value is None:
+                return False, f"with the default temperature the std should be 1, got {std:.3f}"
+            if abs(std / tau**2 - 1) < 0.05:
+                return False, (
+                    f"with temperature {value} the codes have std {std:.3f} = temperature^2: "
+                    "the temperature is the standard deviation, z = temperature * eps"
+                )
+            if abs(std * tau - 1) < 0.05:
+                return False, "the codes are divided by the temperature: multiply, z = tau * eps"
+            if abs(std - 1) < 0.05:
+                return False, (
+                    f"with temperature {value} the codes still have std 1: the temperature must "
+                    "scale the codes z, not the decoded images"
+                )
+            return False, (
+                f"with temperature {value} the codes should have standard deviation {value}, "
+                f"got {std:.3f}: z = temperature * eps with eps ~ N(0, I)"
+            )
+        return True, ""
+
+    def decoded() -> tuple[bool, str]:
+        report = out["decoded"]
+        n = inputs["n"]
+        if isinstance(report, dict) and "error" in report:
+            as_float(report, "sample_prior(model, n, temperature=...)")
+        if report.get("codes") is None:
+            return False, "sample_prior must decode its codes with model.decode(z)"
+        images = as_array(report["images"], "sample_prior(model, n)", (n, 784))
+        codes = as_array(report["codes"], "the codes passed to model.decode", (n, dims))
+        expected = sigmoid(codes @ weight.T + bias)
+        if close(images, expected, atol=1e-5):
+            return True, ""
+        if set(np.unique(images)) <= {0.0, 1.0}:
+            return False, "return the pixel probabilities model.decode(z), not sampled 0/1 pixels"
+        return False, (
+            "return exactly model.decode(z): the temperature changes z, not the decoded images"
+        )
+
+    def fresh() -> tuple[bool, str]:
+        pair = out["fresh"]
+        if isinstance(pair, dict):
+            as_float(pair, "sample_prior(model, n)")
+        if type(pair) is not list or len(pair) != 2:
+            raise MalformedOutput("the two calls of sample_prior reported nothing")
+        shape = (inputs["fresh_n"], 784)
+        first = as_array(pair[0], "sample_prior(model, 3)", shape)
+        second = as_array(pair[1], "sample_prior(model, 3)", shape)
+        if close(first, second, atol=1e-6):
+            return False, (
+                "two calls gave identical samples: draw fresh noise each call (do not re-seed)"
+            )
+        if close(first[0], first[1], atol=1e-6):
+            return False, "each of the n images needs its own code"
+        return True, ""
+
+    checks.judge("temperature", temperature)
+    checks.judge("decoded", decoded)
+    checks.judge("fresh", fresh)
+
+
+# ------------------------------------------------------------------ q3: interpolate
+
+
+def lerp_inputs(rng: np.random.Generator) -> dict:
+    """Two random codes of an odd dimension, an odd number of steps, and a two-step pair."""
+    dims = int(rng.integers(2, 6)) * 2 + 1
+    return {
+        "start": (2 * rng.standard_normal(dims)).astype(np.float32),
+        "end": (2 * rng.standard_normal(dims)).astype(np.float32),
+        "steps": int(rng.integers(3, 7)) * 2 + 1,
+        "start2": rng.standard_normal(4).astype(np.float32),
+        "end2": rng.standard_normal(4).astype(np.float32),
+    }
+
+
+def lerp_probe(ns: dict, inputs: dict) -> dict:
+    """interpolate on random codes, and with steps = 2."""
+    attempt = ns["_vae_grading_attempt"]
+    interpolate = ns["interpolate"]
+    return {
+        "path": attempt(lambda: interpolate(inputs["start"], inputs["end"], inputs["steps"])),
+        "two": attempt(lambda: interpolate(inputs["start2"], inputs["end2"], 2)),
+    }
+
+
+def lerp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Both ends included, evenly spaced t_i = i / (steps - 1), steps = 2 gives the two ends."""
+    start, end = inputs["start"].astype(np.float64), inputs["end"].astype(np.float64)
+    steps = inputs["steps"]
+    shape = (steps, len(start))
+
+    def path() -> np.ndarray:
+        return as_array(out["path"], f"interpolate(z_start, z_end, {steps})", shape)
+
+    def ends() -> tuple[bool, str]:
+        got = path()
+        if not close(got[0], start, atol=1e-5):
+            return False, "the first row must be exactly z_start (t_0 = 0)"
+        return close(got[-1], end, atol=1e-5), (
+            "the last row must be exactly z_end: both endpoints are included, t_i = i / (steps - 1)"
+        )
+
+    def line() -> tuple[bool, str]:
+        got = path()
+        t = np.linspace(0.0, 1.0, steps)
+        if close(got, ref_line(end, start, steps), atol=1e-5):
+            return False, "the path runs backwards: row 0 must be z_start"
+        if close(got, (1 - t[:, None] ** 2) * start + t[:, None] ** 2 * end, atol=1e-5):
+            return False, "the t_i must be evenly spaced, not t**2"
+        return close(got, ref_line(start, end, steps), atol=1e-5), (
+            "row i must be (1 - t_i) z_start + t_i z_end with t_i = i / (steps - 1), evenly "
+            "spaced from 0 to 1"
+        )
+
+    def two() -> tuple[bool, str]:
+        start2, end2 = inputs["start2"].astype(np.float64), inputs["end2"].astype(np.float64)
+        got = as_array(out["two"], "interpolate(z_start, z_end, 2)", (2, 4))
+        return close(got, np.stack([start2, end2]), atol=1e-6), (
+            "with steps=2 the path is just [z_start, z_end]"
+        )
+
+    checks.judge("ends", ends)
+    checks.judge("line", line)
+    checks.judge("two", two)
+
+
+# ------------------------------------------------------------------ q4: slerp
+
+
+def slerp_inputs(rng: np.random.Generator) -> dict:
+    """Codes of different lengths, unit codes at a known angle, and (nearly) parallel codes."""
+    dims = int(rng.integers(4, 9))
+    a, b = _pair_at_angle(rng, dims, -0.8, 0.8)
+    scale = float(rng.uniform(1.5, 3.5))
+    # two unit vectors at the angle omega: u, and cos(omega) u + sin(omega) v
+    u, w = _pair_at_angle(rng, dims, -0.9, 0.9)
+    u = u / np.linalg.norm(u)
+    v = w - (w @ u) * u
+    v = v / np.linalg.norm(v)
+    omega = float(rng.uniform(0.6, 2.4))
+    start = rng.standard_normal(dims).astype(np.float32)
+    axis = np.zeros(dims, dtype=np.float32)  # normalised, it is exactly a unit vector: cos = 1
+    axis[int(rng.integers(dims))] = float(np.round(rng.uniform(0.5, 3.0), 2))
+    return {
+        "start": (scale * a).astype(np.float32),
+        "end": b.astype(np.float32),
+        "steps": int(rng.integers(3, 6)) * 2 + 1,
+        "u": u.astype(np.float32),
+        "u_end": (math.cos(omega) * u + math.sin(omega) * v).astype(np.float32),
+        "omega": omega,
+        "circle_steps": int(rng.integers(5, 10)),
+        "p_pairs": [
+            [start, (float(rng.uniform(0.4, 3.0)) * start).astype(np.float32)],
+            [start, start.copy()],
+            [start, (start + 1e-6 * rng.standard_normal(dims)).astype(np.float32)],
+            [axis, float(rng.choice([0.5, 2.0, 3.0])) * axis],
+        ],
+        "p_steps": int(rng.integers(3, 7)),
+    }
+
+
+def slerp_probe(ns: dict, inputs: dict) -> dict:
+    """slerp on the three kinds of pairs; for the parallel ones also the student's interpolate."""
+    attempt = ns["_vae_grading_attempt"]
+    slerp = ns["slerp"]
+    interpolate = ns.get("interpolate")
+    pairs, steps = inputs["p_pairs"], inputs["p_steps"]
+    return {
+        "formula": attempt(lambda: slerp(inputs["start"], inputs["end"], inputs["steps"])),
+        "circle": attempt(lambda: slerp(inputs["u"], inputs["u_end"], inputs["circle_steps"])),
+        "parallel": [attempt(lambda a=a, b=b: slerp(a, b, steps)) for a, b in pairs],
+        "own_line": [attempt(lambda a=a, b=b: interpolate(a, b, steps)) for a, b in pairs],
+    }
+
+
+def slerp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """The formula on codes of different lengths; the great circle; the line for parallel codes."""
+
+    def formula() -> tuple[bool, str]:
+        start, end = inputs["start"].astype(np.float64), inputs["end"].astype(np.float64)
+        steps = inputs["steps"]
+        got = as_array(out["formula"], "slerp(z_start, z_end, steps)", (steps, len(start)))
+        if not np.all(np.isfinite(got)):
+            return False, "slerp returned nan or inf: clamp cos(Omega) to [-1, 1] before acos"
+        expected = ref_slerp(start, end, steps)
+        if close(got, expected, atol=1e-4, rtol=1e-4):
+            return True, ""
+        if close(got, ref_line(start, end, steps), atol=1e-4, rtol=1e-4):
+            return False, "slerp returned the straight line for two codes at a clear angle"
+        if close(got, ref_slerp(end, start, steps), atol=1e-4, rtol=1e-4):
+            return False, "the sine weights are swapped: the path runs backwards"
+        a, b = start / np.linalg.norm(start), end / np.linalg.norm(end)
+        if close(got, ref_slerp(a, b, steps), atol=1e-4, rtol=1e-4):
+            return False, (
+                "slerp interpolates the unit directions: compute Omega from the normalised "
+                "vectors, but apply the weights to the original z_start and z_end"
+            )
+        if not (close(got[0], start, atol=1e-4) and close(got[-1], end, atol=1e-4)):
+            return False, "the path must start at z_start and end at z_end, t_i = i / (steps - 1)"
+        return False, (
+            "slerp does not match the formula for two codes of different lengths: cos(Omega) "
+            "comes from the normalised vectors, the weights multiply the original vectors"
+        )
+
+    def circle() -> tuple[bool, str]:
+        steps = inputs["circle_steps"]
+        got = as_array(out["circle"], "slerp(u, v, steps)", (steps, len(inputs["u"])))
+        norms = np.linalg.norm(got, axis=1)
+        if not close(norms, np.ones(steps), atol=1e-4):
+            return False, (
+                "between two unit codes every slerp point has length 1 (the straight line dips "
+                f"in the middle); got lengths {[round(float(n), 3) for n in norms]}"
+            )
+        cosines = (got[1:] * got[:-1]).sum(axis=1) / (norms[1:] * norms[:-1])
+        angles = np.arccos(np.clip(cosines, -1.0, 1.0))
+        return close(angles, np.full(steps - 1, inputs["omega"] / (steps - 1)), atol=1e-3), (
+            "consecutive slerp points must be separated by equal angles Omega / (steps - 1): "
+            "the weights are sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / sin(Omega)"
+        )
+
+    def parallel() -> tuple[bool, str]:
+        steps = inputs["p_steps"]
+        for index, ((start, end), got, own) in enumerate(
+            zip(inputs["p_pairs"], out["parallel"], out["own_line"], strict=True)
+        ):
+            start, end = start.astype(np.float64), end.astype(np.float64)
+            shape = (steps, len(start))
+            got = as_array(got, "slerp of parallel codes", shape)
+            if not np.all(np.isfinite(got)):
+                return False, (
+                    "slerp gave nan for (nearly) parallel codes: clamp cos(Omega) to [-1, 1] "
+                    "and fall back to the straight line when Omega is tiny"
+                )
+            candidates = [ref_line(start, end, steps)]
+            # the student's own interpolate: a bug there is charged to q3, not here
+            with contextlib.suppress(MalformedOutput):
+                candidates.append(as_array(own, "interpolate", shape))
+            if not any(close(got, want, atol=1e-4) for want in candidates):
+                kind = (
+                    "a multiple of z_start",
+                    "z_start itself",
+                    "z_start nudged by 1e-6",
+                    "a multiple of z_start",
+                )[index]
+                return False, (
+                    f"for z_end = {kind} slerp must fall back to interpolate(z_start, z_end, steps)"
+                )
+        return True, ""
+
+    checks.judge("formula", formula)
+    checks.judge("circle", circle)
+    checks.judge("parallel", parallel)
+
+
+# ------------------------------------------------------------------ q6: CVAE
+
+
+def cvae_inputs(rng: np.random.Generator) -> dict:
+    """Image and flat batches with labels, two labels to compare, and a digit to generate."""
+    batch, flat = int(rng.integers(2, 5)) * 2 + 1, int(rng.integers(2, 4)) * 2 + 1
+    digit = int(rng.integers(1, 9))
+    label_a, label_b = (int(v) for v in rng.choice(10, size=2, replace=False))
+    latent = int(rng.integers(2, 6))
+    return {
+        "seed": int(rng.integers(1, 10_000)),
+        "latent_dim": latent,
+        "images": rng.uniform(0, 1, (batch, 1, 28, 28)).astype(np.float32),
+        # the largest label stays below 9: a one-hot sized by the batch has the wrong width
+        "image_labels": rng.integers(0, 6, batch).astype(np.int64),
+        "flat": rng.uniform(0, 1, (flat, 784)).astype(np.float32),
+        "flat_labels": rng.integers(0, 10, flat).astype(np.int64),
+        "small_labels": rng.integers(0, 4, 3).astype(np.int64),
+        "small_x": rng.uniform(0, 1, (3, 784)).astype(np.float32),
+        "label_a": label_a,
+        "label_b": label_b,
+        "z": rng.standard_normal((flat, latent)).astype(np.float32),
+        "digit": digit,
+        "n": int(rng.integers(2, 5)) * 2 + 1,
+        "noise_seed": int(rng.integers(1, 10_000)),
+        "big": 601,
+    }
+
+
+def cvae_probe(ns: dict, inputs: dict) -> dict:
+    """Forward on image batches, label dependence, fresh noise, gradients, and generate."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    CVAE = ns["CVAE"]
+    latent = inputs["latent_dim"]
+
+    def build(**kwargs):
+        torch.manual_seed(inputs["seed"])
+        return CVAE(**kwargs)
+
+    models = {}
+
+    def shared(mode):
+        """One model in training mode, one in eval mode, each built once for all parts."""
+        if mode not in models:
+            models[mode] = build(latent_dim=latent, num_classes=10)
+            models[mode].train(mode == "train")
+        return models[mode]
+
+    def forward():
+        model = shared("train")
+        x_hat, mu, logvar = model(inputs["images"], inputs["image_labels"])
+        small = build(latent_dim=2, num_classes=4)
+        small_hat, _, _ = small(inputs["small_x"], inputs["small_labels"])
+        return {
+            "latent_dim": int(model.latent_dim),
+            "x_hat": x_hat,
+            "mu": mu,
+            "logvar": logvar,
+            "small": small_hat,
+        }
+
+    def labels():
+        model = shared("eval")
+        x, size = inputs["flat"], len(inputs["flat"])
+        label_a = torch.full((size,), inputs["label_a"], dtype=torch.long)
+        label_b = torch.full((size,), inputs["label_b"], dtype=torch.long)
+        with torch.no_grad():
+            mu_a, logvar_a = model.encode(x, label_a)
+            mu_b, logvar_b = model.encode(x, label_b)
+            out_a, out_b = model.decode(inputs["z"], label_a), model.decode(inputs["z"], label_b)
+        return {"mu": [mu_a, mu_b], "logvar": [logvar_a, logvar_b], "decoded": [out_a, out_b]}
+
+    def sampling():
+        model = shared("train")
+        first, _, _ = model(inputs["flat"], inputs["flat_labels"])
+        second, _, _ = model(inputs["flat"], inputs["flat_labels"])
+        return [first, second]
+
+    def gradients():
+        model = shared("train")
+        x_hat, _, _ = model(inputs["flat"], inputs["flat_labels"])
+        x_hat.sum().backward()
+        return [
+            [name, None if p.grad is None else p.grad.abs().sum()]
+            for name, p in model.named_parameters()
+        ]
+
+    def generate():
+        model = shared("eval")
+        decode = model.decode
+        codes = []
+
+        def recording(z, y, *args, **kwargs):
+            codes.append(z.detach().cpu().clone())
+            return decode(z, y, *args, **kwargs)
+
+        model.decode = recording
+        n, digit, noise_seed = inputs["n"], inputs["digit"], inputs["noise_seed"]
+        torch.manual_seed(noise_seed)
+        images = model.generate(digit, n)
+        recorded = list(codes)
+        again = model.generate(digit, n)  # no reseeding: fresh codes
+        codes.clear()
+        model.generate(digit, inputs["big"])
+        big = torch.cat(codes) if codes else None
+        param = next(model.parameters())
+        labels = torch.full((n,), digit, dtype=torch.long, device=param.device)
+        with torch.no_grad():
+            torch.manual_seed(noise_seed)
+            same_noise = decode(torch.randn(n, latent).to(param.device), labels)
+            torch.manual_seed(noise_seed)
+            z = torch.randn(n, latent, device=param.device, dtype=param.dtype)
+            same_noise_device = decode(z, labels)
+            own = attempt(lambda: decode(torch.cat(recorded).to(param.device), labels))
+        return {
+            "images": images,
+            "requires_grad": bool(images.requires_grad),
+            "again": again,
+            "same_noise": same_noise,
+            "same_noise_device": same_noise_device,
+            "recorded": own if recorded else None,
+            "big_shape": None if big is None else list(big.shape),
+            "big_mean": None if big is None else big.mean(),
+            "big_std": None if big is None else big.std(),
+        }
+
+    return {
+        "forward": attempt(forward),
+        "labels": attempt(labels),
+        "sampling": attempt(sampling),
+        "gradients": attempt(gradients),
+        "generate": attempt(generate),
+    }
+
+
+def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Shapes and ranges, the label in both networks, reparameterized sampling, and generate."""
+    latent, batch, flat = inputs["latent_dim"], len(inputs["images"]), len(inputs["flat"])
+    n = inputs["n"]
+
+    def part(name: str, what: str) -> dict | list:
+        value = out[name]
+        if isinstance(value, dict) and "error" in value:
+            as_float(value, what)  # raises with the error message
+        return value
+
+    def forward() -> tuple[bool, str]:
+        report = part("forward", "CVAE(latent_dim, num_classes)(x, y) on (B, 1, 28, 28) images")
+        if report["latent_dim"] != latent:
+            return False, "CVAE must store its latent size as self.latent_dim"
+        x_hat = as_array(report["x_hat"], "x_hat", (batch, 784))
+        as_array(report["mu"], "mu", (batch, latent))
+        as_array(report["logvar"], "logvar", (batch, latent))
+        if x_hat.min() < 0 or x_hat.max() > 1:
+            return False, "x_hat must be probabilities in [0, 1]: end the decoder with a sigmoid"
+        small = as_array(report["small"], "x_hat of CVAE(latent_dim=2, num_classes=4)", (3, 784))
+        return bool(small.min() >= 0 and small.max() <= 1), "x_hat must be in [0, 1]"
+
+    def labels() -> tuple[bool, str]:
+        report = part("labels", "encode(x, y) and decode(z, y)")
+        mu = [as_array(v, "mu", (flat, latent)) for v in report["mu"]]
+        logvar = [as_array(v, "logvar", (flat, latent)) for v in report["logvar"]]
+        decoded = [as_array(v, "decode(z, y)", (flat, 784)) for v in report["decoded"]]
+        if close(mu[0], mu[1], atol=1e-7) and close(logvar[0], logvar[1], atol=1e-7):
+            return False, "the encoder ignores the label: concatenate the one-hot y with x"
+        return not close(decoded[0], decoded[1], atol=1e-7), (
+            "the decoder ignores the label: concatenate the one-hot y with z"
+        )
+
+    def sampling() -> tuple[bool, str]:
+        pair = part("sampling", "forward(x, y)")
+        first = as_array(pair[0], "x_hat", (flat, 784))
+        second = as_array(pair[1], "x_hat", (flat, 784))
+        return not close(first, second, atol=1e-7), (
+            "two forward passes gave the same x_hat: decode a sample z = mu + sigma * eps with "
+            "fresh noise eps, not the mean"
+        )
+
+    def gradients() -> tuple[bool, str]:
+        report = part("gradients", "x_hat.sum().backward()")
+        missing = []
+        for name, grad in report:
+            if grad is None or not as_float(grad, f"the gradient of {name}") > 0:
+                missing.append(str(name))
+        return not missing and bool(report), (
+            f"no gradient from x_hat reached {missing[:4]}: sample z = mu + sigma * eps (the "
+            "reparameterization trick) so that the encoder is trained through the decoder"
+        )
+
+    def generated() -> dict:
+        return part("generate", f"generate({inputs['digit']}, {n})")
+
+    def same_noise(report: dict, images: np.ndarray) -> bool:
+        for key in ("same_noise", "same_noise_device"):
+            try:
+                if close(images, as_array(report[key], "decode(z, y)", (n, 784)), atol=1e-5):
+                    return True
+            except MalformedOutput:
+                pass
+        return False
+
+    def generate() -> tuple[bool, str]:
+        report = generated()
+        digit = inputs["digit"]
+        images = as_array(report["images"], f"generate({digit}, {n})", (n, 784))
+        if images.min() < 0 or images.max() > 1:
+            return False, "generated images must be pixel probabilities in [0, 1]"
+        if report["requires_grad"] is not False:
+            return False, "generate needs no gradients: work inside torch.no_grad()"
+        if same_noise(report, images):
+            return True, ""
+        recorded = report.get("recorded")
+        if recorded is not None:
+            try:
+                if close(images, as_array(recorded, "decode", (n, 784)), atol=1e-5):
+                    return True, ""
+            except MalformedOutput:
+                pass
+        return False, (
+            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit}: "
+            f"self.decode(z, torch.full((n,), {digit})) did not give the same images"
+        )
+
+    def codes() -> tuple[bool, str]:
+        report = generated()
+        images = as_array(report["images"], f"generate(digit, {n})", (n, 784))
+        again = as_array(report["again"], f"generate(digit, {n})", (n, 784))
+        if close(images[0], images[1], atol=1e-7):
+            return False, "each generated image needs its own code z ~ N(0, I)"
+        if close(images, again, atol=1e-7):
+            return False, "two calls of generate gave the same images: do not re-seed inside"
+        if same_noise(report, images):
+            return True, ""  # decoded torch.randn(n, latent_dim) itself
+        if report["big_shape"] != [inputs["big"], latent]:
+            return False, (
+                f"generate(digit, {inputs['big']}) should decode {inputs['big']} codes of "
+                f"latent_dim = {latent} entries through self.decode"
+            )
+        mean = as_float(report["big_mean"], "the code mean")
+        std = as_float(report["big_std"], "the code std")
+        return abs(mean) < 0.15 and abs(std - 1) < 0.12, (
+            f"the codes of generate have mean {mean:.2f} and std {std:.2f}: draw them from N(0, I)"
+        )
+
+    checks.judge("forward", forward)
+    checks.judge("labels", labels)
+    checks.judge("sampling", sampling)
+    checks.judge("gradients", gradients)
+    checks.judge("generate", generate)
+    checks.judge("codes", codes)
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = [
+    Question("q1", ("temperature", "decoded", "fresh"), prior_inputs, prior_probe, prior_verdict),
+    Question("q3", ("ends", "line", "two"), lerp_inputs, lerp_probe, lerp_verdict),
+    Question("q4", ("formula", "circle", "parallel"), slerp_inputs, slerp_probe, slerp_verdict),
+    choice_question(
+        "q5",
+        "q5_answer",
+        "a",
+        "the density peaks at the origin; it is the probability mass that concentrates on the "
+        "shell, and the straight line cuts through shorter codes the decoder rarely saw",
+    ),
+    Question(
+        "q6",
+        ("forward", "labels", "sampling", "gradients", "generate", "codes"),
+        cvae_inputs,
+        cvae_probe,
+        cvae_verdict,
+    ),
+    choice_question(
+        "q7",
+        "q7_answer",
+        "d",
+        "the label carries the class; the code is left with the style, shared across labels",
+    ),
+]
