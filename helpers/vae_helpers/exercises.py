@@ -19,9 +19,10 @@ class ExerciseNotDone(Exception):
 def _placeholder_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """True when a function's body is only a docstring and `...`, `pass` or NotImplementedError."""
     body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        if isinstance(body[0].value.value, str):
-            body = body[1:]
+    first = body[0] if body else None
+    is_docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    if is_docstring and isinstance(first.value.value, str):  # type: ignore[union-attr]
+        body = body[1:]
     if not body:
         return True
     if len(body) != 1:
