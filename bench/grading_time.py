@@ -22,11 +22,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.build import build_all, temporary_folder  # noqa: E402
-from tools.course_config import load_course_config  # noqa: E402
-from tools.grade import GradingLimits, canonical_notebook, run_isolated  # noqa: E402
-from tools.layout import CourseLayout  # noqa: E402
-from tools.notebooks import read_notebook  # noqa: E402
+from tools.course.building import build_all, temporary_folder  # noqa: E402
+from tools.course.config import load_course_config  # noqa: E402
+from tools.course.layout import CourseLayout  # noqa: E402
+from tools.course.notebooks import read_notebook  # noqa: E402
+from tools.course.submissions import GradingLimits, canonical_notebook, run_isolated  # noqa: E402
 
 BUDGET_S = 60.0
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from otter.test_files.exception_test import test_case
+
+from tools.course.otter_format import in_test_regions, is_ignored
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -71,27 +73,15 @@ def failures(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
     return [o for o in outcomes if not o.passed]
 
 
-def _is_raw(cell: Mapping[str, Any], marker: str) -> bool:
-    source = "".join(cell["source"]).lstrip()
-    return cell["cell_type"] == "raw" and source.upper().startswith(marker)
-
-
 @functools.cache
 def key_namespace(assignment: str) -> types.MappingProxyType:
     """Execute the answer key's graded code (no ignored cells, no tests) and return its globals."""
-    nb = json.loads((SOLUTIONS / f"{assignment}.ipynb").read_text())
+    nb = nbformat.read(SOLUTIONS / f"{assignment}.ipynb", as_version=4)
     scope: dict[str, Any] = {"__name__": f"key_{assignment}"}
-    in_tests = False
-    for cell in nb["cells"]:
-        if _is_raw(cell, "# BEGIN TESTS"):
-            in_tests = True
-        elif _is_raw(cell, "# END TESTS"):
-            in_tests = False
-        if cell["cell_type"] != "code" or in_tests:
+    for cell, in_tests in zip(nb.cells, in_test_regions(nb), strict=True):
+        if cell.cell_type != "code" or in_tests or is_ignored(cell):
             continue
-        if "otter_ignore" in cell.get("metadata", {}).get("tags", []):
-            continue
-        source = "".join(cell["source"])
+        source = cell.source
         if "otter.Notebook(" in source or "grader." in source:
             continue
         exec(compile(source, f"<{assignment} key>", "exec"), scope)
@@ -110,9 +100,9 @@ def run_key_notebook(
     """Execute the whole answer key, every cell, in fast mode in a fresh kernel and cache."""
     import nbformat
     from nbclient import NotebookClient
-    from vae_helpers import settings
 
     from tests.data_requirement import missing_data, mnist_files_missing
+    from vae_helpers import settings
 
     data_dir = settings.data_dir()
     if needs_mnist and mnist_files_missing(data_dir):

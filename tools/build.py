@@ -12,309 +12,30 @@ when a generated file is stale, missing or extra; `--verify` then runs `tools.ve
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from importlib.metadata import version
-from pathlib import Path
 
-import nbformat
-
-from tools.assign_config import (
-    AssignmentConfigError,
-    check_assignment_config,
-    read_assignment_config,
+from tools.cli import command_parser, open_course
+from tools.course.building import (
+    BuildError,
+    build_all,
+    check_otter_version,
+    clean_sources,
+    compare_with_disk,
+    orphan_folders,
+    temporary_folder,
+    write_built,
 )
-from tools.course_config import (
-    PACKAGES_DIR,
-    ZIPPED_PACKAGES,
-    CourseConfig,
-    CourseConfigError,
-    load_course_config,
-)
-from tools.grading_cells import HIDDEN_TESTS_MEMBER, GradingCellsError, with_trusted_grading
-from tools.layout import ASSIGNMENT_NAME, CourseLayout, LayoutError
-from tools.notebooks import (
-    normalise_generated,
-    normalise_source,
-    notebook_text,
-    read_notebook,
-)
-from tools.setup_cell import grading_requirements_text, with_setup_cell
-from tools.zipfiles import read_zip_members, write_deterministic_zip
-from vae_grading.scoring import HiddenTestsError, load_questions
-
-
-class BuildError(RuntimeError):
-    """`otter assign` failed or produced something unexpected for one assignment."""
-
-
-@dataclass
-class BuiltAssignment:
-    """What one assignment's build produced: files (path relative to the root → bytes), the key."""
-
-    name: str
-    files: dict[str, bytes] = field(default_factory=dict)
-    key_notebook: Path | None = None
-    seconds: float = 0.0
-
-
-def clean_source(path: Path, course: CourseConfig) -> str:
-    """The canonical text of a source: outputs stripped, python3 kernel, current set-up cell."""
-    nb = normalise_source(read_notebook(path))
-    return notebook_text(with_setup_cell(nb, course, path.stem))
-
-
-def _run_otter_assign(source: Path, result: Path) -> None:
-    """Run `otter assign` without its own test run (tools.verify grades the key instead)."""
-    command = [
-        sys.executable,
-        "-m",
-        "otter",
-        "assign",
-        "--no-run-tests",
-        "--no-pdfs",
-        str(source),
-        str(result),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    completed = subprocess.run(
-        command, cwd=source.parent, env=env, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        output = (completed.stdout + completed.stderr).strip().splitlines()
-        tail = "\n    ".join(output[-25:])
-        raise BuildError(f"otter assign failed for {source.name}:\n    {tail}")
-
-
-def build_assignment(
-    layout: CourseLayout, name: str, course: CourseConfig, work: Path
-) -> BuiltAssignment:
-    """Run otter assign on one source inside `work` and collect the normalised outputs."""
-    started = time.perf_counter()
-    source_path = layout.source(name)
-    source_nb = read_notebook(source_path)
-    check_assignment_config(read_assignment_config(source_nb, source_path), source_path, course)
-
-    src_dir, out_dir = work / "src", work / "out"
-    src_dir.mkdir(parents=True)
-    hidden_path = layout.hidden_tests(name)
-    try:
-        hidden = [q.name for q in load_questions(hidden_path)]
-        assign_ready = with_trusted_grading(
-            nbformat.reads(clean_source(source_path, course), as_version=4), name, hidden
-        )
-    except (HiddenTestsError, GradingCellsError) as exc:
-        raise BuildError(str(exc)) from exc
-    (src_dir / source_path.name).write_text(notebook_text(assign_ready), encoding="utf-8")
-    if not layout.grading_requirements.is_file():
-        raise BuildError(f"{layout.grading_requirements} is missing (pip requirements for grading)")
-    shutil.copy(layout.grading_requirements, src_dir / layout.grading_requirements.name)
-    _run_otter_assign(src_dir / source_path.name, out_dir)
-
-    built = BuiltAssignment(name)
-    student_out, autograder_out = out_dir / "student", out_dir / "autograder"
-    for path in sorted(p for p in student_out.rglob("*") if p.is_file()):
-        rel = path.relative_to(student_out).as_posix()
-        dest = f"notebooks/{name}/{rel}"
-        if path.suffix == ".ipynb":
-            text = notebook_text(normalise_generated(read_notebook(path), salt=name))
-            built.files[dest] = text.encode()
-        else:
-            built.files[dest] = path.read_bytes()
-    if f"notebooks/{name}/{name}.ipynb" not in built.files:
-        raise BuildError(f"otter assign wrote no student notebook for {name}")
-
-    zips = sorted(autograder_out.glob(f"{name}-autograder_*.zip"))
-    if len(zips) != 1:
-        raise BuildError(f"expected one autograder zip for {name}, found {len(zips)}")
-    members = read_zip_members(zips[0])
-    members[HIDDEN_TESTS_MEMBER] = hidden_path.read_bytes()
-    members.update(package_members(layout))
-    zip_dest = work / "zip" / f"{name}-autograder.zip"
-    write_deterministic_zip(zip_dest, members)
-    built.files[f"autograder/{name}/{name}-autograder.zip"] = zip_dest.read_bytes()
-    for member, data in members.items():
-        if member.startswith("tests/"):
-            built.files[f"autograder/{name}/{member}"] = data
-    if not any(m.startswith("tests/") for m in members):
-        raise BuildError(f"the autograder for {name} holds no tests: add a # BEGIN TESTS block")
-
-    built.key_notebook = autograder_out / f"{name}.ipynb"
-    built.seconds = time.perf_counter() - started
-    return built
-
-
-def package_members(layout: CourseLayout) -> dict[str, bytes]:
-    """The course's packages as zip members under packages/, so the zip installs on its own."""
-    members = {}
-    for name, folder in ZIPPED_PACKAGES.items():
-        root = layout.root / folder
-        if not (root / "pyproject.toml").is_file():
-            raise BuildError(f"{root} holds no pyproject.toml: the autograder zip ships it")
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root)
-            if not path.is_file() or any(
-                part == "__pycache__" or part.endswith(".egg-info") for part in rel.parts
-            ):
-                continue
-            if path.suffix in (".py", ".toml", ".md", ".txt", ".typed"):
-                members[f"{PACKAGES_DIR}/{name}/{rel.as_posix()}"] = path.read_bytes()
-    return members
-
-
-def build_all(
-    layout: CourseLayout,
-    names: list[str],
-    course: CourseConfig,
-    work: Path,
-    jobs: int,
-    progress: bool = False,
-) -> list[BuiltAssignment]:
-    """Build `names` in parallel (one `otter assign` subprocess each), in the order given.
-
-    With `progress`, one line is printed as each assignment finishes.
-    """
-
-    def one(name: str) -> BuiltAssignment:
-        built = build_assignment(layout, name, course, work / name)
-        if progress:
-            print(f"  otter assign {name}: {built.seconds:.0f} s", flush=True)
-        return built
-
-    if progress:
-        print(f"building {len(names)} assignment(s) with otter assign…", flush=True)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, names))
-
-
-def generated_files_on_disk(layout: CourseLayout, names: list[str], all_selected: bool) -> set[str]:
-    """Relative paths of the generated files now in the checkout for `names`.
-
-    With `all_selected`, folders of assignments that no longer have a source count as well.
-    """
-    folders = [layout.student_dir(n) for n in names] + [layout.autograder_dir(n) for n in names]
-    if all_selected:
-        for parent in (layout.notebooks, layout.autograder):
-            if parent.is_dir():
-                folders += [
-                    p for p in parent.iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name)
-                ]
-    found = set()
-    for folder in folders:
-        if folder.is_dir():
-            for path in folder.rglob("*"):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    found.add(path.relative_to(layout.root).as_posix())
-    return found
-
-
-def compare_with_disk(
-    layout: CourseLayout, built: list[BuiltAssignment], all_selected: bool
-) -> list[str]:
-    """One line per generated file that is stale, missing, or should not be there."""
-    expected = {path: data for b in built for path, data in b.files.items()}
-    on_disk = generated_files_on_disk(layout, [b.name for b in built], all_selected)
-    problems = []
-    for path in sorted(expected):
-        target = layout.root / path
-        if not target.is_file():
-            problems.append(f"missing: {path}")
-        elif target.read_bytes() != expected[path]:
-            problems.append(f"stale:   {path}")
-    problems += [f"extra:   {path}" for path in sorted(on_disk - set(expected))]
-    return problems
-
-
-def write_built(layout: CourseLayout, built: BuiltAssignment) -> list[str]:
-    """Make notebooks/NN and autograder/NN hold exactly the built files; return what changed."""
-    changed = []
-    for folder in (layout.student_dir(built.name), layout.autograder_dir(built.name)):
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*"), reverse=True):
-                rel = path.relative_to(layout.root).as_posix()
-                if path.is_file() and rel not in built.files:
-                    path.unlink()
-                    changed.append(f"removed {rel}")
-                elif path.is_dir() and not any(path.iterdir()):
-                    path.rmdir()
-    for rel, data in sorted(built.files.items()):
-        target = layout.root / rel
-        if target.is_file() and target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        changed.append(f"wrote {rel}")
-    return changed
-
-
-def orphan_folders(layout: CourseLayout, names: list[str]) -> list[Path]:
-    """Generated assignment folders whose source no longer exists in solutions/."""
-    orphans = []
-    for parent in (layout.notebooks, layout.autograder):
-        if parent.is_dir():
-            orphans += [
-                p
-                for p in sorted(parent.iterdir())
-                if p.is_dir() and ASSIGNMENT_NAME.match(p.name) and p.name not in names
-            ]
-    return orphans
-
-
-def clean_sources(layout: CourseLayout, names: list[str], course: CourseConfig) -> list[str]:
-    """Strip outputs, refresh set-up cells and grading requirements; return the files rewritten."""
-    rewritten = []
-    requirements = layout.grading_requirements
-    if requirements.is_file():
-        current = requirements.read_text(encoding="utf-8")
-        expected = grading_requirements_text(current, course)
-        if current != expected:
-            requirements.write_text(expected, encoding="utf-8")
-            rewritten.append(str(requirements.relative_to(layout.root)))
-    for name in names:
-        path = layout.source(name)
-        text = clean_source(path, course)
-        if path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            rewritten.append(str(path.relative_to(layout.root)))
-    return rewritten
-
-
-def check_otter_version(course: CourseConfig) -> None:
-    """Fail when the installed otter-grader is not the one course.toml pins."""
-    installed = version("otter-grader")
-    if installed != course.otter_version:
-        raise BuildError(
-            f"otter-grader {installed} is installed but course.toml pins {course.otter_version}: "
-            "install the pinned version (make setup) or change course.toml"
-        )
-
-
-@contextlib.contextmanager
-def temporary_folder(prefix: str) -> Iterator[Path]:
-    """A temporary folder that is always removed."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+from tools.course.config import CourseConfigError
+from tools.course.layout import LayoutError
+from tools.course.otter_format import AssignmentConfigError
+from tools.course.verification import verify_built
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.build",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("build", __doc__)
     parser.add_argument("assignments", nargs="*", help="NN_name of the sources (default: all)")
     parser.add_argument(
         "--check",
@@ -332,16 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         default=min(2, os.cpu_count() or 1),
         help="otter assign runs in parallel (default: %(default)s)",
     )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=CourseLayout().root,
-        help="course checkout to build (default: this repository)",
-    )
     args = parser.parse_args(argv)
-    layout = CourseLayout(args.root.resolve())
     try:
-        course = load_course_config(layout.course_toml)
+        layout, course = open_course(args)
         names = layout.select(args.assignments)
         check_otter_version(course)
     except (CourseConfigError, LayoutError, BuildError) as exc:
@@ -389,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {line}")
 
         if args.verify:
-            from tools.verify import verify_built
-
             return verify_built(layout, built, course)
     return 0
 

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tools.layout import CourseLayout
-from tools.notebooks import normalise_source, notebook_text, read_notebook, strip_outputs
+from tools.course.layout import CourseLayout
+from tools.course.notebooks import normalise_source, notebook_text, read_notebook, strip_outputs
 
 
 def notebooks_under(paths: list[Path]) -> list[Path]:

@@ -13,287 +13,32 @@ Grading seconds are printed (the benchmark in bench/grading_time.py reports them
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import yaml
-
-from tools.build import (
+from tools.cli import command_parser, open_course
+from tools.course.building import (
     BuildError,
-    BuiltAssignment,
     build_all,
     check_otter_version,
     compare_with_disk,
     temporary_folder,
 )
-from tools.course_config import CourseConfig, CourseConfigError, load_course_config
-from tools.grade import GradingLimits, IsolatedRun, canonical_notebook, run_isolated
-from tools.layout import CourseLayout, LayoutError
-from tools.leaks import find_leaks, hidden_module_secrets, hidden_test_secrets, solution_secrets
-from tools.notebooks import read_notebook
-from tools.setup_cell import find_setup_cell, setup_cell_source
-from tools.zipfiles import read_zip_members
-
-VERIFY_LIMITS = GradingLimits(cell_timeout_s=120, submission_timeout_s=600)
-
-
-@dataclass
-class Report:
-    """What verification found for one assignment."""
-
-    name: str
-    passed: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    key_seconds: float | None = None
-    student_seconds: float | None = None
-
-
-def check_key(run: IsolatedRun, report: Report) -> None:
-    """The key must be graded without error and score full marks on every question."""
-    summary = run.summary
-    if run.timed_out or summary is None or "error" in summary:
-        detail = "timed out" if run.timed_out else (summary or {}).get("error", run.log_tail)
-        report.problems.append(f"answer key could not be graded: {detail}")
-        return
-    questions = summary["questions"]
-    lost = {name: q for name, q in questions.items() if q["score"] < q["possible"] or q["failures"]}
-    if summary.get("catastrophic_error") or lost or summary["possible"] <= 0:
-        details = "; ".join(
-            f"{name} {q['score']:g}/{q['possible']:g}: {_first_failure(q)}"
-            for name, q in sorted(lost.items())
-        )
-        crash = summary.get("catastrophic_error")
-        report.problems.append(
-            f"answer key scores {summary['total']:g}/{summary['possible']:g}"
-            f"{': ' + details if details else ''}{f' ({crash})' if crash else ''}"
-        )
-        return
-    report.passed.append(
-        f"answer key scores {summary['total']:g}/{summary['possible']:g} "
-        f"({len(questions)} questions, graded in {run.seconds:.0f} s)"
-    )
-
-
-def check_student(run: IsolatedRun, report: Report, expected_questions: list[str]) -> None:
-    """The untouched student copy must grade without crashing, 0 on each question, named fails."""
-    summary = run.summary
-    if run.timed_out or summary is None or "error" in summary:
-        detail = "timed out" if run.timed_out else (summary or {}).get("error", run.log_tail)
-        report.problems.append(f"student notebook could not be graded: {detail}")
-        return
-    if summary.get("catastrophic_error"):
-        report.problems.append(f"student notebook crashed: {summary['catastrophic_error']}")
-        return
-    questions = summary["questions"]
-    missing = sorted(set(expected_questions) - set(questions))
-    if missing:
-        report.problems.append(f"student notebook: no result for {', '.join(missing)}")
-    scored = {name: q for name, q in questions.items() if q["score"] > 0}
-    for name, q in sorted(scored.items()):
-        report.problems.append(
-            f"student notebook scores {q['score']:g}/{q['possible']:g} on {name} untouched: "
-            "its tests must fail on the `...` placeholders"
-        )
-    unnamed = [
-        name
-        for name, q in questions.items()
-        if not q["failures"] or not all(_names_question(f["message"], name) for f in q["failures"])
-    ]
-    for name in sorted(set(unnamed) - set(scored)):
-        report.problems.append(f"student notebook: a failure message of {name} does not name it")
-    if not (missing or scored or unnamed):
-        report.passed.append(
-            f"student notebook scores 0 on all {len(questions)} questions "
-            f"(graded in {run.seconds:.0f} s)"
-        )
-
-
-def _names_question(message: str, question: str) -> bool:
-    return re.search(rf"\b{re.escape(question)}\b", message) is not None
-
-
-def _first_failure(question: dict) -> str:
-    for failure in question["failures"]:
-        lines = [line for line in failure["message"].splitlines() if line.strip()]
-        return lines[-1][:120] if lines else "failed"
-    return "lost points"
-
-
-def check_environment(zip_members: dict[str, bytes], course: CourseConfig, report: Report) -> None:
-    """The grading environment pins Python, otter-grader and CPU-only torch builds."""
-    env_text = zip_members.get("environment.yml", b"").decode()
-    if not env_text:
-        report.problems.append("autograder zip holds no environment.yml")
-        return
-    env = yaml.safe_load(env_text)
-    deps = env.get("dependencies", [])
-    pip: list[str] = next((d["pip"] for d in deps if isinstance(d, dict) and "pip" in d), [])
-    problems = []
-    if f"python={course.python_version}" not in deps:
-        problems.append(f"does not pin python={course.python_version}")
-    if course.otter_grading_requirement not in pip:
-        problems.append(f"does not install {course.otter_grading_requirement}")
-    torch_lines = [p for p in pip if re.match(r"(torch|torchvision|torchaudio)\b", p)]
-    if not torch_lines:
-        problems.append("installs no torch")
-    for line in torch_lines:
-        if "+cpu" not in line:
-            problems.append(f"{line!r} is not a CPU build (pin e.g. torch==X+cpu)")
-    if torch_lines and not any("download.pytorch.org/whl/cpu" in p for p in pip):
-        problems.append("has no --extra-index-url for the PyTorch CPU wheels")
-    if any(re.match(r"nvidia-", p) for p in pip):
-        problems.append("installs nvidia-* (CUDA) packages")
-    if problems:
-        report.problems += [f"grading environment {p}" for p in problems]
-    else:
-        report.passed.append(
-            f"grading environment: python {course.python_version}, "
-            f"{course.otter_grading_requirement}, CPU torch"
-        )
-
-
-def check_student_notebook_shape(path: Path, course: CourseConfig, report: Report) -> None:
-    """The student notebook starts with the current set-up cell, tagged so grading skips it."""
-    nb = read_notebook(path)
-    index = find_setup_cell(nb)
-    if index is None:
-        report.problems.append(
-            "student notebook: the first code cell is not the set-up cell (tag otter_ignore)"
-        )
-    elif nb.cells[index].source != setup_cell_source(course, path.stem):
-        report.problems.append(
-            "student notebook: set-up cell is out of date (python -m tools.setup_cell)"
-        )
-
-
-def verify_files(
-    layout: CourseLayout,
-    built: list[BuiltAssignment],
-    files_root: Path,
-    course: CourseConfig,
-    jobs: int,
-) -> list[Report]:
-    """Verify built assignments whose files lie under `files_root` (notebooks/, autograder/)."""
-    files = CourseLayout(files_root)
-    reports = {b.name: Report(b.name) for b in built}
-    student_files = sorted(p for p in files.notebooks.rglob("*") if p.is_file())
-    if files_root != layout.root and layout.notebooks.is_dir():
-        built_names = {b.name for b in built}
-        student_files += sorted(
-            p
-            for p in layout.notebooks.rglob("*")
-            if p.is_file() and p.relative_to(layout.notebooks).parts[0] not in built_names
-        )
-
-    runs: list[tuple[str, str, Path]] = []
-    for item in built:
-        assert item.key_notebook is not None
-        runs.append((item.name, "key", item.key_notebook))
-        runs.append((item.name, "student", files.student_notebook(item.name)))
-
-    def grade(job: tuple[str, str, Path]) -> IsolatedRun:
-        name, kind, notebook = job
-        nb = canonical_notebook(read_notebook(notebook), name)
-        run = run_isolated(nb, name, files.autograder_zip(name), VERIFY_LIMITS)
-        total = (run.summary or {}).get("total")
-        possible = (run.summary or {}).get("possible")
-        score = f"{total:g}/{possible:g}" if total is not None else "no score"
-        print(f"  graded {name} {kind}: {score} in {run.seconds:.0f} s", flush=True)
-        return run
-
-    print(f"grading {len(runs)} notebooks (answer keys and student copies)…", flush=True)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(grade, runs))
-
-    for (name, kind, _), run in zip(runs, results, strict=True):
-        report = reports[name]
-        members = read_zip_members(files.autograder_zip(name))
-        questions = sorted(m[6:-3] for m in members if m.startswith("tests/") and m.endswith(".py"))
-        if kind == "key":
-            report.key_seconds = run.seconds
-            check_key(run, report)
-        else:
-            report.student_seconds = run.seconds
-            check_student(run, report, questions)
-
-    for item in built:
-        report = reports[item.name]
-        members = read_zip_members(files.autograder_zip(item.name))
-        source = read_notebook(layout.source(item.name))
-        tests = {
-            Path(m).stem: data.decode()
-            for m, data in members.items()
-            if m.startswith("tests/") and m.endswith(".py")
-        }
-        secrets = (
-            solution_secrets(source, item.name)
-            + hidden_test_secrets(tests, source, item.name)
-            + hidden_module_secrets(layout.hidden_tests(item.name), item.name)
-        )
-        leaks = find_leaks(secrets, student_files)
-        if leaks:
-            report.problems += [f"LEAK: {leak.describe(files_root)}" for leak in leaks]
-        else:
-            report.passed.append(
-                f"no leaks: {len(secrets)} solution blocks and hidden tests, "
-                f"{len(student_files)} files under notebooks/"
-            )
-        check_environment(members, course, report)
-        check_student_notebook_shape(files.student_notebook(item.name), course, report)
-    return [reports[b.name] for b in built]
-
-
-def print_reports(reports: list[Report]) -> int:
-    """Print each report; return 0 when every assignment passed, 1 otherwise."""
-    failed = 0
-    for report in reports:
-        status = "FAILED" if report.problems else "ok"
-        print(f"{report.name}: {status}")
-        for line in report.passed:
-            print(f"  ok    {line}")
-        for line in report.problems:
-            print(f"  FAIL  {line}")
-        failed += bool(report.problems)
-    if reports:
-        print("grading seconds per submission (key / student copy):")
-        for r in reports:
-            key = f"{r.key_seconds:.0f}" if r.key_seconds is not None else "-"
-            student = f"{r.student_seconds:.0f}" if r.student_seconds is not None else "-"
-            print(f"  {r.name}: {key} / {student}")
-    print(f"verify: {len(reports) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-def verify_built(
-    layout: CourseLayout, built: list[BuiltAssignment], course: CourseConfig, jobs: int = 0
-) -> int:
-    """Verify what `tools.build` just wrote into the checkout; return the exit code."""
-    jobs = jobs or os.cpu_count() or 1
-    return print_reports(verify_files(layout, built, layout.root, course, jobs))
+from tools.course.config import CourseConfigError
+from tools.course.layout import LayoutError
+from tools.course.verification import print_reports, verify_files
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.verify",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("verify", __doc__)
     parser.add_argument("assignments", nargs="*", help="NN_name of the sources (default: all)")
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="parallel gradings (default: CPUs)"
     )
-    parser.add_argument("--root", type=Path, default=CourseLayout().root, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    layout = CourseLayout(args.root.resolve())
     try:
-        course = load_course_config(layout.course_toml)
+        layout, course = open_course(args)
         names = layout.select(args.assignments)
         check_otter_version(course)
     except (CourseConfigError, LayoutError, BuildError) as exc:

@@ -18,9 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.build import BuiltAssignment  # noqa: E402
-from tools.layout import CourseLayout  # noqa: E402
-from tools.setup_cell import find_setup_cell  # noqa: E402
+from tools.course.building import BuiltAssignment  # noqa: E402
+from tools.course.layout import CourseLayout  # noqa: E402
+from tools.course.setup_cells import find_setup_cell  # noqa: E402
 
 ASSIGNMENT = "02_vae_theory"  # the real assignment the tooling tests build, verify and grade
 STALE_SETUP_CELL = "# an out-of-date set-up cell"
@@ -39,6 +39,9 @@ def make_course_root(root: Path) -> CourseLayout:
     layout.solutions.mkdir(parents=True)
     shutil.copy(repo.grading_requirements, layout.solutions)
     shutil.copy(repo.course_toml, layout.course_toml)
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for package in ("helpers", "grading"):  # the autograder zip ships both
+        shutil.copytree(repo.root / package, root / package, ignore=skip)
     layout.hidden_tests(ASSIGNMENT).parent.mkdir(parents=True)
     shutil.copy(repo.hidden_tests(ASSIGNMENT), layout.hidden_tests(ASSIGNMENT))
     nb = nbformat.read(repo.source(ASSIGNMENT), as_version=4)
@@ -58,8 +61,8 @@ def course_build(
 ) -> Iterator[tuple[CourseLayout, list[BuiltAssignment]]]:
     """ASSIGNMENT built once per session, as `python -m tools.build` does it (sources cleaned,
     files written); the build folder with the answer key is kept until the session ends."""
-    from tools.build import build_all, clean_sources, write_built
-    from tools.course_config import load_course_config
+    from tools.course.building import build_all, clean_sources, write_built
+    from tools.course.config import load_course_config
 
     layout = make_course_root(tmp_path_factory.mktemp("course"))
     course = load_course_config(layout.course_toml)

@@ -19,8 +19,8 @@ import nbformat
 import psutil
 import pytest
 
+from tools.course.layout import CourseLayout
 from tools.grade import main as grade_main
-from tools.layout import CourseLayout
 
 ASSIGNMENT = "02_vae_theory"
 CELL_TIMEOUT_S = 20

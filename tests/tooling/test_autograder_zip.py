@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.layout import CourseLayout
+from tools.course.layout import CourseLayout
 
 ASSIGNMENT = "02_vae_theory"
 
@@ -42,7 +42,17 @@ def _requirements(environment_yml: str) -> list[str]:
 
 def _grade(python: Path, zip_path: Path, notebook: Path, out: Path, env: dict) -> float:
     out.mkdir()
-    command = [str(python), "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(notebook)]
+    command = [
+        str(python),
+        "-m",
+        "otter",
+        "run",
+        "-a",
+        str(zip_path),
+        "-o",
+        str(out),
+        str(notebook),
+    ]
     subprocess.run(command, check=True, capture_output=True, timeout=300, env=env, cwd=out)
     results = json.loads((out / "results.json").read_text())
     return sum(t.get("score") or 0 for t in results["tests"] if t.get("max_score"))

@@ -13,11 +13,11 @@ import nbformat
 import pytest
 import yaml
 
-from tools.build import BuiltAssignment, compare_with_disk
 from tools.build import main as build_main
-from tools.course_config import load_course_config
-from tools.layout import CourseLayout
-from tools.setup_cell import find_setup_cell, setup_cell_source
+from tools.course.building import BuiltAssignment, compare_with_disk
+from tools.course.config import load_course_config
+from tools.course.layout import CourseLayout
+from tools.course.setup_cells import find_setup_cell, setup_cell_source
 
 ASSIGNMENT = "02_vae_theory"  # built in a temporary checkout by conftest.course_build
 
@@ -163,7 +163,7 @@ def test_export_makes_a_submission_zip_without_latex(
     """The export cell's call works with no TeX installed (PATH holds only Python)."""
     import otter
 
-    from tools.zipfiles import notebook_from_submission_zip
+    from tools.course.zipfiles import notebook_from_submission_zip
 
     shutil.copy(built_course.student_notebook(ASSIGNMENT), tmp_path)
     monkeypatch.chdir(tmp_path)

@@ -13,14 +13,14 @@ import nbformat
 import psutil
 import pytest
 
-from tools.grade import (
+from tools.course.layout import CourseLayout
+from tools.course.submissions import (
     GradingLimits,
     canonical_notebook,
     discover_submissions,
     run_isolated,
 )
 from tools.grade import main as grade_main
-from tools.layout import CourseLayout
 
 ASSIGNMENT = "02_vae_theory"  # built in a temporary checkout by conftest.course_build
 EXPECTED_CSV = Path(__file__).resolve().parent / "expected_batch.csv"

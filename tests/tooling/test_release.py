@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.layout import CourseLayout
-from tools.release import ALLOW_LIST, edition_leaks
+from tools.course.edition import ALLOW_LIST, edition_leaks
+from tools.course.layout import CourseLayout
 from tools.release import main as release_main
 
 REPO = CourseLayout()

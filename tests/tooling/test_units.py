@@ -11,18 +11,18 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-from tools.assign_config import read_assignment_config
-from tools.course_config import CourseConfigError, load_course_config
-from tools.layout import CourseLayout, LayoutError
-from tools.leaks import find_leaks, hidden_test_secrets, solution_secrets
-from tools.notebooks import normalise_generated, notebook_text, strip_outputs
-from tools.setup_cell import (
+from tools.course.config import CourseConfigError, load_course_config
+from tools.course.layout import CourseLayout, LayoutError
+from tools.course.leaks import find_leaks, hidden_test_secrets, solution_secrets
+from tools.course.notebooks import normalise_generated, notebook_text, strip_outputs
+from tools.course.otter_format import read_assignment_config
+from tools.course.setup_cells import (
     find_setup_cell,
     grading_requirements_text,
     setup_cell_source,
     with_setup_cell,
 )
-from tools.zipfiles import (
+from tools.course.zipfiles import (
     FIXED_DATE_TIME,
     UnsafeZipError,
     notebook_from_submission_zip,
@@ -176,14 +176,14 @@ def test_setup_cell_fetches_public_tests_in_colab(tmp_path: Path, monkeypatch) -
     assert calls == []  # otter and vae_helpers are installed here: nothing to pip install
 
 
-def test_grading_requirements_get_pinned_otter_and_helpers() -> None:
+def test_grading_requirements_get_pinned_otter_and_the_zipped_packages() -> None:
     course = load_course_config()
     text = grading_requirements_text(
         "# comment\ntorch==2.0+cpu\nvae-helpers @ git+https://old@v0#subdirectory=helpers\n",
         course,
     )
     lines = text.splitlines()
-    assert course.helpers_requirement in lines
+    assert "./packages/vae-helpers" in lines and "./packages/vae-grading" in lines
     assert course.otter_grading_requirement in lines
     assert "vae-helpers @ git+https://old@v0#subdirectory=helpers" not in lines
     assert grading_requirements_text(text, course) == text

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.build import BuiltAssignment, build_all, compare_with_disk
-from tools.course_config import load_course_config
-from tools.grade import IsolatedRun, autograder_questions
-from tools.layout import CourseLayout
-from tools.verify import (
+from tools.course.building import BuiltAssignment, build_all, compare_with_disk
+from tools.course.config import load_course_config
+from tools.course.layout import CourseLayout
+from tools.course.submissions import IsolatedRun, autograder_questions
+from tools.course.verification import (
     Report,
     check_environment,
     check_key,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import tomllib
 
-from tools.layout import REPO_ROOT
+from tools.course.layout import REPO_ROOT
 
 COURSE_TOML = REPO_ROOT / "course.toml"
 #: Folder of the autograder zip holding the course's own packages, installed from there.

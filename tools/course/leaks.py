@@ -12,11 +12,11 @@ from pathlib import Path
 
 import nbformat
 
-from tools.notebooks import cell_source
+from tools.course.notebooks import cell_source
+from tools.course.otter_format import region_marker
 
 MIN_FINGERPRINT_CHARS = 12
 LEAK_FRACTION = 0.6
-_REGION = re.compile(r"^\s*#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re.IGNORECASE)
 _HIDDEN_WORD = re.compile(r"\bhidden\b", re.IGNORECASE)
 
 
@@ -64,23 +64,13 @@ def _fingerprints(
     return tuple(kept)
 
 
-def _region_marker(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
-    text = cell_source(cell).strip()
-    if cell.cell_type == "markdown" and text.startswith("```otter"):
-        text = text.removeprefix("```otter").strip()
-    if cell.cell_type not in ("raw", "markdown"):
-        return None
-    match = _REGION.match(text)
-    return (match[1].upper(), match[2].upper()) if match else None
-
-
 def solution_secrets(source: nbformat.NotebookNode, name: str) -> list[Secret]:
     """Every solution block of an Otter Assign source: code between solution markers, the right
     side of `# SOLUTION` lines, `# SOLUTION NO PROMPT` lines, model answers in solution regions."""
     secrets = []
     in_solution = False
     for index, cell in enumerate(source.cells, start=1):
-        marker = _region_marker(cell)
+        marker = region_marker(cell)
         if marker is not None:
             if marker[1] == "SOLUTION":
                 in_solution = marker[0] == "BEGIN"
@@ -149,7 +139,7 @@ def hidden_test_secrets(
                 public_lines.update(normalise_line(line) for line in body)
     in_tests = False
     for index, cell in enumerate(source.cells, start=1):
-        marker = _region_marker(cell)
+        marker = region_marker(cell)
         if marker is not None and marker[1] == "TESTS":
             in_tests = marker[0] == "BEGIN"
             continue

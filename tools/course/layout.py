@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 GRADING_REQUIREMENTS = "grading-requirements.txt"
 

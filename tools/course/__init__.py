@@ -1,0 +1,1 @@
+"""The library behind the commands in tools/: layout, settings, notebooks, building, grading."""

@@ -1,0 +1,148 @@
+"""Write the student edition of the course: what students get, and nothing else.
+
+Usage: python -m tools.release [--output release/] [--allow-placeholder]      (make release)
+
+The edition is made from an allow-list (the student notebooks, the helper package, the student
+requirements, a licence and a README written for students), never by deleting secrets from a
+copy. It refuses while `course.toml` names the placeholder repository, scans every file of the
+edition for solution code and hidden-test text, and prints the commands that publish it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from tools.course.config import CourseConfig
+from tools.course.layout import CourseLayout
+from tools.course.leaks import (
+    Leak,
+    find_leaks,
+    helper_line_leaks,
+    hidden_module_secrets,
+    hidden_test_secrets,
+    solution_secrets,
+)
+from tools.course.notebooks import read_notebook
+
+#: What the student edition holds, relative to the course root (folders copied whole).
+ALLOW_LIST = ("notebooks", "helpers", "requirements.txt", "environment.yml", "LICENSE")
+#: Never copied even inside an allowed folder: build and editor leftovers.
+SKIPPED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
+SKIPPED_SUFFIXES = (".egg-info", ".pyc")
+PLACEHOLDER_OWNER = "your-org"
+
+
+class ReleaseError(RuntimeError):
+    """The edition cannot be written (placeholder settings, stale build, a leak)."""
+
+
+def _skipped(path: Path) -> bool:
+    return any(p in SKIPPED_PARTS or p.endswith(SKIPPED_SUFFIXES) for p in path.parts)
+
+
+def copy_allowed(layout: CourseLayout, output: Path) -> list[Path]:
+    """Copy the allow-listed files into `output`; return the files written."""
+    written = []
+    for name in ALLOW_LIST:
+        source = layout.root / name
+        if not source.exists():
+            raise ReleaseError(f"{name} is missing from the course: it belongs in the edition")
+        files = [source] if source.is_file() else sorted(p for p in source.rglob("*"))
+        for path in files:
+            rel = path.relative_to(layout.root)
+            if not path.is_file() or _skipped(rel):
+                continue
+            target = output / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            written.append(target)
+    return written
+
+
+def student_readme(course: CourseConfig, assignments: list[str]) -> str:
+    """The README of the student edition: what to install, what to open, how to submit."""
+    rows = "\n".join(f"| {name[:2]} | `notebooks/{name}/{name}.ipynb` |" for name in assignments)
+    return f"""# Variational autoencoders, by doing
+
+Five Jupyter notebooks that take you from a plain autoencoder to a trained variational
+autoencoder and a look inside its latent space. Work through them in order:
+
+| # | notebook |
+|---|---|
+{rows}
+
+## On your own machine (JupyterLab)
+
+```bash
+git clone {course.repo_url} vae-course && cd vae-course
+python3 -m venv .venv && source .venv/bin/activate   # or: conda env create -f environment.yml
+pip install -r requirements.txt
+jupyter lab notebooks/
+```
+
+On Linux without an NVIDIA GPU, `pip install torch torchvision --index-url
+https://download.pytorch.org/whl/cpu` first saves a large download.
+
+## In Colab
+
+Open a notebook from this repository (File → Open notebook → GitHub) and run its first code
+cell: it installs what is missing. A GPU runtime makes training faster but is not needed.
+
+## Checking and submitting
+
+- Run each `grader.check("q…")` cell after an exercise. These public checks catch wrong shapes,
+  types and ranges; they are worth 0 points. Your points come from hidden tests that run your
+  code on fresh inputs when your notebook is graded.
+- Answer free-response questions in the Markdown cell under them; a person reads them.
+- Save the notebook, then run its last cell: it writes a zip next to the notebook. Upload that
+  zip (in Colab, download the `.ipynb` and upload it instead).
+"""
+
+
+def edition_leaks(layout: CourseLayout, files: list[Path]) -> list[Leak]:
+    """Solution code, hidden tests and answers found in any file of the edition."""
+    secrets = []
+    for name in layout.assignments():
+        source = read_notebook(layout.source(name))
+        secrets += solution_secrets(source, name)
+        tests_dir = layout.autograder_dir(name) / "tests"
+        tests = {p.stem: p.read_text(encoding="utf-8") for p in sorted(tests_dir.glob("*.py"))}
+        secrets += hidden_test_secrets(tests, source, name)
+        if layout.hidden_tests(name).is_file():
+            secrets += hidden_module_secrets(layout.hidden_tests(name), name)
+    helper_files = [p for p in files if "helpers" in p.parts and p.suffix == ".py"]
+    solutions = [s for s in secrets if "solution" in s.origin]
+    return find_leaks(secrets, files) + helper_line_leaks(solutions, helper_files)
+
+
+def write_edition(
+    layout: CourseLayout, course: CourseConfig, output: Path, allow_placeholder: bool = False
+) -> list[Path]:
+    """Check, copy, add the README, scan; return the edition's files (ReleaseError on trouble)."""
+    owner, _ = course.github_owner_and_repo
+    if owner == PLACEHOLDER_OWNER and not allow_placeholder:
+        raise ReleaseError(
+            f"course.toml still names the placeholder repository {course.repo_url}: set repo_url "
+            "to your course's public repository, run `make build`, then `make release`"
+        )
+    if output.exists():
+        if any(output.iterdir()) and not (output / ".vae-course-edition").exists():
+            raise ReleaseError(f"{output} exists and is not an earlier edition: choose --output")
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+    files = copy_allowed(layout, output)
+    readme = output / "README.md"
+    readme.write_text(student_readme(course, layout.assignments()), encoding="utf-8")
+    (output / ".vae-course-edition").write_text(f"{course.release}\n", encoding="utf-8")
+    files.append(readme)
+    for path in files:
+        if path.suffix == ".ipynb":
+            nbformat.read(path, as_version=4)  # every notebook in the edition must parse
+    leaks = edition_leaks(layout, files)
+    if leaks:
+        lines = "\n".join(f"  {leak.describe(output)}" for leak in leaks[:20])
+        raise ReleaseError(f"the edition would leak answers; nothing is published:\n{lines}")
+    return files

@@ -1,0 +1,436 @@
+"""Grade a folder of submissions with an assignment's autograder; write one CSV row each.
+
+Usage: python -m tools.grade SUBMISSIONS_DIR --assignment NN_name [--output grades/NN_name.csv]
+       [--jobs N] [--cell-timeout S] [--timeout S] [--resume | --overwrite] [--no-sandbox]
+
+A submission is a `.ipynb` file, a `.zip` (only the notebook inside is read; nothing is extracted,
+any `.OTTER_LOG` is ignored), or a folder holding one of those. Each runs in a bubblewrap sandbox
+(`vae_grading.sandbox`) with per-cell and per-submission limits; the verdicts are computed here,
+outside the sandbox (`vae_grading.local_grading`). One bad submission never stops the batch or
+touches another row. Columns: submission, q1..qN, total, max_total, status, reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from tools.course.notebooks import PYTHON3_KERNELSPEC, strip_outputs
+from tools.course.zipfiles import MAX_NOTEBOOK_BYTES, UnsafeZipError, notebook_from_submission_zip
+from vae_grading.local_grading import (
+    Autograder,
+    grade_notebook,
+    read_autograder,
+)
+from vae_grading.sandbox import SandboxLimits
+
+DEFAULT_CELL_TIMEOUT_S = 60
+DEFAULT_SUBMISSION_TIMEOUT_S = 600
+STATUS_OK = "ok"
+STATUS_TIMED_OUT = "timed out"
+STATUS_FAILED = "could not execute"
+MAX_REASON_CHARS = 300
+
+
+class GradingSetupError(ValueError):
+    """The command was called with a folder, assignment or option that cannot be graded."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One entry of the submissions folder: its identifier and the file holding the notebook."""
+
+    identifier: str
+    path: Path | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """An auto-graded question of the assignment and its maximum score."""
+
+    name: str
+    possible: float
+
+
+@dataclass
+class GradeRow:
+    """The CSV row of one graded submission."""
+
+    submission: str
+    scores: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    max_total: float = 0.0
+    status: str = STATUS_OK
+    reason: str = ""
+
+    def as_csv(self, questions: list[Question]) -> list[str]:
+        """The row's cells, in the column order of `csv_header`."""
+        return [
+            self.submission,
+            *(_number(self.scores.get(q.name, 0.0)) for q in questions),
+            _number(self.total),
+            _number(self.max_total),
+            self.status,
+            self.reason,
+        ]
+
+
+def csv_header(questions: list[Question]) -> list[str]:
+    """Column names: submission, one per question, total, max_total, status, reason."""
+    return ["submission", *(q.name for q in questions), "total", "max_total", "status", "reason"]
+
+
+def _number(value: float) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _natural_key(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def autograder_questions(zip_path: Path) -> list[Question]:
+    """The auto-graded questions in an autograder zip, with their points, in natural order."""
+    import zipfile
+
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    questions = []
+    with (
+        tempfile.TemporaryDirectory(prefix="vae-grade-tests-") as tmp,
+        zipfile.ZipFile(zip_path) as zf,
+    ):
+        for member in zf.namelist():
+            if member.startswith("tests/") and member.endswith(".py"):
+                target = Path(tmp) / Path(member).name
+                target.write_bytes(zf.read(member))
+                test_file = create_test_file(str(target), NBMetadataConfig())
+                questions.append(Question(target.stem, float(test_file.possible)))
+    return sorted(questions, key=lambda q: _natural_key(q.name))
+
+
+def discover_submissions(folder: Path) -> list[Submission]:
+    """Every submission in `folder`: notebooks, zips, and sub-folders holding one of them."""
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") or entry.name.startswith("__"):
+            continue
+        if entry.is_file() and entry.suffix.lower() in (".ipynb", ".zip"):
+            found.append(Submission(entry.stem, entry))
+        elif entry.is_dir():
+            inner = sorted(
+                p
+                for p in entry.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in (".ipynb", ".zip")
+                and ".ipynb_checkpoints" not in p.parts
+                and "__MACOSX" not in p.parts
+            )
+            if len(inner) == 1:
+                found.append(Submission(entry.name, inner[0]))
+            elif not inner:
+                found.append(Submission(entry.name, None, "folder holds no .ipynb or .zip"))
+            else:
+                names = ", ".join(p.name for p in inner[:4])
+                found.append(Submission(entry.name, None, f"folder holds several files ({names})"))
+    stems = [s.identifier for s in found]
+    return [
+        Submission(s.path.name, s.path, s.problem)
+        if s.path is not None and stems.count(s.identifier) > 1 and s.path.parent == folder
+        else s
+        for s in found
+    ]
+
+
+def read_submission_notebook(submission: Submission, assignment: str) -> nbformat.NotebookNode:
+    """The submission's notebook, read safely (zips: the notebook member only)."""
+    assert submission.path is not None
+    if submission.path.suffix.lower() == ".zip":
+        _, data = notebook_from_submission_zip(submission.path, f"{assignment}.ipynb")
+    else:
+        if submission.path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise UnsafeZipError(f"notebook is larger than {MAX_NOTEBOOK_BYTES} bytes")
+        data = submission.path.read_bytes()
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "not a notebook"
+        raise UnsafeZipError(f"not a readable notebook ({type(exc).__name__})") from exc
+    for index, cell in enumerate(nb.get("cells", [])):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        if not (
+            isinstance(source, str)
+            or (isinstance(source, list) and all(isinstance(line, str) for line in source))
+        ):
+            raise UnsafeZipError(f"not a readable notebook (cell {index} holds no text)")
+    return nb
+
+
+def canonical_notebook(nb: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
+    """The submission as the autograder expects it: python3 kernel, assignment name, no outputs."""
+    nb = strip_outputs(nb)
+    nb.metadata["kernelspec"] = dict(PYTHON3_KERNELSPEC)
+    otter_meta = nb.metadata.setdefault("otter", {})
+    if not isinstance(otter_meta, dict):
+        nb.metadata["otter"] = otter_meta = {}
+    otter_meta.setdefault("assignment_name", assignment)
+    return nb
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """Time limits for one submission, and whether student code runs in the sandbox."""
+
+    cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S
+    submission_timeout_s: int = DEFAULT_SUBMISSION_TIMEOUT_S
+    sandbox: bool = True
+
+
+@dataclass
+class IsolatedRun:
+    """What grading one notebook produced: a summary (None if it produced none) and timings."""
+
+    summary: dict[str, Any] | None
+    timed_out: bool
+    interrupted: bool
+    log_tail: str
+    seconds: float
+
+
+@functools.lru_cache(maxsize=16)
+def _autograder(zip_path: Path, mtime_ns: int) -> Autograder:
+    return read_autograder(zip_path)
+
+
+def load_autograder(zip_path: Path) -> Autograder:
+    """The autograder zip's questions, points and public tests (cached per file version)."""
+    return _autograder(zip_path.resolve(), zip_path.stat().st_mtime_ns)
+
+
+def run_isolated(
+    nb: nbformat.NotebookNode,
+    assignment: str,
+    autograder_zip: Path,
+    limits: GradingLimits,
+    registry: Any = None,
+) -> IsolatedRun:
+    """Grade a canonical notebook: execute it sandboxed, score it here; summary as plain JSON."""
+    started = time.perf_counter()
+    autograder = load_autograder(autograder_zip)
+    outcome = grade_notebook(
+        nb,
+        assignment,
+        autograder,
+        SandboxLimits(seconds=limits.submission_timeout_s),
+        limits.cell_timeout_s,
+        sandbox=limits.sandbox,
+    )
+    questions: dict[str, dict[str, Any]] = {
+        name: {
+            "score": score.score,
+            "possible": score.possible,
+            "failures": []
+            if score.score >= score.possible
+            else [{"hidden": True, "message": f"{name}: {score.feedback()}"}],
+        }
+        for name, score in outcome.scores.items()
+    }
+    summary = {
+        "questions": questions,
+        "total": sum(q["score"] for q in questions.values()),
+        "possible": sum(q["possible"] for q in questions.values()),
+        "cell_errors": outcome.cell_errors,
+        "catastrophic_error": outcome.crashed,
+    }
+    return IsolatedRun(
+        summary=None if outcome.timed_out else summary,
+        timed_out=outcome.timed_out,
+        interrupted=False,
+        log_tail=outcome.crashed or "",
+        seconds=time.perf_counter() - started,
+    )
+
+
+def grade_submission(
+    submission: Submission,
+    assignment: str,
+    autograder_zip: Path,
+    questions: list[Question],
+    limits: GradingLimits,
+) -> GradeRow:
+    """Grade one submission; any failure becomes this submission's row, never an exception."""
+    row = GradeRow(submission.identifier, max_total=sum(q.possible for q in questions))
+    if submission.problem is not None:
+        row.status, row.reason = STATUS_FAILED, submission.problem
+        return row
+    try:
+        nb = canonical_notebook(read_submission_notebook(submission, assignment), assignment)
+    except (UnsafeZipError, OSError) as exc:
+        row.status, row.reason = STATUS_FAILED, str(exc)[:MAX_REASON_CHARS]
+        return row
+    except Exception as exc:  # noqa: BLE001 - a malformed notebook is this row's problem only
+        row.status = STATUS_FAILED
+        row.reason = f"not a readable notebook ({type(exc).__name__})"
+        return row
+    try:
+        run = run_isolated(nb, assignment, autograder_zip, limits)
+    except Exception as exc:  # noqa: BLE001 - never lose the row
+        row.status, row.reason = STATUS_FAILED, f"grader error: {type(exc).__name__}: {exc}"
+        row.reason = row.reason[:MAX_REASON_CHARS]
+        return row
+    if run.timed_out:
+        row.status = STATUS_TIMED_OUT
+        row.reason = f"stopped after {limits.submission_timeout_s} s (whole-submission limit)"
+    elif run.summary is None:
+        row.status, row.reason = STATUS_FAILED, f"grader crashed: {run.log_tail}"
+    else:
+        fill_from_summary(row, run.summary, questions, limits)
+    row.reason = row.reason[:MAX_REASON_CHARS]
+    return row
+
+
+def fill_from_summary(
+    row: GradeRow, summary: dict[str, Any], questions: list[Question], limits: GradingLimits
+) -> None:
+    """Turn a grading summary into scores, status and reason."""
+    graded = summary.get("questions", {})
+    for question in questions:
+        result = graded.get(question.name)
+        row.scores[question.name] = float(result["score"]) if result else 0.0
+    row.total = sum(row.scores.values())
+    notes = []
+    if summary.get("catastrophic_error"):
+        notes.append(f"the notebook stopped early: {summary['catastrophic_error']}")
+    errors = summary.get("cell_errors", [])
+    interrupted = [e for e in errors if e["error"] == "KeyboardInterrupt"]
+    raised = [e for e in errors if e["error"] != "KeyboardInterrupt"]
+    if interrupted:
+        notes.append(
+            f"{len(interrupted)} cell(s) stopped at the {limits.cell_timeout_s} s limit "
+            f"(first: {interrupted[0].get('line', '')!r})"
+        )
+    if raised:
+        first = raised[0]
+        notes.append(
+            f"{len(raised)} cell(s) raised errors (first: {first['error']} in "
+            f"{first.get('line', '')!r})"
+        )
+    row.reason = "; ".join(notes)
+
+
+class CsvSink:
+    """Appends rows to the CSV as they arrive (flushed), then rewrites it in submission order.
+
+    With `resume`, the rows already in the file are kept as they are and their submissions are
+    not graded again; a row once written is never changed by a later submission.
+    """
+
+    def __init__(self, path: Path, questions: list[Question], resume: bool = False) -> None:
+        self.path = path
+        self.questions = questions
+        self.rows: list[list[str]] = []
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = csv_header(questions)
+        if resume and path.is_file():
+            with open(path, newline="", encoding="utf-8") as f:
+                existing = list(csv.reader(f))
+            if not existing or existing[0] != header:
+                raise GradingSetupError(
+                    f"{path} has other columns than this assignment's: cannot resume into it"
+                )
+            self.rows = [row for row in existing[1:] if row]
+        self._file = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(header)
+        self._writer.writerows(self.rows)
+        self._file.flush()
+
+    @property
+    def done(self) -> set[str]:
+        """Submissions that already have a row."""
+        return {row[0] for row in self.rows}
+
+    def add(self, row: GradeRow) -> None:
+        """Append one row and flush it to disk."""
+        cells = row.as_csv(self.questions)
+        with self._lock:
+            self.rows.append(cells)
+            self._writer.writerow(cells)
+            self._file.flush()
+
+    def close(self) -> None:
+        """Rewrite the file sorted by submission (atomically) and close it."""
+        self._file.close()
+        ordered = sorted(self.rows, key=lambda r: _natural_key(r[0]))
+        partial = self.path.with_suffix(self.path.suffix + ".partial")
+        with open(partial, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(csv_header(self.questions))
+            writer.writerows(ordered)
+        partial.replace(self.path)
+
+
+def grade_folder(
+    folder: Path,
+    assignment: str,
+    autograder_zip: Path,
+    output: Path,
+    jobs: int,
+    limits: GradingLimits,
+    progress: bool = True,
+    on_row: Callable[[GradeRow], None] | None = None,
+    resume: bool = False,
+) -> list[GradeRow]:
+    """Grade every submission in `folder` (not yet in the CSV when resuming); write the CSV."""
+    submissions = discover_submissions(folder)
+    if not submissions:
+        raise GradingSetupError(
+            f"no submissions in {folder}: expected .ipynb files, .zip files or one folder each"
+        )
+    questions = autograder_questions(autograder_zip)
+    sink = CsvSink(output, questions, resume=resume)
+    todo = [s for s in submissions if s.identifier not in sink.done]
+    rows: list[GradeRow] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = [
+            pool.submit(grade_submission, s, assignment, autograder_zip, questions, limits)
+            for s in todo
+        ]
+        for future in _progress(as_completed(futures), len(futures), progress, assignment):
+            row = future.result()
+            rows.append(row)
+            sink.add(row)
+            if on_row is not None:
+                on_row(row)
+    except KeyboardInterrupt:
+        print("\ninterrupted: rows so far are kept; --resume continues", file=sys.stderr)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        sink.close()
+    return sorted(rows, key=lambda r: _natural_key(r.submission))
+
+
+def _progress(items: Iterator[Any], total: int, enabled: bool, label: str) -> Iterator[Any]:
+    if not enabled:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=f"grading {label}", unit="submission")
