@@ -30,6 +30,15 @@ class CourseConfig:
     release: str
     python_version: str
     otter_version: str
+    download_base_override: str = ""
+
+    @property
+    def download_base(self) -> str:
+        """Where the Colab set-up cell downloads the published notebooks (the release's files)."""
+        if self.download_base_override:
+            return self.download_base_override.rstrip("/")
+        owner, repo = self.github_owner_and_repo
+        return f"https://raw.githubusercontent.com/{owner}/{repo}/{self.release}"
 
     @property
     def github_owner_and_repo(self) -> tuple[str, str]:
@@ -94,4 +103,7 @@ def load_course_config(path: Path = COURSE_TOML) -> CourseConfig:
         )
     if not re.fullmatch(r"[\w.+-]+", values["release"]):
         raise CourseConfigError(f"{path}: release {values['release']!r} is not a valid git tag")
-    return CourseConfig(**values)
+    base = data.get("course", {}).get("download_base", "")
+    if not isinstance(base, str):
+        raise CourseConfigError(f"{path}: download_base must be a URL string")
+    return CourseConfig(**values, download_base_override=base.strip())

@@ -54,11 +54,10 @@ _set_up_course("{assignment}")
 
 def setup_cell_source(course: CourseConfig, assignment: str) -> str:
     """The set-up cell for one assignment, generated from the course settings."""
-    owner, repo = course.github_owner_and_repo
     return _TEMPLATE.format(
         otter=course.otter_requirement,
         helpers=course.helpers_requirement,
-        url_prefix=f"https://raw.githubusercontent.com/{owner}/{repo}/{course.release}",
+        url_prefix=course.download_base,
         assignment=assignment,
     )
 
