@@ -127,9 +127,28 @@ def run_key_notebook(
 
 
 def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, Any]:
-    """The answer key's namespace with some answers replaced (a mutant or a variant)."""
-    namespace = dict(key_namespace(assignment))
+    """The answer key's namespace with some answers replaced (a mutant or a variant).
+
+    As in a notebook, every key function looks its helpers up in this one namespace: the key's
+    functions are rebound to it, so a key `negative_elbo` really calls a mutant `gaussian_kl`
+    (a cached key function would otherwise keep calling the key's own helpers). Key classes keep
+    their methods (rebinding would break `super()`).
+    """
+    key = key_namespace(assignment)
+    namespace = dict(key)
     namespace.update(replacements)
+    for name, value in list(namespace.items()):
+        if name in replacements or not isinstance(value, types.FunctionType):
+            continue
+        if value.__globals__.get("__name__") != f"key_{assignment}":
+            continue
+        rebound = types.FunctionType(
+            value.__code__, namespace, value.__name__, value.__defaults__, value.__closure__
+        )
+        rebound.__kwdefaults__ = value.__kwdefaults__
+        rebound.__qualname__ = value.__qualname__
+        rebound.__doc__ = value.__doc__
+        namespace[name] = rebound
     return namespace
 
 

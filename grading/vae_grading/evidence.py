@@ -52,6 +52,8 @@ class Checks:
             passed, failure = decide()
         except MalformedOutput as exc:
             passed, failure = False, str(exc)
+        except (KeyError, TypeError, IndexError, ValueError, ArithmeticError) as exc:
+            passed, failure = False, f"the outputs had an unexpected form ({type(exc).__name__})"
         return self.add(name, passed, failure)
 
     def fail_rest(self, message: str) -> None:

@@ -145,7 +145,9 @@ def run_in_process(
 ) -> dict[str, QuestionScore]:
     """Probe a namespace here, through the same JSON path as a kernel (for tests and reports)."""
     plan = plan_probes(questions, seed)
-    scope = dict(namespace)
+    # A plain dict is used as it is, like a kernel's globals: the namespace's own functions then
+    # see what a probe swaps into it. Other mappings are copied.
+    scope = namespace if isinstance(namespace, dict) else dict(namespace)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         for cell in plan.cells:

@@ -1,26 +1,38 @@
-"""01_autoencoder_recap: built hidden tests pass the key, catch classic mistakes, accept variants.
+"""01_autoencoder_recap: the hidden tests give the key full marks, charge each classic mistake to
+its own question only, keep every correct variant at full marks, and give guesses nothing.
 
-Every mutant below is a mistake students make; each must fail at least one hidden test. Every
-variant is a correct answer written differently; each must pass all tests, public and hidden.
+Every mutant below is a mistake students make; it must lose points on its own question and on no
+other (a wrong `reconstruction_loss` must not also cost `train_autoencoder`). Every variant is a
+correct answer written differently (epsilon in the log, clamping, torch.distributions, BCE from
+logits, float64, other layer choices); it must keep every point.
+
+Namespaces are assembled like a kernel's (`_as_kernel`): the key's functions are rebound to the
+same globals as the replaced answers, so `train_autoencoder` really calls a mutant
+`reconstruction_loss`, as it would in a student's notebook.
 """
 
 from __future__ import annotations
 
 import math
+import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.distributions import Bernoulli
 
 from tests.otter_support import (
     check_blank_fails_public,
-    check_expected_questions,
-    check_key_passes,
-    check_mutant_caught,
-    check_variant_passes,
+    check_guesses_score_zero,
+    check_key_full_marks,
+    check_mutant_costs_one_question,
+    check_variant_full_marks,
+    hidden_questions,
+    key_namespace,
     run_key_notebook,
 )
 
@@ -580,6 +592,181 @@ def interp_loop(z_start, z_end, steps):
     return torch.stack(rows)
 
 
+# ---------------------------------------------------------------- added mutants (and cascades)
+
+
+def rec_wrong_sign(x_hat, x):
+    """The log-likelihood instead of its negative."""
+    x = x.reshape(x_hat.shape)
+    return (x * x_hat.log() + (1 - x) * (1 - x_hat).log()).sum(dim=1).mean()
+
+
+def rec_not_implemented(x_hat, x):
+    """Left unfinished: a student who skipped q2 must still earn q4."""
+    raise NotImplementedError
+
+
+def rec_python_float(x_hat, x):
+    """Right value as a Python float: no graph, so nothing can train through it."""
+    return float(F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum")) / len(
+        x_hat
+    )
+
+
+def train_pixel_mean_inline(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """Its own loss inline with F.binary_cross_entropy's default (mean over pixels too)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        values = []
+        for x in _loader(train_x, batch_size):
+            x_hat = model(x)[0]
+            loss = F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            values.append(loss.item())
+        history.append(sum(values) / len(values))
+    return history
+
+
+def train_zero_grad_after_backward(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """zero_grad between backward and step: every step uses zero gradients."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        values = []
+        for x in _loader(train_x, batch_size):
+            loss = _bce(model(x)[0], x)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+            values.append(loss.item())
+        history.append(sum(values) / len(values))
+    return history
+
+
+def mesh_no_flip_second(lim, side):
+    """The second coordinate increases down the rows (no flip) and the first along them."""
+    values = torch.linspace(-lim, lim, side)
+    return torch.tensor(
+        [[values[j].item(), values[i].item()] for i in range(side) for j in range(side)]
+    )
+
+
+def interp_t_from_one(z_start, z_end, steps):
+    """t = k / steps for k = 1..steps: misses z_start."""
+    t = torch.arange(1, steps + 1, dtype=z_start.dtype)[:, None] / steps
+    return z_start + t * (z_end - z_start)
+
+
+# ---------------------------------------------------------------- added variants (fairness)
+
+
+def rec_eps_in_log(x_hat, x):
+    """An epsilon of 1e-6 inside both logs."""
+    x = x.reshape(x_hat.shape)
+    eps = 1e-6
+    per_image = -(x * torch.log(x_hat + eps) + (1 - x) * torch.log(1 - x_hat + eps)).sum(dim=1)
+    return per_image.mean()
+
+
+def rec_clamped(x_hat, x):
+    """Probabilities clamped to [1e-6, 1 - 1e-6] before the formula."""
+    p = x_hat.clamp(1e-6, 1 - 1e-6)
+    x = x.reshape(p.shape)
+    return -(x * p.log() + (1 - x) * (1 - p).log()).sum() / p.shape[0]
+
+
+def rec_bernoulli_distribution(x_hat, x):
+    """torch.distributions.Bernoulli without validation (grey targets)."""
+    log_lik = Bernoulli(probs=x_hat, validate_args=False).log_prob(x.reshape(x_hat.shape))
+    return -log_lik.sum(dim=-1).mean()
+
+
+def rec_float64(x_hat, x):
+    """Everything in float64."""
+    p, target = x_hat.double(), x.reshape(x_hat.shape).double()
+    return F.binary_cross_entropy(p, target, reduction="none").sum(dim=1).mean()
+
+
+def rec_none_reduction(x_hat, x):
+    """reduction='none', summed over pixels, averaged over images."""
+    return F.binary_cross_entropy(x_hat, x.view(len(x), -1), reduction="none").sum(1).mean()
+
+
+def train_unweighted_batches(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """The mean of the batch losses (not weighted by batch size), shuffling with randperm."""
+    device = next(model.parameters()).device
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    history = []
+    for _ in range(epochs):
+        values = []
+        order = torch.randperm(len(train_x))
+        for start in range(0, len(train_x), batch_size):
+            x = train_x[order[start : start + batch_size]].to(device)
+            loss = _bce(model(x)[0], x)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            values.append(loss.item())
+        history.append(sum(values) / len(values))
+    return history
+
+
+def train_logits_inline(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """Its own loss, BCE from logits on logit(x_hat), in float64."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        total, count = 0.0, 0
+        for x in _loader(train_x, batch_size):
+            x_hat = model(x)[0]
+            logits = torch.logit(x_hat.double(), eps=1e-7)
+            loss = F.binary_cross_entropy_with_logits(
+                logits, x.reshape(x_hat.shape).double(), reduction="sum"
+            ) / len(x)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+            count += len(x)
+        history.append(total / count)
+    return history
+
+
+class AEFunctional(nn.Module):
+    """Hand-written layers in ModuleLists, functional relu/sigmoid, flatten with view(-1, 784)."""
+
+    def __init__(self, latent_dim=2, hidden_dims=(256, 128)):
+        super().__init__()
+        enc = [784, *hidden_dims, latent_dim]
+        dec = enc[::-1]
+        self.encoder = AESeparateLayers.Stack(enc, "none")
+        self.decoder = AESeparateLayers.Stack(dec, "sigmoid")
+
+    def forward(self, x):
+        z = self.encoder(x.view(-1, 784))
+        return self.decoder(z), z
+
+
+def mesh_float64(lim, side):
+    """Built in float64 with numpy-like broadcasting."""
+    values = torch.linspace(-lim, lim, side, dtype=torch.float64)
+    first = values.repeat(side)
+    second = values.flip(0).repeat_interleave(side)
+    return torch.stack([first, second], dim=1)
+
+
+def interp_convex(z_start, z_end, steps):
+    """(1 - t) z_start + t z_end."""
+    t = torch.linspace(0, 1, steps).to(z_start.dtype).unsqueeze(1)
+    return (1 - t) * z_start + t * z_end
+
+
+Q3_EXACT = -(100 * math.log(0.1) + 684 * math.log(0.9))
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "ae_no_sigmoid": ("q1", "AutoEncoder", AENoSigmoid),
     "ae_fixed_widths": ("q1", "AutoEncoder", AEFixedWidths),
@@ -590,6 +777,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "ae_detached_code": ("q1", "AutoEncoder", AEDetachedCode),
     "ae_tanh_output": ("q1", "AutoEncoder", AETanhOutput),
     "ae_image_shaped_output": ("q1", "AutoEncoder", AEImageShapedOutput),
+    # reconstruction_loss: the key's train_autoencoder calls these (cascades into q4)
     "rec_pixel_mean": ("q2", "reconstruction_loss", rec_pixel_mean),
     "rec_batch_sum": ("q2", "reconstruction_loss", rec_batch_sum),
     "rec_no_reshape": ("q2", "reconstruction_loss", rec_no_reshape),
@@ -597,8 +785,15 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "rec_swapped": ("q2", "reconstruction_loss", rec_swapped),
     "rec_per_image": ("q2", "reconstruction_loss", rec_per_image),
     "rec_detached": ("q2", "reconstruction_loss", rec_detached),
-    "q3_pixel_mean": ("q3", "q3_answer", math.log(2)),
-    "q3_log2_bits": ("q3", "q3_answer", 784.0),
+    "rec_wrong_sign": ("q2", "reconstruction_loss", rec_wrong_sign),
+    "rec_not_implemented": ("q2", "reconstruction_loss", rec_not_implemented),
+    "rec_python_float": ("q2", "reconstruction_loss", rec_python_float),
+    "q3_half_from_the_prose": ("q3", "q3_answer", 784 * math.log(2)),
+    "q3_ink_only": ("q3", "q3_answer", -100 * math.log(0.1)),
+    "q3_background_only": ("q3", "q3_answer", -684 * math.log(0.9)),
+    "q3_every_pixel_inked": ("q3", "q3_answer", -784 * math.log(0.1)),
+    "q3_pixel_mean": ("q3", "q3_answer", Q3_EXACT / 784),
+    "q3_bits": ("q3", "q3_answer", Q3_EXACT / math.log(2)),
     "train_no_step": ("q4", "train_autoencoder", train_no_step),
     "train_no_zero_grad": ("q4", "train_autoencoder", train_no_zero_grad),
     "train_sum_of_batches": ("q4", "train_autoencoder", train_sum_of_batches),
@@ -609,63 +804,137 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "train_drop_last": ("q4", "train_autoencoder", train_drop_last),
     "train_sgd": ("q4", "train_autoencoder", train_sgd),
     "train_only_final": ("q4", "train_autoencoder", train_only_final),
+    "train_pixel_mean_inline": ("q4", "train_autoencoder", train_pixel_mean_inline),
+    "train_zero_grad_after_backward": ("q4", "train_autoencoder", train_zero_grad_after_backward),
     "q5_lookup_table": ("q5", "q5_answer", "a"),
-    "q5_labels": ("q5", "q5_answer", "c"),
+    "q5_labels": ("q5", "q5_answer", "b"),
+    "q5_uniform_square": ("q5", "q5_answer", "c"),
     "mesh_missing_end": ("q6", "latent_mesh", mesh_missing_end),
     "mesh_arange_step": ("q6", "latent_mesh", mesh_arange_step),
     "mesh_bottom_first": ("q6", "latent_mesh", mesh_bottom_first),
     "mesh_transposed": ("q6", "latent_mesh", mesh_transposed),
     "mesh_grid_shape": ("q6", "latent_mesh", mesh_grid_shape),
     "mesh_positive_only": ("q6", "latent_mesh", mesh_positive_only),
-    "q7_error": ("q7", "q7_answer", "a"),
+    "mesh_no_flip_second": ("q6", "latent_mesh", mesh_no_flip_second),
+    "q7_error": ("q7", "q7_answer", "b"),
     "q7_bigger_variance": ("q7", "q7_answer", "c"),
+    "q7_copies": ("q7", "q7_answer", "d"),
     "interp_missing_end": ("q8", "interpolate", interp_missing_end),
     "interp_interior_only": ("q8", "interpolate", interp_interior_only),
     "interp_reversed": ("q8", "interpolate", interp_reversed),
     "interp_one_extra": ("q8", "interpolate", interp_one_extra),
     "interp_quadratic": ("q8", "interpolate", interp_quadratic),
+    "interp_t_from_one": ("q8", "interpolate", interp_t_from_one),
 }
 
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "ae_separate_layers": ("q1", "AutoEncoder", AESeparateLayers),
     "ae_flatten_inside": ("q1", "AutoEncoder", AEFlattenInside),
+    "ae_functional": ("q1", "AutoEncoder", AEFunctional),
     "rec_from_logits": ("q2", "reconstruction_loss", rec_from_logits),
     "rec_explicit": ("q2", "reconstruction_loss", rec_explicit),
-    "q3_rounded": ("q3", "q3_answer", 543.4),
+    "rec_eps_in_log": ("q2", "reconstruction_loss", rec_eps_in_log),
+    "rec_clamped": ("q2", "reconstruction_loss", rec_clamped),
+    "rec_bernoulli_distribution": ("q2", "reconstruction_loss", rec_bernoulli_distribution),
+    "rec_float64": ("q2", "reconstruction_loss", rec_float64),
+    "rec_none_reduction": ("q2", "reconstruction_loss", rec_none_reduction),
+    "q3_rounded": ("q3", "q3_answer", 302.3),
+    "q3_integer": ("q3", "q3_answer", 302),
     "train_dataloader": ("q4", "train_autoencoder", train_dataloader_variant),
     "train_with_eval_pass": ("q4", "train_autoencoder", train_with_eval_pass),
-    "q5_upper_case": ("q5", "q5_answer", "B"),
+    "train_unweighted_batches": ("q4", "train_autoencoder", train_unweighted_batches),
+    "train_logits_inline": ("q4", "train_autoencoder", train_logits_inline),
+    "q5_upper_case": ("q5", "q5_answer", "D"),
     "mesh_loops": ("q6", "latent_mesh", mesh_loops),
     "mesh_xy_indexing": ("q6", "latent_mesh", mesh_xy_indexing),
     "mesh_cartesian_prod": ("q6", "latent_mesh", mesh_cartesian_prod),
-    "q7_padded": ("q7", "q7_answer", " b"),
+    "mesh_float64": ("q6", "latent_mesh", mesh_float64),
+    "q7_padded": ("q7", "q7_answer", " a"),
     "interp_lerp": ("q8", "interpolate", interp_lerp),
     "interp_loop": ("q8", "interpolate", interp_loop),
+    "interp_convex": ("q8", "interpolate", interp_convex),
 }
+
+
+# ---------------------------------------------------------------- kernel-like namespaces
+
+
+def _as_kernel(replacements: dict[str, Any]) -> dict[str, Any]:
+    """The key's namespace with `replacements`, its functions rebound to that same namespace.
+
+    In a notebook every function looks its helpers up in one global namespace; the cached key's
+    functions would keep calling the key's own helpers, so a mutant helper would never reach
+    them. Rebinding makes `train_autoencoder` call a mutant `reconstruction_loss`.
+    """
+    key = key_namespace(ASSIGNMENT)
+    key_globals = key["train_autoencoder"].__globals__
+    scope = dict(key)
+    scope.update(replacements)
+    for name, value in list(scope.items()):
+        if isinstance(value, types.FunctionType) and value.__globals__ is key_globals:
+            rebound = types.FunctionType(
+                value.__code__, scope, value.__name__, value.__defaults__, value.__closure__
+            )
+            rebound.__kwdefaults__ = value.__kwdefaults__
+            scope[name] = rebound
+    return scope
 
 
 # ---------------------------------------------------------------- tests
 
 
-def test_auto_graded_questions_are_the_expected_ones() -> None:
-    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_key_earns_full_marks(seed: int) -> None:
+    check_key_full_marks(ASSIGNMENT, seed)
 
 
-@pytest.mark.parametrize("question", sorted(AUTO_GRADED))
-def test_key_passes_every_case(question: str) -> None:
-    check_key_passes(ASSIGNMENT, question)
+def test_hidden_questions_are_the_auto_graded_ones() -> None:
+    assert [q.name for q in hidden_questions(ASSIGNMENT)] == sorted(AUTO_GRADED)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_hidden_tests_catch_mutant(mutant: str) -> None:
+def test_mutant_costs_only_its_question(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    check_mutant_caught(ASSIGNMENT, question, {name: value}, mutant)
+    check_mutant_costs_one_question(ASSIGNMENT, question, _as_kernel({name: value}), mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_passes(variant: str) -> None:
-    question, name, value = VARIANTS[variant]
-    check_variant_passes(ASSIGNMENT, [question], {name: value})
+def test_correct_variant_keeps_full_marks(variant: str) -> None:
+    _, name, value = VARIANTS[variant]
+    check_variant_full_marks(ASSIGNMENT, _as_kernel({name: value}))
+
+
+def test_guesses_score_zero() -> None:
+    check_guesses_score_zero(ASSIGNMENT)
+
+
+def _as_probe_inputs(value: Any) -> Any:
+    """Grader inputs as the kernel sees them: arrays become torch tensors."""
+    if isinstance(value, dict) and value.get("__array__") is True:
+        dtype = getattr(torch, value["dtype"])
+        return torch.tensor(value["data"], dtype=dtype).reshape(value["shape"])
+    if isinstance(value, dict):
+        return {k: _as_probe_inputs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_probe_inputs(v) for v in value]
+    return value
+
+
+def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
+    """With q2 unfinished, the run as written fails, the run with the reference loss does not,
+    and the student's reconstruction_loss is back in place afterwards."""
+    from vae_grading.probes import KERNEL_RUNTIME, encode_inputs
+
+    question = next(q for q in hidden_questions(ASSIGNMENT) if q.name == "q4")
+    scope = _as_kernel({"reconstruction_loss": rec_not_implemented})
+    exec(KERNEL_RUNTIME, scope)
+    inputs = _as_probe_inputs(encode_inputs(question.make_inputs(np.random.default_rng(7))))
+    out = question.probe(scope, inputs)
+    assert scope["reconstruction_loss"] is rec_not_implemented
+    assert scope["train_autoencoder"].__globals__ is scope
+    assert all("error" in out["own"][part] for part in ("frozen", "bookkeeping", "adam", "easy"))
+    reference = out["reference"]
+    assert not any(isinstance(v, dict) and "error" in v for v in reference.values()), reference
 
 
 def test_missing_answers_fail_public_checks() -> None:

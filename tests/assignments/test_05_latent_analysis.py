@@ -1,7 +1,10 @@
-"""05_latent_analysis: hidden tests pass the key, catch each classic mistake, accept variants.
+"""05_latent_analysis: the hidden tests give the key full marks, charge each mistake once, accept
+correct variants.
 
-Every mutant below is a mistake students make; each must fail at least one hidden test. Every
-variant is a correct answer written differently; each must pass all tests, public and hidden.
+Every mutant below is a mistake students make; it must lose points on its own question and on no
+other. Every variant is a correct answer written differently (including an epsilon in a log,
+clamping, torch.distributions, float64 and BCE from logits); it must keep every point. The cascade
+cases pair an upstream mistake with correct downstream code: only the upstream question may lose.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 from tests.otter_support import (
     check_blank_fails_public,
     check_expected_questions,
-    check_key_passes,
-    check_mutant_caught,
-    check_variant_passes,
+    check_guesses_score_zero,
+    check_key_full_marks,
+    check_mutant_costs_one_question,
+    check_variant_full_marks,
     run_key_notebook,
 )
 
@@ -294,12 +298,55 @@ def iw_samples_from_prior(model, x, k):
         return torch.logsumexp(log_w, dim=0) - math.log(k)
 
 
+def iw_not_flattened(model, x, k):
+    """Forgets to flatten image-shaped x before the likelihood."""
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        std = torch.exp(0.5 * logvar)
+        z = mu + std * torch.randn(k, *mu.shape)
+        x_hat = model.decode(z.reshape(-1, mu.shape[1])).reshape(k, x.shape[0], -1)
+        log_px_z = -F.binary_cross_entropy(x_hat, x.expand(k, *x.shape), reduction="none").sum(-1)
+        log_w = (
+            log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(mu, std).log_prob(z).sum(-1)
+        )
+        return torch.logsumexp(log_w, dim=0) - math.log(k)
+
+
+def iw_one_shared_sample(model, x, k):
+    """Draws one noise tensor (B, d) and reuses it for all k samples."""
+    with torch.no_grad():
+        flat = x.reshape(x.shape[0], -1)
+        mu, logvar = model.encode(flat)
+        std = torch.exp(0.5 * logvar)
+        z = (mu + std * torch.randn_like(mu)).expand(k, *mu.shape)
+        x_hat = model.decode(z.reshape(-1, mu.shape[1])).reshape(k, flat.shape[0], -1)
+        log_px_z = -F.binary_cross_entropy(x_hat, flat.expand_as(x_hat), reduction="none").sum(-1)
+        log_w = (
+            log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(mu, std).log_prob(z).sum(-1)
+        )
+        return torch.logsumexp(log_w, dim=0) - math.log(k)
+
+
+def kpd_missing_minus_one(mu, logvar):
+    """Drops the -1: not zero at the prior."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar).mean(dim=0)
+
+
+def em_slices_reversed(model, x, batch_size=1000):
+    """Encodes the slices from the last to the first: the rows come back out of order."""
+    device = next(model.parameters()).device
+    starts = list(range(0, len(x), batch_size))[::-1]
+    with torch.no_grad():
+        return torch.cat([model.encode(x[s : s + batch_size].to(device))[0] for s in starts]).cpu()
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "em_one_batch": ("q1", "encode_means", em_one_batch),
     "em_drops_last_batch": ("q1", "encode_means", em_drops_last_batch),
     "em_returns_logvar": ("q1", "encode_means", em_returns_logvar),
     "em_samples": ("q1", "encode_means", em_samples),
     "em_with_gradients": ("q1", "encode_means", em_with_gradients),
+    "em_slices_reversed": ("q1", "encode_means", em_slices_reversed),
     "lg_uniform": ("q2", "latent_grid", lg_uniform),
     "lg_uniform_wide": ("q2", "latent_grid", lg_uniform_wide),
     "lg_other_quantiles": ("q2", "latent_grid", lg_other_quantiles),
@@ -313,6 +360,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "kpd_wrong_sign": ("q3", "kl_per_dimension", kpd_wrong_sign),
     "kpd_sigma_for_variance": ("q3", "kl_per_dimension", kpd_sigma_for_variance),
     "kpd_missing_half": ("q3", "kl_per_dimension", kpd_missing_half),
+    "kpd_missing_minus_one": ("q3", "kl_per_dimension", kpd_missing_minus_one),
     "au_variance_over_dims": ("q4", "active_units", au_variance_over_dims),
     "au_mean_size": ("q4", "active_units", au_mean_size),
     "au_second_moment": ("q4", "active_units", au_second_moment),
@@ -329,9 +377,13 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "iw_exp_logvar_as_std": ("q7", "iwae_bound", iw_exp_logvar_as_std),
     "iw_pixel_mean": ("q7", "iwae_bound", iw_pixel_mean),
     "iw_samples_from_prior": ("q7", "iwae_bound", iw_samples_from_prior),
-    "q6_mean_near_zero": ("q6", "q6_answer", "a"),
-    "q6_variance_over_dims": ("q6", "q6_answer", "c"),
+    "iw_not_flattened": ("q7", "iwae_bound", iw_not_flattened),
+    "iw_one_shared_sample": ("q7", "iwae_bound", iw_one_shared_sample),
+    "q6_offset_is_information": ("q6", "q6_answer", "a"),
+    "q6_unit_variance_is_free": ("q6", "q6_answer", "b"),
+    "q6_missing_minus_one": ("q6", "q6_answer", "d"),
     "q8_decoder": ("q8", "q8_answer", "a"),
+    "q8_overfitting": ("q8", "q8_answer", "c"),
     "q8_kl_to_prior": ("q8", "q8_answer", "d"),
 }
 
@@ -457,20 +509,194 @@ def iw_float64_logits(model, x, k):
         return (torch.logsumexp(log_w, 0) - math.log(k)).float()
 
 
+def em_while_loop_float64(model, x, batch_size=1000):
+    """A while loop over slices, each result stored in float64."""
+    device = next(model.parameters()).device
+    parts, start = [], 0
+    with torch.no_grad():
+        while start < x.shape[0]:
+            parts.append(model.encode(x[start : start + batch_size].to(device))[0].double().cpu())
+            start += batch_size
+    return torch.cat(parts)
+
+
+def lg_erfinv_cartesian(model, side, dims=(0, 1)):
+    """sqrt(2) erfinv(2p - 1) for the quantiles, torch.cartesian_prod for the layout."""
+    p = (torch.arange(side, dtype=torch.float64) + 0.5) / side
+    q = (math.sqrt(2.0) * torch.erfinv(2 * p - 1)).float()
+    pairs = torch.cartesian_prod(q.flip(0), q)  # row value (dims[1]) varies slowest
+    z = torch.zeros(side * side, model.latent_dim)
+    z[:, dims[0]] = pairs[:, 1]
+    z[:, dims[1]] = pairs[:, 0]
+    with torch.no_grad():
+        return model.decode(z)
+
+
+def kpd_float64(mu, logvar):
+    """Computed in float64, returned in float64."""
+    mu, logvar = mu.double(), logvar.double()
+    return torch.mean(0.5 * (mu * mu + torch.exp(logvar) - 1.0 - logvar), dim=0)
+
+
+def kpd_distributions_validated(mu, logvar):
+    """kl_divergence with validate_args=True on both distributions."""
+    q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
+    return kl_divergence(q, p).mean(dim=0)
+
+
+def au_float64_no_correction(mu, threshold=0.01):
+    """Population variance in float64 with torch.var(correction=0)."""
+    return int(torch.var(mu.double(), dim=0, correction=0).gt(threshold).sum())
+
+
+def au_item_count(mu, threshold=0.01):
+    """A Python loop over the columns."""
+    count = 0
+    for j in range(mu.shape[1]):
+        if mu[:, j].var().item() > threshold:
+            count += 1
+    return count
+
+
+def _iw_parts(model, x, k):
+    """x flat, mu, std, z (k, B, d) and the decoded probabilities (k, B, 784)."""
+    flat = x.reshape(x.shape[0], -1)
+    mu, logvar = model.encode(flat)
+    std = torch.exp(0.5 * logvar)
+    z = mu + std * torch.randn(k, *mu.shape)
+    x_hat = model.decode(z.reshape(-1, mu.shape[1])).reshape(k, flat.shape[0], -1)
+    return flat, mu, std, z, x_hat
+
+
+def _iw_from_log_lik(log_px_z, mu, std, z, k):
+    log_w = log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(mu, std).log_prob(z).sum(-1)
+    return torch.logsumexp(log_w, dim=0) - math.log(k)
+
+
+def iw_epsilon(eps):
+    """The Bernoulli log-likelihood with torch.log(x_hat + eps) and torch.log(1 - x_hat + eps)."""
+
+    def iwae_bound(model, x, k):
+        with torch.no_grad():
+            flat, mu, std, z, x_hat = _iw_parts(model, x, k)
+            log_px_z = (
+                flat * torch.log(x_hat + eps) + (1 - flat) * torch.log(1 - x_hat + eps)
+            ).sum(-1)
+            return _iw_from_log_lik(log_px_z, mu, std, z, k)
+
+    return iwae_bound
+
+
+def iw_clamped(model, x, k):
+    """Probabilities clamped to [1e-6, 1 - 1e-6] before the logs."""
+    with torch.no_grad():
+        flat, mu, std, z, x_hat = _iw_parts(model, x, k)
+        x_hat = x_hat.clamp(1e-6, 1 - 1e-6)
+        log_px_z = (flat * x_hat.log() + (1 - flat) * (1 - x_hat).log()).sum(-1)
+        return _iw_from_log_lik(log_px_z, mu, std, z, k)
+
+
+def iw_distributions_validated(model, x, k):
+    """Bernoulli, Normal and rsample from torch.distributions, validate_args=True throughout."""
+    flat = x.flatten(start_dim=1)
+    with torch.no_grad():
+        mu, logvar = model.encode(flat)
+        q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
+        z = q.rsample((k,))
+        probs = model.decode(z.reshape(k * flat.shape[0], -1)).reshape(k, flat.shape[0], -1)
+        log_lik = Bernoulli(probs=probs, validate_args=True).log_prob(flat.expand_as(probs))
+        prior = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
+        log_w = log_lik.sum(-1) + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
+        return torch.logsumexp(log_w, dim=0) - torch.log(torch.tensor(float(k)))
+
+
+def iw_float64(model, x, k):
+    """Everything after the decoder in float64, and a float64 result."""
+    with torch.no_grad():
+        flat, mu, std, z, x_hat = _iw_parts(model, x, k)
+        flat, mu, std, z, x_hat = (t.double() for t in (flat, mu, std, z, x_hat))
+        log_px_z = -F.binary_cross_entropy(x_hat, flat.expand_as(x_hat), reduction="none").sum(-1)
+        return _iw_from_log_lik(log_px_z, mu, std, z, k)
+
+
+def iw_float64_codes(model, x, k):
+    """Codes drawn in float64 and passed to the decoder as they are."""
+    flat = x.reshape(x.shape[0], -1).double()
+    with torch.no_grad():
+        mu, logvar = (t.double() for t in model.encode(flat.float()))
+        std = (0.5 * logvar).exp()
+        z = mu + std * torch.randn(k, *mu.shape, dtype=torch.float64)
+        x_hat = model.decode(z.reshape(-1, mu.shape[1])).double().reshape(k, flat.shape[0], -1)
+        log_px_z = torch.xlogy(flat, x_hat).sum(-1) + torch.xlogy(1 - flat, 1 - x_hat).sum(-1)
+        return _iw_from_log_lik(log_px_z, mu, std, z, k)
+
+
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "em_split_comprehension": ("q1", "encode_means", em_split_comprehension),
     "em_preallocated": ("q1", "encode_means", em_preallocated),
+    "em_while_loop_float64": ("q1", "encode_means", em_while_loop_float64),
     "lg_stdlib_loops": ("q2", "latent_grid", lg_stdlib_loops),
     "lg_ndtri_one_row_at_a_time": ("q2", "latent_grid", lg_ndtri_one_row_at_a_time),
+    "lg_erfinv_cartesian": ("q2", "latent_grid", lg_erfinv_cartesian),
     "kpd_distributions": ("q3", "kl_per_dimension", kpd_distributions),
+    "kpd_distributions_validated": ("q3", "kl_per_dimension", kpd_distributions_validated),
     "kpd_textbook": ("q3", "kl_per_dimension", kpd_textbook),
+    "kpd_float64": ("q3", "kl_per_dimension", kpd_float64),
     "au_numpy_population_variance": ("q4", "active_units", au_numpy_population_variance),
     "au_centred_by_hand": ("q4", "active_units", au_centred_by_hand),
+    "au_float64_no_correction": ("q4", "active_units", au_float64_no_correction),
+    "au_item_count": ("q4", "active_units", au_item_count),
     "iw_python_loop": ("q7", "iwae_bound", iw_python_loop),
     "iw_distributions_manual_max": ("q7", "iwae_bound", iw_distributions_manual_max),
     "iw_float64_logits": ("q7", "iwae_bound", iw_float64_logits),
-    "q6_upper_case": ("q6", "q6_answer", "B"),
+    "iw_epsilon_1e-7": ("q7", "iwae_bound", iw_epsilon(1e-7)),
+    "iw_epsilon_1e-6": ("q7", "iwae_bound", iw_epsilon(1e-6)),
+    "iw_clamped": ("q7", "iwae_bound", iw_clamped),
+    "iw_distributions_validated": ("q7", "iwae_bound", iw_distributions_validated),
+    "iw_float64": ("q7", "iwae_bound", iw_float64),
+    "iw_float64_codes": ("q7", "iwae_bound", iw_float64_codes),
+    "q6_upper_case": ("q6", "q6_answer", "C"),
+    "q6_parenthesised": ("q6", "q6_answer", "(c)"),
     "q8_padded": ("q8", "q8_answer", " b"),
+}
+
+# ---------------------------------------------------------------- cascades
+# No graded function of this notebook receives another's result (q4 gets mu, q3 gets mu and logvar,
+# q7 a model), so each probe calls one student function only. These cases pair an upstream
+# mistake with correct, differently written downstream code and check that only the upstream
+# question loses points.
+
+CASCADES: dict[str, tuple[str, dict[str, Any]]] = {
+    "em_returns_logvar_then_au_kpd_iw": (
+        "q1",
+        {
+            "encode_means": em_returns_logvar,
+            "active_units": au_centred_by_hand,
+            "kl_per_dimension": kpd_distributions,
+            "iwae_bound": iw_distributions_validated,
+        },
+    ),
+    "em_with_gradients_then_grid_iw": (
+        "q1",
+        {
+            "encode_means": em_with_gradients,
+            "latent_grid": lg_stdlib_loops,
+            "iwae_bound": iw_float64,
+        },
+    ),
+    "kpd_per_image_then_au": (
+        "q3",
+        {"kl_per_dimension": kpd_per_image, "active_units": au_numpy_population_variance},
+    ),
+    "kpd_sum_over_data_then_iw": (
+        "q3",
+        {"kl_per_dimension": kpd_sum_over_data, "iwae_bound": iw_epsilon(1e-6)},
+    ),
+    "au_returns_tensor_then_iw": (
+        "q4",
+        {"active_units": au_returns_tensor, "iwae_bound": iw_clamped},
+    ),
 }
 
 # ---------------------------------------------------------------- tests
@@ -480,21 +706,36 @@ def test_auto_graded_questions_are_the_expected_ones() -> None:
     check_expected_questions(ASSIGNMENT, AUTO_GRADED)
 
 
-@pytest.mark.parametrize("question", sorted(AUTO_GRADED))
-def test_key_passes_every_case(question: str) -> None:
-    check_key_passes(ASSIGNMENT, question)
+def test_hidden_tests_cover_the_auto_graded_questions() -> None:
+    from tests.otter_support import hidden_questions
+
+    assert {q.name for q in hidden_questions(ASSIGNMENT)} == AUTO_GRADED
+
+
+def test_key_earns_full_marks() -> None:
+    check_key_full_marks(ASSIGNMENT)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_hidden_tests_catch_mutant(mutant: str) -> None:
+def test_mutant_costs_its_own_question_only(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    check_mutant_caught(ASSIGNMENT, question, {name: value}, mutant)
+    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
+
+
+@pytest.mark.parametrize("cascade", sorted(CASCADES))
+def test_upstream_mistake_costs_only_the_upstream_question(cascade: str) -> None:
+    question, replacements = CASCADES[cascade]
+    check_mutant_costs_one_question(ASSIGNMENT, question, replacements, cascade)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_passes(variant: str) -> None:
-    question, name, value = VARIANTS[variant]
-    check_variant_passes(ASSIGNMENT, [question], {name: value})
+def test_correct_variant_earns_full_marks(variant: str) -> None:
+    _, name, value = VARIANTS[variant]
+    check_variant_full_marks(ASSIGNMENT, {name: value})
+
+
+def test_guesses_score_zero() -> None:
+    check_guesses_score_zero(ASSIGNMENT)
 
 
 def test_missing_answers_fail_public_checks() -> None:

@@ -7,6 +7,7 @@ present, no row changed by another submission, no process left behind, nothing s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import pickle
@@ -213,3 +214,51 @@ def test_attacks_earn_nothing_under_otter_run(
     assert "def test" not in visible and "_vae_grading" not in visible
     assert max(len(t.get("output", "")) for t in results["tests"]) < 4000
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
+
+
+@pytest.mark.slow
+def test_a_killed_otter_run_leaves_no_hidden_tests_behind(
+    built_course: CourseLayout, tmp_path: Path
+) -> None:
+    """The plugin deletes the hidden tests before the student's first cell runs."""
+    import os
+    import signal
+    import time
+
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    blank.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
+    path = tmp_path / "sub" / f"{ASSIGNMENT}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(blank, path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [
+        sys.executable, "-m", "otter", "run", "-a",
+        str(built_course.autograder_zip(ASSIGNMENT)), "-o", str(tmp_path), str(path),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the kernel runs the student's cells
+            kernels = [
+                p
+                for p in psutil.Process(process.pid).children(recursive=True)
+                if "ipykernel" in " ".join(p.cmdline())
+            ]
+            if kernels:
+                time.sleep(5)
+                break
+            time.sleep(0.5)
+        assert kernels, "otter run never started a kernel"
+    finally:
+        survivors = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        for survivor in survivors:  # kernels run in their own session
+            with contextlib.suppress(psutil.Error):
+                survivor.kill()
+        process.wait(timeout=30)
+    left = [p for p in temp.rglob("*") if p.name == "vae_hidden_tests.py"]
+    assert left == [], left

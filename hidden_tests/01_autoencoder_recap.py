@@ -1,0 +1,909 @@
+"""Hidden tests of 01_autoencoder_recap: probes run in the student's kernel, verdicts in the grader.
+
+Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 0.95] so that an
+epsilon up to 1e-6 inside a log, clamping, BCE from logits or torch.distributions changes a sum
+over 784 pixels by far less than the tolerances below; float32 and float64 answers both pass.
+
+One mistake costs one question: `train_autoencoder` (q4) is run twice, once as written and once
+with a reference `reconstruction_loss` swapped in for the call, and each of its checks passes when
+either run passes it, so a wrong `reconstruction_loss` (q2) is charged to q2 alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    as_float,
+    choice_question,
+    close,
+    number_question,
+)
+
+PIXELS = 784
+
+# ------------------------------------------------------------------ references (grader only)
+
+
+def ref_bce(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy summed over pixels, one value per image (x flattened like x_hat)."""
+    x = x.reshape(x_hat.shape)
+    return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
+
+
+def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Stand-in decoder outputs away from 0 and 1."""
+    return rng.uniform(0.05, 0.95, size=shape)
+
+
+def _pair(value: object, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (x_hat, z) pair a forward call reported; MalformedOutput unless it is a pair."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        raise MalformedOutput(f"{what} raised {value['error'][:200]}")
+    if not isinstance(value, dict) or value.get("n") != 2:
+        raise MalformedOutput(f"{what} must return the pair (x_hat, z)")
+    items = value["items"]
+    return as_array(items[0], f"x_hat of {what}"), as_array(items[1], f"z of {what}")
+
+
+def _ok(value: object) -> bool:
+    """A probe part that did not raise."""
+    return not (isinstance(value, dict) and type(value.get("error")) is str)
+
+
+# ------------------------------------------------------------------ q1: AutoEncoder
+
+
+def ae_inputs(rng: np.random.Generator) -> dict:
+    """Three random architectures with small odd batches, and set-ups for ranges and gradients."""
+
+    def hidden() -> list[int]:
+        return sorted((int(w) for w in rng.integers(6, 48, int(rng.integers(1, 4)))), reverse=True)
+
+    configs = []
+    for latent_dim in rng.choice([1, 3, 4, 5], size=3, replace=False):
+        batch = int(rng.choice([3, 5, 7]))
+        configs.append(
+            {
+                "latent_dim": int(latent_dim),
+                "hidden_dims": hidden(),
+                "seed": int(rng.integers(0, 2**31)),
+                "images": rng.uniform(0, 1, (batch, 1, 28, 28)).astype(np.float32),
+            }
+        )
+    latent = int(rng.integers(2, 5))
+    small = int(rng.integers(8, 24))
+    return {
+        "configs": configs,
+        "ranges": {
+            "latent_dim": latent,
+            "hidden_dims": [int(rng.integers(16, 40))],
+            "seed": int(rng.integers(0, 2**31)),
+            "big": (4.0 * rng.standard_normal((9, PIXELS))).astype(np.float32),
+            "far": (100.0 * rng.standard_normal((9, latent))).astype(np.float32),
+        },
+        "widths": {"small": small, "medium": small + int(rng.integers(24, 64)), "latent": 9},
+        "gradients": {
+            "latent_dim": int(rng.integers(2, 5)),
+            "hidden_dims": hidden(),
+            "seed": int(rng.integers(0, 2**31)),
+            "images": rng.uniform(0, 1, (5, 1, 28, 28)).astype(np.float32),
+        },
+    }
+
+
+def ae_probe(ns: dict, inputs: dict) -> dict:
+    """Outputs for image-shaped and flat inputs, encoder/decoder alone, extremes, sizes, grads."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    autoencoder = ns["AutoEncoder"]
+
+    def build(setup, evaluate=True):
+        torch.manual_seed(setup["seed"])
+        model = autoencoder(latent_dim=setup["latent_dim"], hidden_dims=tuple(setup["hidden_dims"]))
+        if evaluate:
+            model.eval()
+        return model
+
+    def pair(out):
+        if isinstance(out, (tuple, list)):
+            return {"n": len(out), "items": list(out)}
+        return {"n": -1, "items": []}
+
+    def config(setup):
+        model = build(setup)
+        images = setup["images"]
+        flat = images.reshape(len(images), 784)
+        with torch.no_grad():
+            from_flat = attempt(lambda: pair(model(flat)))
+            return {
+                "images": attempt(lambda: pair(model(images))),
+                "flat": from_flat,
+                "encoder": attempt(lambda: model.encoder(flat)),
+                "decoder": attempt(lambda: model.decoder(from_flat["items"][1])),
+            }
+
+    def ranges():
+        setup = inputs["ranges"]
+        model = build(setup)
+        with torch.no_grad():
+            return {
+                "big": attempt(lambda: pair(model(setup["big"]))),
+                "far": attempt(lambda: model.decoder(setup["far"])),
+            }
+
+    def widths():
+        def count(latent_dim, hidden_dims):
+            model = autoencoder(latent_dim=latent_dim, hidden_dims=hidden_dims)
+            return sum(p.numel() for p in model.parameters())
+
+        sizes = inputs["widths"]
+        return {
+            "small": count(2, (sizes["small"],)),
+            "medium": count(2, (sizes["medium"],)),
+            "default": count(2, (256, 128)),
+            "latent": count(sizes["latent"], (sizes["small"],)),
+        }
+
+    def gradients():
+        setup = inputs["gradients"]
+        model = build(setup, evaluate=False)
+        images = setup["images"]
+        x_hat = model(images)[0]
+        ((x_hat - images.reshape(len(images), 784)) ** 2).sum().backward()
+        return {
+            part: [
+                None if p.grad is None else p.grad.abs().sum()
+                for p in getattr(model, part).parameters()
+            ]
+            for part in ("encoder", "decoder")
+        }
+
+    return {
+        "configs": [attempt(lambda setup=setup: config(setup)) for setup in inputs["configs"]],
+        "ranges": attempt(ranges),
+        "widths": attempt(widths),
+        "gradients": attempt(gradients),
+    }
+
+
+def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Shapes for any sizes, both input shapes, x_hat = decoder(encoder(x)), sigmoid, free codes."""
+    configs = inputs["configs"]
+
+    def reported(index: int) -> dict:
+        value = out["configs"][index]
+        if not _ok(value):
+            raise MalformedOutput(f"building or calling AutoEncoder raised {value['error'][:200]}")
+        return value
+
+    def shapes() -> tuple[bool, str]:
+        for index, setup in enumerate(configs):
+            batch, latent = len(setup["images"]), setup["latent_dim"]
+            what = f"AutoEncoder(latent_dim={latent}, hidden_dims={tuple(setup['hidden_dims'])})"
+            x_hat, z = _pair(reported(index)["flat"], f"{what} on (B, 784) input")
+            if x_hat.shape == (batch, latent) and z.shape == (batch, PIXELS):
+                return False, "forward must return (x_hat, z) in this order, not (z, x_hat)"
+            if x_hat.shape != (batch, PIXELS):
+                return False, (
+                    f"{what}: x_hat must have shape ({batch}, 784), got {x_hat.shape}: return "
+                    "flat pixel probabilities"
+                )
+            if z.shape != (batch, latent):
+                return False, (
+                    f"{what}: z must have shape ({batch}, {latent}), got {z.shape}: use "
+                    "latent_dim for the code size"
+                )
+        return True, ""
+
+    def flatten() -> tuple[bool, str]:
+        for index in range(len(configs)):
+            value = reported(index)
+            if not _ok(value["images"]):
+                return False, (
+                    "forward raised for x of shape (B, 1, 28, 28): flatten it with "
+                    "x.reshape(x.shape[0], -1)"
+                )
+            x_hat, z = _pair(value["images"], "forward on (B, 1, 28, 28) input")
+            flat_x_hat, flat_z = _pair(value["flat"], "forward on (B, 784) input")
+            if not (close(x_hat, flat_x_hat, atol=1e-5) and close(z, flat_z, atol=1e-5)):
+                return False, (
+                    "(B, 1, 28, 28) and (B, 784) inputs with the same pixels must give the same "
+                    "(x_hat, z)"
+                )
+        return True, ""
+
+    def compose() -> tuple[bool, str]:
+        for index in range(len(configs)):
+            value = reported(index)
+            x_hat, z = _pair(value["flat"], "forward on (B, 784) input")
+            encoded = as_array(value["encoder"], "model.encoder(flat x)")
+            decoded = as_array(value["decoder"], "model.decoder(z)")
+            if not close(encoded, z, atol=1e-5):
+                return False, "z must equal self.encoder(flattened x)"
+            if not close(decoded, x_hat, atol=1e-5):
+                return False, "x_hat must equal self.decoder(z)"
+        return True, ""
+
+    def probabilities_out() -> tuple[bool, str]:
+        value = out["ranges"]
+        if not _ok(value):
+            raise MalformedOutput(f"AutoEncoder raised {value['error'][:200]}")
+        x_hat, _ = _pair(value["big"], "forward on large inputs")
+        far = as_array(value["far"], "model.decoder(codes far from 0)")
+        for name, got in (("x_hat", x_hat), ("decoder(z)", far)):
+            if not (np.isfinite(got).all() and got.min() >= 0 and got.max() <= 1):
+                return False, (
+                    f"{name} must stay in [0, 1] for any input: the decoder must end with a sigmoid"
+                )
+        return True, ""
+
+    def codes() -> tuple[bool, str]:
+        value = out["ranges"]
+        if not _ok(value):
+            raise MalformedOutput(f"AutoEncoder raised {value['error'][:200]}")
+        _, z = _pair(value["big"], "forward on large inputs")
+        return bool((z < 0).any()), (
+            "codes are never negative: the encoder's last layer must be linear, with no "
+            "activation after it"
+        )
+
+    def widths() -> tuple[bool, str]:
+        value = out["widths"]
+        if not _ok(value):
+            raise MalformedOutput(f"AutoEncoder raised {value['error'][:200]}")
+        small, medium = as_float(value["small"], "size"), as_float(value["medium"], "size")
+        default, latent = as_float(value["default"], "size"), as_float(value["latent"], "size")
+        if not small < medium < default:
+            return False, (
+                "the number of parameters should grow with hidden_dims: build the layers from "
+                "hidden_dims instead of fixed widths"
+            )
+        return latent > small, "the number of parameters ignores latent_dim: use it for the code"
+
+    def gradients() -> tuple[bool, str]:
+        value = out["gradients"]
+        if not _ok(value):
+            raise MalformedOutput(
+                f"a backward pass through the model raised {value['error'][:200]}"
+            )
+        for part in ("encoder", "decoder"):
+            grads = value[part]
+            if not isinstance(grads, list) or not grads:
+                return False, f"self.{part} has no parameters"
+            if any(g is None for g in grads):
+                return (
+                    False,
+                    f"some {part} parameters received no gradient: do not detach z or x_hat",
+                )
+            if not any(as_float(g, "a gradient") > 0 for g in grads):
+                return False, f"all {part} gradients are zero"
+        return True, ""
+
+    checks.judge("shapes", shapes)
+    checks.judge("flatten", flatten)
+    checks.judge("compose", compose)
+    checks.judge("probabilities", probabilities_out)
+    checks.judge("codes", codes)
+    checks.judge("widths", widths)
+    checks.judge("gradients", gradients)
+
+
+# ------------------------------------------------------------------ q2: reconstruction_loss
+
+
+def rec_inputs(rng: np.random.Generator) -> dict:
+    """Grey targets, flat and image-shaped, a constant 0.5 decoder, and a float64 batch."""
+    batch, images, half, grad = (int(n) for n in rng.choice([3, 5, 7, 9, 11], 4))
+    return {
+        "x_hat": probabilities(rng, batch, PIXELS).astype(np.float32),
+        "x": rng.uniform(0, 1, (batch, PIXELS)).astype(np.float32),
+        "img_hat": probabilities(rng, images, PIXELS).astype(np.float32),
+        "img": rng.uniform(0, 1, (images, 1, 28, 28)).astype(np.float32),
+        "half_x": rng.uniform(0, 1, (half, 1, 28, 28)).astype(np.float32),
+        "x_hat64": probabilities(rng, grad, PIXELS),
+        "x64": rng.uniform(0, 1, (grad, PIXELS)),
+    }
+
+
+def rec_probe(ns: dict, inputs: dict) -> dict:
+    """reconstruction_loss on flat and image-shaped targets, at 0.5, and its float64 gradient."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    loss = ns["reconstruction_loss"]
+
+    def gradient():
+        x_hat = inputs["x_hat64"].clone().requires_grad_()
+        value = loss(x_hat, inputs["x64"])
+        if not (isinstance(value, torch.Tensor) and value.requires_grad):
+            return {"connected": False}
+        value.sum().backward()
+        return {"connected": True, "x_hat": x_hat.grad}
+
+    half_x = inputs["half_x"]
+    return {
+        "flat": attempt(lambda: loss(inputs["x_hat"], inputs["x"])),
+        "images": attempt(lambda: loss(inputs["img_hat"], inputs["img"])),
+        "half": attempt(lambda: loss(torch.full((len(half_x), 784), 0.5), half_x)),
+        "gradient": attempt(gradient),
+    }
+
+
+def rec_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Batch mean of the BCE summed over pixels; image-shaped x; 784 log 2 at 0.5; gradient."""
+    x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
+    per_image = ref_bce(x_hat, x)
+    expected, batch = float(per_image.mean()), len(x)
+
+    def values() -> tuple[bool, str]:
+        got = as_array(out["flat"], "reconstruction_loss(x_hat, x)")
+        if got.shape == (batch,) and close(got, per_image, atol=5e-2, rtol=1e-4):
+            return False, "return one number, the mean over the batch, not one value per image"
+        if got.size != 1:
+            return False, f"return a scalar (0-dim) tensor, got shape {got.shape}"
+        value = float(got.reshape(()))
+        if close(value, expected / PIXELS, atol=1e-4, rtol=1e-3):
+            return False, "the loss is averaged over pixels: sum over the 784 pixels instead"
+        if close(value, expected * batch, atol=5e-2, rtol=1e-4):
+            return False, "the loss is summed over the batch: average over images instead"
+        if close(value, -expected, atol=5e-2, rtol=1e-4):
+            return (
+                False,
+                "sign error: the binary cross-entropy is -[x log x_hat + (1-x) log(1-x_hat)]",
+            )
+        squared = float(((x_hat - x) ** 2).sum(axis=1).mean())
+        if close(value, squared, atol=5e-2, rtol=1e-4):
+            return False, "this is the squared error: use the binary cross-entropy"
+        return close(value, expected, atol=5e-2, rtol=1e-4), (
+            "expected the batch mean of the binary cross-entropy summed over pixels (grey "
+            "targets in [0, 1]); check which argument is the prediction and which the target"
+        )
+
+    def images() -> tuple[bool, str]:
+        img_hat, img = inputs["img_hat"].astype(np.float64), inputs["img"].astype(np.float64)
+        if not _ok(out["images"]):
+            return False, (
+                "reconstruction_loss raised for x of shape (B, 1, 28, 28): reshape x to the "
+                "shape of x_hat"
+            )
+        got = as_array(out["images"], "reconstruction_loss with x of shape (B, 1, 28, 28)")
+        return close(got.reshape(-1), [ref_bce(img_hat, img).mean()], atol=5e-2, rtol=1e-4), (
+            "with x of shape (B, 1, 28, 28) the loss should equal the flattened computation"
+        )
+
+    def known() -> tuple[bool, str]:
+        got = as_array(out["half"], "reconstruction_loss at x_hat = 0.5")
+        return close(got.reshape(-1), [PIXELS * math.log(2)], atol=1e-2), (
+            "x_hat = 0.5 everywhere must cost 784 log 2 = 543.43 nats per image, whatever x is"
+        )
+
+    def gradient() -> tuple[bool, str]:
+        grads = out["gradient"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "the loss is cut off from the graph: no .item(), .detach() or numpy"
+        p, target = inputs["x_hat64"], inputs["x64"]
+        got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
+        want = (p - target) / (p * (1 - p)) / len(p)
+        return close(got, want, atol=1e-5, rtol=1e-3), (
+            "the gradient with respect to x_hat is wrong: sum over pixels, mean over the batch"
+        )
+
+    checks.judge("values", values)
+    checks.judge("images", images)
+    checks.judge("known", known)
+    checks.judge("gradient", gradient)
+
+
+# ------------------------------------------------------------------ q4: train_autoencoder
+
+TINY_HIDDEN = 6
+
+
+def tiny_weights(rng: np.random.Generator, hidden: int) -> list[np.ndarray]:
+    """Weights of the probe's tiny autoencoder 784-h-2-h-784, drawn like PyTorch's default init."""
+    shapes = [(hidden, PIXELS), (2, hidden), (hidden, 2), (PIXELS, hidden)]
+    weights = []
+    for rows, cols in shapes:
+        bound = 1 / math.sqrt(cols)
+        weights.append(rng.uniform(-bound, bound, (rows, cols)).astype(np.float32))
+        weights.append(rng.uniform(-bound, bound, rows).astype(np.float32))
+    return weights
+
+
+def tiny_forward(params: list[np.ndarray], x: np.ndarray) -> tuple:
+    """The tiny autoencoder's forward pass in float64, keeping what backprop needs."""
+    w1, b1, w2, b2, w3, b3, w4, b4 = params
+    a1 = x @ w1.T + b1
+    h1 = np.maximum(a1, 0)
+    z = h1 @ w2.T + b2
+    a3 = z @ w3.T + b3
+    h3 = np.maximum(a3, 0)
+    p = 1 / (1 + np.exp(-(h3 @ w4.T + b4)))
+    return p, (a1, h1, z, a3, h3)
+
+
+def tiny_gradients(params: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
+    """Gradients of the summed BCE / batch size with respect to every parameter."""
+    w1, b1, w2, b2, w3, b3, w4, b4 = params
+    p, (a1, h1, z, a3, h3) = tiny_forward(params, x)
+    d4 = (p - x) / len(x)
+    d3 = (d4 @ w4) * (a3 > 0)
+    dz = d3 @ w3
+    d1 = (dz @ w2) * (a1 > 0)
+    return [d1.T @ x, d1.sum(0), dz.T @ h1, dz.sum(0), d3.T @ z, d3.sum(0), d4.T @ h3, d4.sum(0)]
+
+
+def tiny_adam(params: list[np.ndarray], x: np.ndarray, lr: float, steps: int) -> list[np.ndarray]:
+    """`steps` full-batch steps of torch.optim.Adam with default betas and eps."""
+    params = [p.astype(np.float64) for p in params]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    for step in range(1, steps + 1):
+        grads = tiny_gradients(params, x)
+        for i, g in enumerate(grads):
+            first[i] = 0.9 * first[i] + 0.1 * g
+            second[i] = 0.999 * second[i] + 0.001 * g * g
+            m_hat, v_hat = first[i] / (1 - 0.9**step), second[i] / (1 - 0.999**step)
+            params[i] = params[i] - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+    return params
+
+
+def train_inputs(rng: np.random.Generator) -> dict:
+    """Four tiny training problems: lr = 0, batch bookkeeping, Adam steps, easy data."""
+    batch = int(rng.choice([11, 13, 15, 17]))
+    groups = int(rng.integers(2, 4))
+    brightness = rng.uniform(0.15, 1.0, (groups * batch, 1, 1, 1))
+    count = int(rng.choice([61, 73, 89, 97]))
+    if count % (batch + 8) == 0:
+        count += 1
+    full = int(rng.choice([19, 23, 27]))
+    return {
+        "frozen": {
+            "weights": tiny_weights(rng, TINY_HIDDEN),
+            "data": (brightness * rng.uniform(0, 1, (groups * batch, 1, 28, 28))).astype(
+                np.float32
+            ),
+            "batch_size": batch,
+            "epochs": int(rng.integers(2, 4)),
+        },
+        "bookkeeping": {
+            "seed": int(rng.integers(0, 2**31)),
+            "count": count,
+            "batch_size": batch + 8,
+            "epochs": 2,
+        },
+        "adam": {
+            "weights": tiny_weights(rng, TINY_HIDDEN),
+            "data": rng.uniform(0, 1, (full, 1, 28, 28)).astype(np.float32),
+            "lr": float(rng.choice([0.005, 0.01, 0.02])),
+            "epochs": 3,
+        },
+        "easy": {
+            "seed": int(rng.integers(0, 2**31)),
+            "prototypes": (rng.uniform(0, 1, (4, PIXELS)) > 0.7).astype(np.float32),
+        },
+    }
+
+
+def train_probe(ns: dict, inputs: dict) -> dict:
+    """Four short trainings, with the student's reconstruction_loss and with a reference one."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    attempt = ns["_vae_grading_attempt"]
+    train = ns["train_autoencoder"]
+
+    class TinyAE(nn.Module):
+        def __init__(self, hidden):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+            self.decoder = nn.Sequential(
+                nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid()
+            )
+
+        def forward(self, x):
+            z = self.encoder(x.reshape(x.shape[0], -1))
+            return self.decoder(z), z
+
+    def loaded(weights):
+        model = TinyAE(weights[0].shape[0])
+        with torch.no_grad():
+            for param, value in zip(model.parameters(), weights, strict=True):
+                param.copy_(value)
+        return model
+
+    def history(values):
+        if isinstance(values, list):
+            return {
+                "list": True,
+                "floats": [isinstance(v, float) for v in values],
+                "values": values,
+            }
+        return {"list": False, "floats": [], "values": []}
+
+    def frozen():
+        setup = inputs["frozen"]
+        model = loaded(setup["weights"])
+        return history(
+            train(model, setup["data"], setup["epochs"], batch_size=setup["batch_size"], lr=0.0)
+        )
+
+    def bookkeeping():
+        setup = inputs["bookkeeping"]
+        torch.manual_seed(setup["seed"])
+        model = TinyAE(8)
+        seen = []
+        model.register_forward_pre_hook(
+            lambda module, args: seen.append(len(args[0])) if torch.is_grad_enabled() else None
+        )
+        data = torch.rand(setup["count"], 1, 28, 28)
+        train(model, data, setup["epochs"], batch_size=setup["batch_size"], lr=1e-3)
+        return seen
+
+    def adam():
+        setup = inputs["adam"]
+        model = loaded(setup["weights"])
+        data = setup["data"]
+        train(model, data, setup["epochs"], batch_size=len(data), lr=setup["lr"])
+        return [p.detach() for p in model.parameters()]
+
+    def easy():
+        setup = inputs["easy"]
+        generator = torch.Generator().manual_seed(setup["seed"])
+        noise = 0.1 * torch.rand(64, 784, generator=generator)
+        data = (setup["prototypes"][torch.arange(64) % 4] + noise).clamp(0, 1)
+        torch.manual_seed(setup["seed"])
+        return history(train(TinyAE(16), data.reshape(64, 1, 28, 28), 5, batch_size=16, lr=1e-2))
+
+    def reference_loss(x_hat, x):
+        return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum") / len(x_hat)
+
+    def run_all():
+        return {
+            "frozen": attempt(frozen),
+            "bookkeeping": attempt(bookkeeping),
+            "adam": attempt(adam),
+            "easy": attempt(easy),
+        }
+
+    own = run_all()
+    # The same runs with a reference reconstruction_loss: a mistake there is charged to q2 only.
+    scopes = [ns]
+    for scope in (getattr(train, "__globals__", None),):
+        if isinstance(scope, dict) and all(scope is not other for other in scopes):
+            scopes.append(scope)
+    missing = object()
+    saved = [scope.get("reconstruction_loss", missing) for scope in scopes]
+    try:
+        for scope in scopes:
+            scope["reconstruction_loss"] = reference_loss
+        swapped = run_all()
+    finally:
+        for scope, value in zip(scopes, saved, strict=True):
+            if value is missing:
+                scope.pop("reconstruction_loss", None)
+            else:
+                scope["reconstruction_loss"] = value
+    return {"own": own, "reference": swapped}
+
+
+def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Each check passes if the run as written or the run with a reference loss passes it."""
+    frozen, adam = inputs["frozen"], inputs["adam"]
+    frozen_data = frozen["data"].astype(np.float64).reshape(-1, PIXELS)
+    frozen_params = [w.astype(np.float64) for w in frozen["weights"]]
+    frozen_loss = float(ref_bce(tiny_forward(frozen_params, frozen_data)[0], frozen_data).mean())
+    adam_data = adam["data"].astype(np.float64).reshape(-1, PIXELS)
+    adam_expected = tiny_adam(adam["weights"], adam_data, adam["lr"], adam["epochs"])
+
+    def reported(run: str, part: str) -> object:
+        value = out[run][part]
+        if not _ok(value):
+            raise MalformedOutput(f"train_autoencoder raised {value['error'][:200]}")
+        return value
+
+    def either(decide) -> tuple[bool, str]:
+        messages = []
+        for run in ("reference", "own"):
+            try:
+                passed, message = decide(run)
+            except MalformedOutput as exc:
+                passed, message = False, str(exc)
+            if passed:
+                return True, ""
+            messages.append(message)
+        return False, messages[0]
+
+    def history(run: str) -> tuple[bool, str]:
+        value = reported(run, "frozen")
+        if not value["list"]:
+            return False, "return a list with one loss per epoch, not a single value"
+        if len(value["floats"]) != frozen["epochs"]:
+            return False, (
+                f"with epochs = {frozen['epochs']} return {frozen['epochs']} values, "
+                f"got {len(value['floats'])}"
+            )
+        return all(value["floats"]), "each entry must be a Python float: use loss.item()"
+
+    def mean_loss(run: str) -> tuple[bool, str]:
+        values = reported(run, "frozen")["values"]
+        if not isinstance(values, list) or len(values) != frozen["epochs"]:
+            return False, f"expected a list of {frozen['epochs']} losses"
+        got = [as_float(v, "an epoch's loss") for v in values]
+        groups = len(frozen_data) // frozen["batch_size"]
+        if close(got, [groups * frozen_loss] * len(got), atol=1e-2, rtol=2e-4):
+            return False, "the batch losses are summed over the epoch: report their mean"
+        return close(got, [frozen_loss] * len(got), atol=1e-2, rtol=2e-4), (
+            f"with lr = 0 the weights never change, so every epoch should report the mean loss "
+            f"{frozen_loss:.2f} nats per image: average the batch losses over the epoch (not the "
+            "last batch), pass lr to Adam"
+        )
+
+    def bookkeeping(run: str) -> tuple[bool, str]:
+        seen = reported(run, "bookkeeping")
+        setup = inputs["bookkeeping"]
+        if not isinstance(seen, list) or not seen or not all(type(n) is int for n in seen):
+            return False, "the model was never called with gradients enabled"
+        if max(seen) > setup["batch_size"]:
+            return False, (
+                f"batches must hold at most batch_size = {setup['batch_size']} images, saw "
+                f"{max(seen)}"
+            )
+        total = setup["count"] * setup["epochs"]
+        return sum(seen) == total, (
+            f"{setup['count']} images x {setup['epochs']} epochs should send {total} images "
+            f"through the model, counted {sum(seen)}: every image once per epoch, keep the last "
+            "smaller batch"
+        )
+
+    def adam_steps(run: str) -> tuple[bool, str]:
+        params = reported(run, "adam")
+        if not isinstance(params, list) or len(params) != len(adam_expected):
+            return False, "the model's parameters changed during training"
+        got = np.concatenate(
+            [
+                as_array(p, "a parameter", e.shape).reshape(-1)
+                for p, e in zip(params, adam_expected, strict=True)
+            ]
+        )
+        want = np.concatenate([e.reshape(-1) for e in adam_expected])
+        mismatched = float((np.abs(got - want) > 1e-4).mean())
+        return mismatched < 0.002, (
+            f"after {adam['epochs']} full-batch Adam steps with lr = {adam['lr']}, "
+            f"{mismatched:.1%} of the weights differ from the expected ones: one optimizer step "
+            "per batch, zero_grad before backward, torch.optim.Adam(model.parameters(), lr=lr)"
+        )
+
+    def learns(run: str) -> tuple[bool, str]:
+        values = reported(run, "easy")["values"]
+        if not isinstance(values, list) or len(values) != 5:
+            return False, "expected 5 losses for 5 epochs"
+        got = [as_float(v, "an epoch's loss") for v in values]
+        ok = all(math.isfinite(v) for v in got) and got[-1] < 0.9 * got[0]
+        return ok, f"the loss should fall clearly on easy data, got {[round(v, 1) for v in got]}"
+
+    checks.judge("history", lambda: either(history))
+    checks.judge("mean_loss", lambda: either(mean_loss))
+    checks.judge("batches", lambda: either(bookkeeping))
+    checks.judge("adam", lambda: either(adam_steps))
+    checks.judge("learns", lambda: either(learns))
+
+
+# ------------------------------------------------------------------ q6: latent_mesh
+
+
+def mesh_inputs(rng: np.random.Generator) -> dict:
+    """A few (lim, side) pairs, always with side 2 and an odd side."""
+    sides = [2, int(rng.choice([3, 5, 7])), int(rng.choice([4, 6, 8]))]
+    return {"cases": [[float(np.round(rng.uniform(0.5, 4.0), 2)), side] for side in sides]}
+
+
+def mesh_probe(ns: dict, inputs: dict) -> dict:
+    """latent_mesh for each case."""
+    attempt = ns["_vae_grading_attempt"]
+    mesh = ns["latent_mesh"]
+    return {"meshes": [attempt(lambda c=case: mesh(c[0], c[1])) for case in inputs["cases"]]}
+
+
+def ref_mesh(lim: float, side: int) -> np.ndarray:
+    """Row by row from the top (z2 = +lim), z1 increasing along each row."""
+    values = np.linspace(-lim, lim, side)
+    return np.array([[values[j], values[side - 1 - i]] for i in range(side) for j in range(side)])
+
+
+def mesh_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Every grid point once, both ends included; then the plotting order."""
+    cases = inputs["cases"]
+
+    def got(index: int) -> np.ndarray:
+        lim, side = cases[index]
+        mesh = as_array(out["meshes"][index], f"latent_mesh({lim}, {side})")
+        if mesh.shape != (side * side, 2):
+            raise MalformedOutput(
+                f"latent_mesh({lim}, {side}) must have shape ({side * side}, 2), got {mesh.shape}"
+            )
+        return mesh
+
+    def points() -> tuple[bool, str]:
+        for index, (lim, side) in enumerate(cases):
+            mesh, want = got(index), ref_mesh(lim, side)
+            order, want_order = np.lexsort(mesh.T[::-1]), np.lexsort(want.T[::-1])
+            if not close(mesh[order], want[want_order], atol=1e-5 * max(1.0, lim)):
+                return False, (
+                    f"latent_mesh({lim}, {side}) does not hold every pair of {side} evenly "
+                    f"spaced values from {-lim} to {lim} (both included) exactly once"
+                )
+        return True, ""
+
+    def order() -> tuple[bool, str]:
+        for index, (lim, side) in enumerate(cases):
+            mesh, want = got(index), ref_mesh(lim, side)
+            if close(mesh, want, atol=1e-5 * max(1.0, lim)):
+                continue
+            if close(mesh, want[:, ::-1], atol=1e-5 * max(1.0, lim)):
+                return False, "the coordinates are swapped: (first = column value, second = row)"
+            if close(mesh[:, 1], np.sort(want[:, 1]), atol=1e-5 * max(1.0, lim)):
+                return False, "the rows go bottom to top: the first row has second coordinate +lim"
+            return False, (
+                "points are in the wrong order: row by row from the top (second coordinate = "
+                "+lim), first coordinate increasing along each row"
+            )
+        return True, ""
+
+    checks.judge("points", points)
+    checks.judge("order", order)
+
+
+# ------------------------------------------------------------------ q8: interpolate
+
+
+def interp_inputs(rng: np.random.Generator) -> dict:
+    """Random segments in float32 of a few dimensions and step counts, and a float64 one."""
+    cases = []
+    for _ in range(3):
+        dims = int(rng.integers(1, 8))
+        cases.append(
+            {
+                "start": (3 * rng.standard_normal(dims)).astype(np.float32),
+                "end": (3 * rng.standard_normal(dims)).astype(np.float32),
+                "steps": int(rng.integers(3, 14)),
+            }
+        )
+    return {
+        "cases": cases,
+        "start64": rng.standard_normal(3),
+        "end64": rng.standard_normal(3),
+        "steps64": int(rng.integers(9, 16)),
+    }
+
+
+def interp_probe(ns: dict, inputs: dict) -> dict:
+    """interpolate on random segments, on a float64 one, and with steps = 2."""
+    attempt = ns["_vae_grading_attempt"]
+    interpolate = ns["interpolate"]
+    start64, end64 = inputs["start64"], inputs["end64"]
+    return {
+        "paths": [
+            attempt(lambda c=case: interpolate(c["start"], c["end"], c["steps"]))
+            for case in inputs["cases"]
+        ],
+        "long": attempt(lambda: interpolate(start64, end64, inputs["steps64"])),
+        "two": attempt(lambda: interpolate(start64, end64, 2)),
+    }
+
+
+def interp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Rows z_start + t_k (z_end - z_start) with t_k = k / (steps - 1)."""
+    cases = inputs["cases"]
+
+    def path(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        case = cases[index]
+        start, end = case["start"].astype(np.float64), case["end"].astype(np.float64)
+        steps = case["steps"]
+        got = as_array(out["paths"][index], f"interpolate(z_start, z_end, {steps})")
+        if got.shape != (steps, len(start)):
+            raise MalformedOutput(
+                f"interpolate(z_start, z_end, {steps}) with d = {len(start)} must have shape "
+                f"({steps}, {len(start)}), got {got.shape}"
+            )
+        want = start + np.linspace(0, 1, steps)[:, None] * (end - start)
+        return got, want, start, end
+
+    def endpoints() -> tuple[bool, str]:
+        for index in range(len(cases)):
+            got, _, start, end = path(index)
+            if close(got[0], end, atol=1e-5, rtol=1e-5) and close(
+                got[-1], start, atol=1e-5, rtol=1e-5
+            ):
+                return False, "the path runs backwards: the first row must be z_start"
+            if not (
+                close(got[0], start, atol=1e-5, rtol=1e-5)
+                and close(got[-1], end, atol=1e-5, rtol=1e-5)
+            ):
+                return False, (
+                    "the first row must be exactly z_start and the last exactly z_end: "
+                    "t_k = k / (steps - 1)"
+                )
+        return True, ""
+
+    def values() -> tuple[bool, str]:
+        for index in range(len(cases)):
+            got, want, _, _ = path(index)
+            if not close(got, want, atol=1e-5, rtol=1e-5):
+                return False, "rows must be z_start + t (z_end - z_start) with t = k / (steps - 1)"
+        return True, ""
+
+    def spacing() -> tuple[bool, str]:
+        start, end, steps = inputs["start64"], inputs["end64"], inputs["steps64"]
+        long = as_array(out["long"], f"interpolate with float64 inputs and steps = {steps}")
+        two = as_array(out["two"], "interpolate(z_start, z_end, 2)")
+        if long.shape != (steps, 3):
+            return False, f"expected shape ({steps}, 3), got {long.shape}"
+        gaps = np.diff(long, axis=0)
+        if not close(gaps, np.tile((end - start) / (steps - 1), (steps - 1, 1)), atol=1e-6):
+            return False, (
+                "consecutive points must be equally spaced, (z_end - z_start) / (steps - 1) apart"
+            )
+        return close(two, np.stack([start, end]), atol=1e-6), (
+            "with steps = 2 the path is just the two endpoints"
+        )
+
+    checks.judge("endpoints", endpoints)
+    checks.judge("values", values)
+    checks.judge("spacing", spacing)
+
+
+# ------------------------------------------------------------------ the questions
+
+Q3_EXPECTED = 100 * math.log(10) + 684 * math.log(10 / 9)  # 302.33 nats
+
+QUESTIONS = [
+    Question(
+        "q1",
+        ("shapes", "flatten", "compose", "probabilities", "codes", "widths", "gradients"),
+        ae_inputs,
+        ae_probe,
+        ae_verdict,
+    ),
+    Question("q2", ("values", "images", "known", "gradient"), rec_inputs, rec_probe, rec_verdict),
+    number_question(
+        "q3",
+        "q3_answer",
+        Q3_EXPECTED,
+        0.5,
+        "each of the 100 inked pixels costs -log 0.1 = 2.303 nats and each of the 684 background "
+        "pixels -log 0.9 = 0.105 nats; add them all up",
+    ),
+    Question(
+        "q4",
+        ("history", "mean_loss", "batches", "adam", "learns"),
+        train_inputs,
+        train_probe,
+        train_verdict,
+    ),
+    choice_question(
+        "q5",
+        "q5_answer",
+        "d",
+        "the loss only rewards reconstruction, and similar images are easiest to redraw from "
+        "similar codes",
+    ),
+    Question("q6", ("points", "order"), mesh_inputs, mesh_probe, mesh_verdict),
+    choice_question(
+        "q7",
+        "q7_answer",
+        "a",
+        "the training loss never constrains where codes go or how densely, only that they can "
+        "be decoded",
+    ),
+    Question("q8", ("endpoints", "values", "spacing"), interp_inputs, interp_probe, interp_verdict),
+]

@@ -1,0 +1,758 @@
+"""Hidden tests of 05_latent_analysis: probes run in the student's kernel, verdicts in the grader.
+
+Inputs are drawn fresh for every grading. The stand-in models are built in the kernel from
+weights drawn here, so every reference is computed in the grader. The graded functions take
+tensors or a model, never one another's results, so a mistake in one cannot reach another.
+Decoder probabilities stay in [0.05, 0.95], so that an epsilon up to 1e-6 inside a log, clamping,
+BCE from torch or from logits, and torch.distributions change a log-likelihood over 784 pixels by
+far less than the tolerances; float32 and float64 answers both pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    as_float,
+    choice_question,
+    close,
+)
+
+# ------------------------------------------------------------------ references (grader only)
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """The logistic function."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log sum exp along `axis`, shifted by the maximum."""
+    top = a.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def normal_quantiles(side: int) -> np.ndarray:
+    """Phi^-1((k + 1/2) / side) for k = 0 .. side - 1, by bisection on erf (no scipy needed)."""
+    p = (np.arange(side) + 0.5) / side
+    lo, hi = np.full(side, -10.0), np.full(side, 10.0)
+    cdf = np.vectorize(lambda v: 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))))
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        below = cdf(mid) < p
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def ref_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """The closed-form KL of each coordinate, averaged over the rows."""
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).mean(axis=0)
+
+
+def unit_noise(rng: np.random.Generator, n: int, columns: int) -> np.ndarray:
+    """Noise columns with mean exactly 0 and sample variance (ddof=1) exactly 1."""
+    noise = rng.standard_normal((n, columns))
+    noise -= noise.mean(axis=0)
+    return noise / noise.std(axis=0, ddof=1)
+
+
+def counts_of(mu: np.ndarray, threshold: float) -> set[int]:
+    """Active units by either variance estimator (inputs keep them equal, this is a safeguard)."""
+    return {int((mu.var(axis=0, ddof=ddof) > threshold).sum()) for ddof in (0, 1)}
+
+
+def is_error(value: object) -> bool:
+    """A probe part that raised."""
+    return isinstance(value, dict) and type(value.get("error")) is str
+
+
+# ------------------------------------------------------------------ q1: encode_means
+
+
+def means_inputs(rng: np.random.Generator) -> dict:
+    """A linear stand-in encoder, a set larger than the default batch, and a small odd set."""
+    features, dims = int(rng.integers(5, 9)), int(rng.integers(2, 6))
+    small = int(rng.integers(7, 16))
+    batch = int(rng.integers(2, 6))
+    while small % batch == 0:
+        small += 1
+    return {
+        "w_mu": rng.standard_normal((dims, features)).astype(np.float32),
+        "b_mu": rng.standard_normal(dims).astype(np.float32),
+        "w_logvar": rng.standard_normal((dims, features)).astype(np.float32),
+        "b_logvar": rng.standard_normal(dims).astype(np.float32),
+        "x_big": rng.uniform(0, 1, (1000 + 2 * int(rng.integers(50, 200)) + 1, features)).astype(
+            np.float32
+        ),
+        "x_small": rng.uniform(0, 1, (small, features)).astype(np.float32),
+        "batch": batch,
+    }
+
+
+def means_probe(ns: dict, inputs: dict) -> dict:
+    """encode_means with the default batch size and a small one; the batch sizes it encoded."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    encode_means = ns["encode_means"]
+
+    class RecordingEncoder(torch.nn.Module):
+        """A linear stand-in encoder that records the size of every batch it encodes."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = inputs["w_mu"].shape[0]
+            self.w_mu = torch.nn.Parameter(inputs["w_mu"].clone())
+            self.b_mu = torch.nn.Parameter(inputs["b_mu"].clone())
+            self.w_logvar = torch.nn.Parameter(inputs["w_logvar"].clone())
+            self.b_logvar = torch.nn.Parameter(inputs["b_logvar"].clone())
+            self.sizes = []
+
+        def encode(self, x):
+            self.sizes.append(int(x.shape[0]))
+            x = x.reshape(x.shape[0], -1).to(self.w_mu.dtype)
+            return x @ self.w_mu.T + self.b_mu, x @ self.w_logvar.T + self.b_logvar
+
+    def run(x, batch):
+        model = RecordingEncoder()
+        means = encode_means(model, x) if batch is None else encode_means(model, x, batch)
+        report = {"means": means, "sizes": model.sizes}
+        if isinstance(means, torch.Tensor):
+            report["requires_grad"] = bool(means.requires_grad)
+            report["device"] = str(means.device.type)
+        return report
+
+    return {
+        "big": attempt(lambda: run(inputs["x_big"], None)),
+        "small": attempt(lambda: run(inputs["x_small"], inputs["batch"])),
+    }
+
+
+def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """The means in order, every slice at most batch_size, a CPU tensor without a graph."""
+    calls = {"big": (inputs["x_big"], 1000), "small": (inputs["x_small"], inputs["batch"])}
+
+    def report(name: str) -> dict:
+        value = out[name]
+        if is_error(value):
+            raise MalformedOutput(f"encode_means raised {value['error'][:200]}")
+        if not isinstance(value, dict):
+            raise MalformedOutput("encode_means could not be called")
+        return value
+
+    def values() -> tuple[bool, str]:
+        for name, (x, batch) in calls.items():
+            x = x.astype(np.float64)
+            mu = x @ inputs["w_mu"].astype(np.float64).T + inputs["b_mu"]
+            logvar = x @ inputs["w_logvar"].astype(np.float64).T + inputs["b_logvar"]
+            got = as_array(report(name)["means"], f"encode_means(model, x of {len(x)} images)")
+            where = f"for {len(x)} images and batch_size {batch}"
+            if got.ndim == 2 and got.shape[0] < len(x) and got.shape[1] == mu.shape[1]:
+                return False, (
+                    f"{where} expected {mu.shape[0]} rows, got {got.shape[0]}: include the last, "
+                    "shorter slice"
+                )
+            if got.shape != mu.shape:
+                return False, f"{where} expected shape {mu.shape}, got {got.shape}"
+            if close(got, logvar, atol=1e-4, rtol=1e-4):
+                return False, "these are the log-variances: keep the first output of encode, mu"
+            if not close(got, mu, atol=1e-4, rtol=1e-4):
+                return False, (
+                    f"{where} the result differs from model.encode(x)[0]: return the means mu "
+                    "(not a sample, not logvar), in the order of x"
+                )
+        return True, ""
+
+    def batches() -> tuple[bool, str]:
+        for name, (_, batch) in calls.items():
+            sizes = report(name)["sizes"]
+            if type(sizes) is not list or not sizes or not all(type(s) is int for s in sizes):
+                return False, "model.encode was never called"
+            if max(sizes) > batch:
+                return False, (
+                    f"with batch_size={batch}, model.encode saw batches of {max(sizes)} images: "
+                    "encode consecutive slices of at most batch_size images"
+                )
+        return True, ""
+
+    def detached() -> tuple[bool, str]:
+        for name in calls:
+            rep = report(name)
+            if rep.get("requires_grad") is not False:
+                return False, "the means track gradients: encode inside torch.no_grad()"
+            if rep.get("device") != "cpu":
+                return False, "return the means on the CPU (.cpu())"
+        return True, ""
+
+    checks.judge("values", values)
+    checks.judge("batches", batches)
+    checks.judge("detached", detached)
+
+
+# ------------------------------------------------------------------ q2: latent_grid
+
+
+def grid_inputs(rng: np.random.Generator) -> dict:
+    """Two linear stand-in decoders: one for the default dims, one for other dims."""
+    first_dim, second_dim = int(rng.integers(3, 6)), int(rng.integers(4, 7))
+    first_side = int(rng.integers(3, 7))
+    second_side = int(rng.choice([s for s in range(3, 7) if s != first_side]))
+    dims = (0, 1)
+    while dims in ((0, 1), (1, 0)):
+        dims = tuple(int(d) for d in rng.permutation(second_dim)[:2])
+    return {
+        "first": {
+            "w": (0.5 * rng.standard_normal((784, first_dim))).astype(np.float32),
+            "b": (0.5 * rng.standard_normal(784)).astype(np.float32),
+            "side": first_side,
+        },
+        "second": {
+            "w": (0.5 * rng.standard_normal((784, second_dim))).astype(np.float32),
+            "b": (0.5 * rng.standard_normal(784)).astype(np.float32),
+            "side": second_side,
+            "dims": list(dims),
+        },
+    }
+
+
+def grid_probe(ns: dict, inputs: dict) -> dict:
+    """latent_grid with the default dims and with other dims; the codes each model decoded."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    latent_grid = ns["latent_grid"]
+
+    class RecordingDecoder(torch.nn.Module):
+        """A linear stand-in decoder that records every code it decodes."""
+
+        def __init__(self, w, b):
+            super().__init__()
+            self.latent_dim = w.shape[1]
+            self.w = torch.nn.Parameter(w.clone())
+            self.b = torch.nn.Parameter(b.clone())
+            self.codes = []
+
+        def decode(self, z):
+            self.codes.append(z.detach().to("cpu", torch.float64).reshape(-1, self.latent_dim))
+            return torch.sigmoid(z.to(self.w.dtype) @ self.w.T + self.b)
+
+    def run(spec, with_dims):
+        model = RecordingDecoder(spec["w"], spec["b"])
+        if with_dims:
+            images = latent_grid(model, spec["side"], dims=tuple(spec["dims"]))
+        else:
+            images = latent_grid(model, spec["side"])
+        codes = torch.cat(model.codes) if model.codes else []
+        return {"images": images, "codes": codes}
+
+    return {
+        "first": attempt(lambda: run(inputs["first"], False)),
+        "second": attempt(lambda: run(inputs["second"], True)),
+    }
+
+
+def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Normal-quantile values, the prescribed layout, and the decoded images of those codes."""
+
+    def codes_of(name: str) -> np.ndarray:
+        value = out[name]
+        if is_error(value):
+            raise MalformedOutput(f"latent_grid raised {value['error'][:200]}")
+        spec = inputs[name]
+        side, dim = spec["side"], spec["w"].shape[1]
+        codes = value["codes"]
+        if isinstance(codes, list):
+            raise MalformedOutput("latent_grid never called model.decode")
+        codes = as_array(codes, "the codes passed to model.decode")
+        if codes.shape != (side * side, dim):
+            raise MalformedOutput(
+                f"for side={side} expected {side * side} codes of {dim} entries, got "
+                f"{codes.shape[0]} of {codes.shape[1]}"
+            )
+        return codes
+
+    def quantiles() -> tuple[bool, str]:
+        spec = inputs["first"]
+        side = spec["side"]
+        codes = codes_of("first")
+        expected = normal_quantiles(side)
+        if not np.all(codes[:, 2:] == 0):
+            return False, "every coordinate outside dims must be 0"
+        for dim in (0, 1):
+            values = np.unique(codes[:, dim])
+            if not close(values, expected, atol=1e-4):
+                if not np.all(np.isfinite(values)):
+                    return False, (
+                        "the grid has infinite codes: Phi^-1(0) and Phi^-1(1) are -inf and +inf, "
+                        "use the probabilities (k + 0.5) / side"
+                    )
+                return False, (
+                    f"for side={side} the grid values should be the normal quantiles "
+                    f"{np.round(expected, 4).tolist()} (Phi^-1 of (k + 0.5) / side), got "
+                    f"{np.round(values, 4).tolist()[:8]}"
+                )
+        return True, ""
+
+    def layout() -> tuple[bool, str]:
+        spec = inputs["second"]
+        side, (d0, d1) = spec["side"], spec["dims"]
+        codes = codes_of("second")
+        q = normal_quantiles(side)
+        expected = np.zeros_like(codes)
+        for r in range(side):
+            for c in range(side):
+                expected[r * side + c, d0] = q[c]
+                expected[r * side + c, d1] = q[side - 1 - r]
+        where = f"with dims=({d0}, {d1})"
+        others = [d for d in range(codes.shape[1]) if d not in (d0, d1)]
+        if not np.all(codes[:, others] == 0):
+            return False, f"{where} only the coordinates dims[0] and dims[1] may be non-zero"
+        if close(codes, expected, atol=1e-4):
+            return True, ""
+        swapped = expected.copy()
+        swapped[:, [d0, d1]] = expected[:, [d1, d0]]
+        if close(np.sort(codes, axis=0), np.sort(expected, axis=0), atol=1e-4) and not close(
+            codes, swapped, atol=1e-4
+        ):
+            return False, (
+                f"{where} the codes are right but in the wrong order: image r * side + c has "
+                "z[dims[0]] = q[c] and z[dims[1]] = q[side - 1 - r] (top row = largest value)"
+            )
+        return False, (
+            f"{where} image r * side + c must be decoded from z[dims[0]] = q[c] and "
+            "z[dims[1]] = q[side - 1 - r]"
+        )
+
+    def images() -> tuple[bool, str]:
+        for name in ("first", "second"):
+            spec = inputs[name]
+            side = spec["side"]
+            codes = codes_of(name)
+            got = as_array(out[name]["images"], "latent_grid(model, side)")
+            if got.shape != (side * side, 784):
+                return (
+                    False,
+                    f"for side={side} expected shape ({side * side}, 784), got {got.shape}",
+                )
+            with np.errstate(all="ignore"):  # infinite codes give NaN, which never matches
+                decoded = sigmoid(codes @ spec["w"].astype(np.float64).T + spec["b"])
+            if not close(got, decoded, atol=1e-4):
+                return False, "return model.decode of the grid codes, in the order of the codes"
+        return True, ""
+
+    checks.judge("quantiles", quantiles)
+    checks.judge("layout", layout)
+    checks.judge("images", images)
+
+
+# ------------------------------------------------------------------ q3: kl_per_dimension
+
+
+def kpd_inputs(rng: np.random.Generator) -> dict:
+    """Random posteriors in float32; a float64 set where some columns equal the prior."""
+    n, d = 2 * int(rng.integers(15, 60)) + 1, int(rng.integers(3, 8))
+    m = 2 * int(rng.integers(2, 6)) + 1
+    mu64 = 1.2 * rng.standard_normal((m, 5))
+    logvar64 = rng.uniform(-2.0, 1.5, (m, 5))
+    prior_columns = rng.permutation(5)[:2]
+    mu64[:, prior_columns] = 0.0
+    logvar64[:, prior_columns] = 0.0
+    return {
+        "mu": (1.3 * rng.standard_normal((n, d))).astype(np.float32),
+        "logvar": rng.uniform(-2.0, 1.5, (n, d)).astype(np.float32),
+        "mu64": mu64,
+        "logvar64": logvar64,
+    }
+
+
+def kpd_probe(ns: dict, inputs: dict) -> dict:
+    """kl_per_dimension on a float32 and a float64 set."""
+    attempt = ns["_vae_grading_attempt"]
+    kl = ns["kl_per_dimension"]
+    return {
+        "values": attempt(lambda: kl(inputs["mu"], inputs["logvar"])),
+        "float64": attempt(lambda: kl(inputs["mu64"], inputs["logvar64"])),
+    }
+
+
+def kpd_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """The closed-form KL per coordinate, averaged over the rows."""
+
+    def judge(name: str, mu: np.ndarray, logvar: np.ndarray) -> tuple[bool, str]:
+        n, d = mu.shape
+        expected = ref_kl_per_dim(mu, logvar)
+        got = as_array(out[name], f"kl_per_dimension(mu, logvar) for mu of shape {(n, d)}")
+        if got.shape == (n,) and n != d:
+            return False, "one value per latent dimension, shape (d,): average over the images"
+        if got.shape != (d,):
+            return False, f"for mu of shape {(n, d)} expected shape ({d},), got {got.shape}"
+        tol = {"atol": 1e-4, "rtol": 1e-4}
+        if close(got, n * expected, **tol):
+            return False, "average over the images, do not sum: the result must not grow with N"
+        if close(got, -expected, **tol) and np.any(np.abs(expected) > 1e-3):
+            return False, "wrong sign: a KL divergence is never negative"
+        if close(got, 2 * expected, **tol) and np.any(np.abs(expected) > 1e-3):
+            return False, "the values are twice the KL: the factor 1/2 is missing"
+        sigma = 0.5 * (mu**2 + np.exp(0.5 * logvar) - 1.0 - 0.5 * logvar).mean(axis=0)
+        if close(got, sigma, **tol):
+            return False, "sigma^2 = exp(logvar), not exp(logvar / 2)"
+        return close(got, expected, **tol), (
+            "the values differ from 1/2 (mu^2 + sigma^2 - 1 - log sigma^2) averaged over images"
+        )
+
+    checks.judge(
+        "values",
+        lambda: judge(
+            "values", inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
+        ),
+    )
+    checks.judge("float64", lambda: judge("float64", inputs["mu64"], inputs["logvar64"]))
+
+
+# ------------------------------------------------------------------ q4: active_units
+
+
+def au_inputs(rng: np.random.Generator) -> dict:
+    """Columns that vary, stay constant away from 0, or barely move; and a threshold sweep.
+
+    Every variance is exact by construction (ddof=1) and far from every threshold, so both
+    variance estimators give the same count.
+    """
+    n = 2 * int(rng.integers(20, 75)) + 1
+    noise = unit_noise(rng, n, 11)
+    columns = [
+        noise[:, 0],  # variance 1: active
+        0.5 * noise[:, 1],  # 0.25: active
+        np.full(n, float(rng.choice([-1, 1]) * rng.uniform(1.5, 3.0))),  # constant offset
+        0.003 * noise[:, 3],  # 9e-6: inactive
+        rng.uniform(1.5, 2.5) + 0.3 * noise[:, 4],  # 0.09 with an offset: active
+        np.full(n, float(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5))),  # constant: inactive
+        0.2 * noise[:, 6],  # 0.04: active
+        0.05 * noise[:, 7],  # 0.0025: inactive, though its std is above 0.01
+        np.zeros(n),  # collapsed
+        0.001 * noise[:, 9],  # 1e-6: inactive
+        np.zeros(n),  # collapsed
+    ]
+    # 4 active, 7 inactive; a std, E[mu^2] or |mean| instead of the variance counts 5, 6 or 3
+    order = rng.permutation(11)
+    mu = np.stack(columns, axis=1)[:, order]
+
+    m = 2 * int(rng.integers(30, 120)) + 1
+    scales = np.array([0.05, 0.3, 0.8, 1.5, 3.0])[rng.permutation(5)]
+    sweep = unit_noise(rng, m, 5) * scales + rng.uniform(-1, 1, 5)
+    return {
+        "mu": mu.astype(np.float32),
+        "sweep": sweep.astype(np.float32),
+        "thresholds": [0.01, 1.0, 100.0, 0.3],
+    }
+
+
+def au_probe(ns: dict, inputs: dict) -> dict:
+    """active_units with the default threshold, and on a sweep of thresholds."""
+    attempt = ns["_vae_grading_attempt"]
+    active_units = ns["active_units"]
+
+    def count(mu, threshold=None):
+        value = active_units(mu) if threshold is None else active_units(mu, threshold=threshold)
+        return {"value": value, "is_int": isinstance(value, int) and not isinstance(value, bool)}
+
+    return {
+        "default": attempt(lambda: count(inputs["mu"])),
+        "sweep": [attempt(lambda t=t: count(inputs["sweep"], t)) for t in inputs["thresholds"]],
+    }
+
+
+def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """A Python int: the number of columns whose variance over the rows exceeds the threshold."""
+
+    def value_of(report: object, what: str) -> float:
+        if is_error(report):
+            raise MalformedOutput(f"{what} raised {report['error'][:200]}")  # type: ignore[index]
+        if not isinstance(report, dict):
+            raise MalformedOutput(f"{what} could not be called")
+        return as_float(report["value"], what)
+
+    def python_int() -> tuple[bool, str]:
+        reports = [out["default"], *out["sweep"]]
+        for report in reports:
+            value_of(report, "active_units(mu)")
+            if report.get("is_int") is not True:
+                return False, "return a Python int (int(...) or .item()), not a tensor"
+        return True, ""
+
+    def over_images() -> tuple[bool, str]:
+        mu = inputs["mu"].astype(np.float64)
+        got = value_of(out["default"], "active_units(mu)")
+        expected = counts_of(mu, 0.01)
+        if got in expected:
+            return True, ""
+        mistakes = {
+            "count the dimensions whose variance is ABOVE the threshold": [
+                int((mu.var(axis=0, ddof=ddof) <= 0.01).sum()) for ddof in (0, 1)
+            ],
+            "compare the variance, not the standard deviation, with the threshold": [
+                int((mu.std(axis=0, ddof=ddof) > 0.01).sum()) for ddof in (0, 1)
+            ],
+            "use the variance over the images, not the mean of mu^2 (a constant offset is not "
+            "activity)": [int(((mu**2).mean(axis=0) > 0.01).sum())],
+            "use the variance over the images, not the size of the mean": [
+                int((np.abs(mu.mean(axis=0)) > 0.01).sum())
+            ],
+            "take the variance of each column over the images (dim=0), not of each row": [
+                int((mu.var(axis=1, ddof=ddof) > 0.01).sum()) for ddof in (0, 1)
+            ],
+        }
+        matches = [hint for hint, counts in mistakes.items() if got in counts]
+        hint = (
+            matches[0]
+            if len(matches) == 1
+            else (
+                "take the variance of each column over the images (dim=0) and count the columns "
+                "whose variance is above the threshold"
+            )
+        )
+        return (
+            False,
+            f"expected {min(expected)} active dimensions of {mu.shape[1]}, got {got:g}: {hint}",
+        )
+
+    def threshold() -> tuple[bool, str]:
+        sweep = inputs["sweep"].astype(np.float64)
+        for report, t in zip(out["sweep"], inputs["thresholds"], strict=True):
+            got = value_of(report, f"active_units(mu, threshold={t})")
+            if got not in counts_of(sweep, t):
+                ignored = t != 0.01 and got in counts_of(sweep, 0.01)
+                hint = "use the threshold argument" if ignored else "count variances above it"
+                return (
+                    False,
+                    f"with threshold={t} expected {min(counts_of(sweep, t))}, got {got:g}: {hint}",
+                )
+        return True, ""
+
+    checks.judge("int", python_int)
+    checks.judge("over_images", over_images)
+    checks.judge("threshold", threshold)
+
+
+# ------------------------------------------------------------------ q7: iwae_bound
+
+GRID = np.linspace(-12.0, 12.0, 6001)
+ONE_ROWS, TEN_ROWS = 4000, 1000
+
+
+def iwae_inputs(rng: np.random.Generator) -> dict:
+    """A model whose weights all equal p(x), and a 1-D model with a known log p(x)."""
+    latent = int(rng.integers(2, 6))
+    probs = rng.uniform(0.05, 0.95, 784)
+    batch = 2 * int(rng.integers(2, 5)) + 1
+    flat_images = (rng.uniform(size=(batch, 784)) < probs).astype(np.float32)
+
+    w, b = 0.15 * rng.standard_normal(784), 0.5 * rng.standard_normal(784)
+    m, logvar = float(rng.uniform(1.2, 1.8)), float(rng.uniform(0.4, 0.8))
+    z_true = m + 0.4 * rng.standard_normal(7)
+    p = 0.05 + 0.9 * sigmoid(np.outer(z_true, w) + b)
+    return {
+        "seed": int(rng.integers(2**31)),
+        "mc_seed": int(rng.integers(2**31)),
+        "latent": latent,
+        "probs": probs.astype(np.float32),
+        "images": flat_images.reshape(batch, 1, 28, 28),
+        "k": int(rng.choice([3, 5, 7, 9])),
+        "w": w.astype(np.float32),
+        "b": b.astype(np.float32),
+        "m": m,
+        "logvar": logvar,
+        "x": (rng.uniform(size=p.shape) < p).astype(np.float32),
+    }
+
+
+def iwae_probe(ns: dict, inputs: dict) -> dict:
+    """iwae_bound on an exact model (k = 1 and k > 1) and on a 1-D model (k = 1, 10, 1000)."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    bound = ns["iwae_bound"]
+
+    class ConstantDecoderVAE(torch.nn.Module):
+        """q(z|x) is the prior and the decoder ignores z: every weight equals p(x)."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = inputs["latent"]
+            self.probs = torch.nn.Parameter(inputs["probs"].clone())
+
+        def encode(self, x):
+            zeros = torch.zeros(x.shape[0], self.latent_dim)
+            return zeros, zeros.clone()
+
+        def decode(self, z):
+            return self.probs.unsqueeze(0).repeat(z.shape[0], 1)
+
+    class OneDimVAE(torch.nn.Module):
+        """One latent dimension and a fixed, poor posterior N(m, exp(logvar))."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = 1
+            self.w = torch.nn.Parameter(inputs["w"].clone())
+            self.b = torch.nn.Parameter(inputs["b"].clone())
+
+        def encode(self, x):
+            n = x.shape[0]
+            return torch.full((n, 1), inputs["m"]), torch.full((n, 1), inputs["logvar"])
+
+        def decode(self, z):
+            z = z.to(self.w.dtype).reshape(-1, 1)
+            return 0.05 + 0.9 * torch.sigmoid(z * self.w + self.b)
+
+    torch.manual_seed(inputs["seed"])
+    exact, one_dim, x = ConstantDecoderVAE(), OneDimVAE(), inputs["x"]
+    return {
+        "exact_1": attempt(lambda: bound(exact, inputs["images"], 1)),
+        "exact_k": attempt(lambda: bound(exact, inputs["images"], inputs["k"])),
+        # 4000 and 1000 rows: ONE_ROWS and TEN_ROWS (a probe cannot read module constants)
+        "one": attempt(lambda: bound(one_dim, x[:1].repeat(4000, 1), 1)),
+        "ten": attempt(lambda: bound(one_dim, x[:1].repeat(1000, 1), 10)),
+        "tight": attempt(lambda: bound(one_dim, x, 1000)),
+    }
+
+
+def one_dim_reference(inputs: dict) -> dict:
+    """log p(x), the ELBO, the spread of log w under q, and simulated L_10 and L_1000."""
+    w, b = inputs["w"].astype(np.float64), inputs["b"].astype(np.float64)
+    x = inputs["x"].astype(np.float64)
+    m, std = float(np.float32(inputs["m"])), math.exp(0.5 * float(np.float32(inputs["logvar"])))
+    step = GRID[1] - GRID[0]
+    p = 0.05 + 0.9 * sigmoid(np.outer(GRID, w) + b)
+    log_lik = x @ np.log(p).T + (1 - x) @ np.log1p(-p).T  # (images, grid)
+    log_prior = -0.5 * GRID**2 - 0.5 * math.log(2 * math.pi)
+    log_q = -0.5 * ((GRID - m) / std) ** 2 - math.log(std) - 0.5 * math.log(2 * math.pi)
+    log_w = log_lik + log_prior - log_q
+    q = np.exp(log_q) * step
+    elbo = (log_w * q).sum(axis=1)
+    spread = np.sqrt(np.maximum((log_w**2 * q).sum(axis=1) - elbo**2, 0.0))
+    rng = np.random.default_rng(inputs["mc_seed"])
+
+    def simulate(image: int, k: int, reps: int) -> np.ndarray:
+        z = np.clip(m + std * rng.standard_normal((reps, k)), GRID[0], GRID[-1])
+        return logsumexp(np.interp(z, GRID, log_w[image]), axis=1) - math.log(k)
+
+    ten = simulate(0, 10, 20000)
+    tight = np.stack([simulate(i, 1000, 200) for i in range(len(x))])
+    return {
+        "log_px": logsumexp(log_lik + log_prior, axis=1) + math.log(step),
+        "elbo": elbo,
+        "spread": spread,
+        "ten_mean": ten.mean(),
+        "ten_std": ten.std(),
+        "tight_mean": tight.mean(axis=1),
+        "tight_std": tight.std(axis=1),
+    }
+
+
+def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Exact where every weight is p(x); an unbiased ELBO at k = 1; L_10 and L_1000 as simulated."""
+    ref = one_dim_reference(inputs)
+    log_px, elbo = ref["log_px"], ref["elbo"]
+
+    def exact() -> tuple[bool, str]:
+        flat = inputs["images"].reshape(len(inputs["images"]), 784).astype(np.float64)
+        p = inputs["probs"].astype(np.float64)
+        expected = (flat * np.log(p) + (1 - flat) * np.log1p(-p)).sum(axis=1)
+        batch = len(flat)
+        for key, k in (("exact_1", 1), ("exact_k", inputs["k"])):
+            got = as_array(out[key], f"iwae_bound(model, x, {k})")
+            if got.shape != (batch,):
+                return False, (
+                    f"for x of shape ({batch}, 1, 28, 28) and k={k} expected shape ({batch},), "
+                    f"got {got.shape}"
+                )
+            if not np.all(np.isfinite(got)):
+                return False, (
+                    "log-weights of hundreds of nats underflow if you exponentiate them: "
+                    "use torch.logsumexp"
+                )
+            if k > 1 and close(got, expected + math.log(k), atol=0.05):
+                return (
+                    False,
+                    "subtract log k: the bound averages the k weights, it does not add them",
+                )
+            if not close(got, expected, atol=0.05, rtol=1e-5):
+                return False, (
+                    f"with k={k} on a model whose every weight equals p(x) (q(z|x) is the prior, "
+                    "the decoder ignores z), the bound must equal log p(x) = sum of x log x_hat "
+                    "+ (1 - x) log(1 - x_hat) over the 784 pixels"
+                )
+        return True, ""
+
+    def elbo_at_one() -> tuple[bool, str]:
+        got = as_array(out["one"], "iwae_bound(model, x, 1)", (ONE_ROWS,))
+        tol = 5 * ref["spread"][0] / math.sqrt(ONE_ROWS) + 0.02
+        ok = abs(got.mean() - elbo[0]) <= tol
+        return ok, (
+            f"with k=1 the bound is a one-sample ELBO: its mean should be {elbo[0]:.2f}, got "
+            f"{got.mean():.2f}: draw z = mu + exp(logvar / 2) * eps and use log p(x|z) + log p(z) "
+            "- log q(z|x), with sigma = exp(logvar / 2) in q"
+        )
+
+    def tightens() -> tuple[bool, str]:
+        got = as_array(out["ten"], "iwae_bound(model, x, 10)", (TEN_ROWS,))
+        spread = ref["ten_std"]
+        tol = 5 * spread / math.sqrt(TEN_ROWS) + 5 * spread / math.sqrt(20000) + 0.02
+        if abs(got.mean() - math.log(10) - ref["ten_mean"]) <= tol:
+            return False, "subtract log k: the bound averages the k weights, it does not add them"
+        ok = abs(got.mean() - ref["ten_mean"]) <= tol
+        return ok, (
+            f"with k=10 the bound should average {ref['ten_mean']:.2f} (between the ELBO "
+            f"{elbo[0]:.2f} and log p(x) = {log_px[0]:.2f}), got {got.mean():.2f}: "
+            "logsumexp of the k log-weights minus log k"
+        )
+
+    def converges() -> tuple[bool, str]:
+        images = len(inputs["x"])
+        got = as_array(out["tight"], "iwae_bound(model, x, 1000)", (images,))
+        tol = 0.1 + 8 * ref["tight_std"]
+        ok = bool(np.all(np.abs(got - ref["tight_mean"]) <= tol))
+        return ok, (
+            f"with k=1000 the bound should be within a few tenths of a nat of log p(x) = "
+            f"{np.round(log_px, 2).tolist()}, got {np.round(got, 2).tolist()} (the ELBO is "
+            f"{np.mean(log_px - elbo):.2f} nats lower on average): average the weights with "
+            "logsumexp - log k, do not average the log-weights"
+        )
+
+    checks.judge("exact", exact)
+    checks.judge("elbo", elbo_at_one)
+    checks.judge("tightens", tightens)
+    checks.judge("converges", converges)
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = [
+    Question("q1", ("values", "batches", "detached"), means_inputs, means_probe, means_verdict),
+    Question("q2", ("quantiles", "layout", "images"), grid_inputs, grid_probe, grid_verdict),
+    Question("q3", ("values", "float64"), kpd_inputs, kpd_probe, kpd_verdict),
+    Question("q4", ("int", "over_images", "threshold"), au_inputs, au_probe, au_verdict),
+    choice_question(
+        "q6",
+        "q6_answer",
+        "c",
+        "mu is the same for every image, so Var_n(mu) = 0 (inactive), yet each posterior N(1, 1) "
+        "pays 1/2 (1 + 1 - 1 - 0) = 0.5 nats: a mismatch with the prior, not information",
+    ),
+    Question(
+        "q7", ("exact", "elbo", "tightens", "converges"), iwae_inputs, iwae_probe, iwae_verdict
+    ),
+    choice_question(
+        "q8",
+        "q8_answer",
+        "b",
+        "log p(x) - ELBO is the KL from q(z|x) to the true posterior: an encoder (inference) gap",
+    ),
+]
