@@ -59,7 +59,6 @@ release: setup
 
 test: lint
 	$(PY) -m pytest
-	$(PY) -m tests.validity
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" tests/helpers tests/assignments tests/tooling/test_units.py -q
@@ -75,6 +74,7 @@ bench: setup
 	$(PY) bench/vae_quality.py
 	$(PY) bench/grading_time.py
 	$(PY) bench/key_runtime.py
+	$(PY) bench/time_to_quality.py
 
 clean-venv:
 	rm -rf $(VENV)

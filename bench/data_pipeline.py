@@ -21,9 +21,13 @@ Adam lr 1e-3, fed three ways on the same machine in one run:
   set, no progress bar).
 
 Two "data only" rows time one pass of each pipeline without any training (what the pipeline
-itself costs). The one-off set-up time (building the dataset / converting the tensors) is
-reported separately and not counted in the throughput. The ratio column is throughput relative
-to the ``dataloader`` row of the same kind. Training speed-up is bounded by Amdahl's law:
+itself costs). A ``ceiling`` row times the compute alone: forward, backward and optimizer step
+on one batch that stays resident on the device (no data pipeline at all; Adam with the update
+``fit`` uses, ``vae_helpers.training.default_optimizer``), as many steps as an epoch has; the
+``of ceiling`` column gives each training row's images/s as a fraction of it. The one-off
+set-up time (building the dataset / converting the tensors) is reported separately and not
+counted in the throughput. The ratio column is throughput relative to the ``dataloader`` row
+of the same kind. Training speed-up is bounded by Amdahl's law:
 at most 1 + (DataLoader's data time) / (model compute time), so the faster the model's maths
 (more cores, a GPU), the larger the end-to-end ratio.
 """
@@ -41,11 +45,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from vae_helpers import settings
 from vae_helpers.data import batches, load_mnist
 from vae_helpers.device import get_device
 from vae_helpers.models import MLPVAE, vae_loss_terms
-from vae_helpers.training import fit
+from vae_helpers.training import default_optimizer, fit
 
 BATCH_SIZE = 128
 LR = 1e-3
@@ -146,6 +151,20 @@ def _timed(
     return time.perf_counter() - started, loss
 
 
+def _ceiling_epoch(
+    model: MLPVAE, optimizer: torch.optim.Optimizer, batch: torch.Tensor, steps: int
+) -> float:
+    """`steps` training steps on one resident batch: the compute, without any data pipeline."""
+    total = torch.zeros((), device=batch.device)
+    for _ in range(steps):
+        loss = vae_loss_terms(model, batch)["loss"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach()
+    return float(total) / steps
+
+
 def _data_only_dataloader(
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device
 ) -> float:
@@ -217,6 +236,17 @@ def main() -> None:
     seconds, loss = _timed(fit_epoch, args.epochs, device)
     results.append(Result("fit", "train", helpers_setup, seconds, loss))
 
+    model, _ = _new_model(device)
+    resident = images[:BATCH_SIZE].contiguous()
+    steps = -(-count // BATCH_SIZE)
+    optimizer = default_optimizer(model, LR)
+    _ceiling_epoch(model, optimizer, resident, WARMUP_BATCHES)
+    seconds, loss = _timed(
+        lambda: _ceiling_epoch(model, optimizer, resident, steps), args.epochs, device
+    )
+    ceiling = Result("ceiling", "train", 0.0, seconds * count / (steps * BATCH_SIZE), loss)
+    results.append(ceiling)
+
     seconds, _ = _timed(lambda: _data_only_dataloader(loader, device), args.epochs, device)
     results.append(Result("dataloader", "data only", loader_setup, seconds, None))
     seconds, _ = _timed(lambda: _data_only_batches(images), args.epochs, device)
@@ -224,18 +254,30 @@ def main() -> None:
 
     baseline = {r.kind: r.seconds for r in results if r.path == "dataloader"}
     rows = [r.row(args.epochs * count, baseline[r.kind]) for r in results]
+    for result, row in zip(results, rows, strict=True):
+        row["of_ceiling"] = (
+            round(ceiling.seconds / result.seconds, 3) if result.kind == "train" else None
+        )
     print(
         f"MNIST train images: {count}, epochs: {args.epochs}, batch {BATCH_SIZE}, device {device}, "
         f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}"
     )
-    print(f"{'path':<12}{'what':<11}{'setup s':>8}{'time s':>9}{'images/s':>11}{'ratio':>8}  loss")
+    print(
+        f"{'path':<12}{'what':<11}{'setup s':>8}{'time s':>9}{'images/s':>11}{'ratio':>8}"
+        f"{'of ceiling':>12}  loss"
+    )
     for row in rows:
         loss_text = "" if row["loss"] is None else f"{row['loss']:.2f}"
+        share = "" if row["of_ceiling"] is None else f"{100 * row['of_ceiling']:.0f}%"
         print(
             f"{row['path']:<12}{row['kind']:<11}{row['setup_s']:>8.2f}{row['seconds']:>9.2f}"
-            f"{row['images_per_s']:>11.0f}{row['ratio']:>7.2f}x  {loss_text}"
+            f"{row['images_per_s']:>11.0f}{row['ratio']:>7.2f}x{share:>12}  {loss_text}"
         )
     print("ratio: images/s relative to the DataLoader row of the same kind (train or data only)")
+    print(
+        "of ceiling: images/s as a share of the compute ceiling (forward + backward + step on "
+        "one resident batch)"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {

@@ -67,10 +67,10 @@ def load_average() -> str:
 def run(threads: int, epochs: int | None, seed: int) -> dict[str, Any]:
     """Train the key's default model once and return the per-epoch record and the verdict."""
     import torch
-    from vae_helpers.data import load_mnist
-    from vae_helpers.device import get_device, seed_everything
 
     from tests.otter_support import key_namespace
+    from vae_helpers.data import load_mnist
+    from vae_helpers.device import get_device, seed_everything
 
     torch.set_num_threads(threads)
     key = key_namespace(ASSIGNMENT)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from vae_helpers import settings
+from vae_helpers._validation import module_device
 from vae_helpers.training import History
 
 FORMAT_VERSION = 1
@@ -41,16 +42,11 @@ def checkpoint_path(name: str, config: Mapping[str, Any]) -> Path:
     return settings.cache_dir() / f"{name}-{digest}.pt"
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    """Device of the model's first parameter (CPU for a model without parameters)."""
-    for tensor in (*model.parameters(), *model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
-
-
 def _load(path: Path, model: nn.Module, config_json: str) -> History:
     """Load the checkpoint at `path` into `model`; any problem raises."""
-    payload = torch.load(path, map_location=_model_device(model), weights_only=True)
+    payload = torch.load(
+        path, map_location=module_device(model) or torch.device("cpu"), weights_only=True
+    )
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
         raise ValueError("not a vae_helpers checkpoint of this format")
     if payload.get("config") != config_json:

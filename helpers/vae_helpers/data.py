@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from vae_helpers import settings
+from vae_helpers._validation import check_positive_int
 from vae_helpers.device import resolve_device
 
 MNIST_FILES = (
@@ -65,14 +66,6 @@ def _load_uint8(split: str, download: bool) -> tuple[Tensor, Tensor]:
     return dataset.data, dataset.targets
 
 
-def _check_limit(limit: int | None, name: str, caller: str) -> None:
-    """Raise a clear error unless `limit` is None or a positive int."""
-    if limit is None:
-        return
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"{caller}: {name} must be a positive int or None, got {limit!r}")
-
-
 def load_mnist(
     split: Literal["train", "test"] = "train",
     *,
@@ -83,7 +76,7 @@ def load_mnist(
     """MNIST `split`: images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,), on `device`."""
     if split not in ("train", "test"):
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
-    _check_limit(limit, "limit", "load_mnist")
+    check_positive_int(limit, "limit", "load_mnist", allow_none=True)
     target = resolve_device(device)
     data, targets = _load_uint8(split, download)
     if limit is not None:
@@ -115,10 +108,9 @@ def load_mnist_splits(
     seed: int = 0,
 ) -> MNISTSplits:
     """Train/test MNIST plus a seeded random validation set of `val_size` images from train."""
-    _check_limit(train_limit, "train_limit", "load_mnist_splits")
-    _check_limit(test_limit, "test_limit", "load_mnist_splits")
-    if isinstance(val_size, bool) or not isinstance(val_size, int) or val_size < 0:
-        raise ValueError(f"load_mnist_splits: val_size must be an int >= 0, got {val_size!r}")
+    check_positive_int(train_limit, "train_limit", "load_mnist_splits", allow_none=True)
+    check_positive_int(test_limit, "test_limit", "load_mnist_splits", allow_none=True)
+    check_positive_int(val_size, "val_size", "load_mnist_splits", minimum=0)
     target = resolve_device(device)
     train_x, train_y = load_mnist("train", device=target, limit=train_limit)
     test_x, test_y = load_mnist("test", device=target, limit=test_limit)
@@ -174,8 +166,7 @@ def batches(
                 f"batches: all tensors must be on one device; argument 0 is on {device}, "
                 f"argument {position} on {tensor.device}: move them with .to(device) first"
             )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    check_positive_int(batch_size, "batch_size", "batches")
     return _batch_iterator(tensors, count, device, batch_size, shuffle, generator, drop_last)
 
 

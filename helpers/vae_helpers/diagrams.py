@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Patch, Polygon
 
 from vae_helpers._figures import new_figure
+from vae_helpers._validation import check_positive_int
 
 ENCODER = ("#dbe6f4", "#3b6aa8")  # (fill, edge)
 DECODER = ("#dcefe1", "#3d8c55")
@@ -193,8 +194,7 @@ def _loss_bracket(
 
 def draw_autoencoder(latent_dim: int = 2) -> Figure:
     """The autoencoder: image → encoder → bottleneck code z → decoder → reconstruction."""
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"draw_autoencoder: latent_dim must be a positive int, got {latent_dim!r}")
+    check_positive_int(latent_dim, "latent_dim", "draw_autoencoder")
     fig, ax = _canvas(15.0, 6.6)
     y = 3.7
     _image(ax, (1.3, y), 1.8, _digit_icon())

@@ -1,35 +1,65 @@
-"""Reference MLP autoencoder and VAE used by the helpers (not the students' exercises)."""
+"""Reference MLP autoencoder and VAE used by the helpers (not the students' exercises).
+
+The VAE's posterior is a ``torch.distributions.Normal``: sampling is its ``rsample()`` and the KL to
+the prior is ``torch.distributions.kl_divergence``, so nothing here spells out the formulas the
+notebooks ask students to write themselves.
+"""
 
 from __future__ import annotations
+
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.distributions import Normal, kl_divergence
 
-IMAGE_PIXELS = 28 * 28
+from vae_helpers._validation import (
+    IMAGE_PIXELS,
+    check_positive_int,
+    image_shape_error,
+    is_image_shape,
+)
+
+__all__ = [
+    "IMAGE_PIXELS",
+    "MLPAutoencoder",
+    "MLPVAE",
+    "autoencoder_loss",
+    "flatten_images",
+    "vae_loss_terms",
+]
+
+Activation = Literal["relu", "elu"]
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU}
 
 
 def flatten_images(x: Tensor) -> Tensor:
     """Reshape (B, 1, 28, 28), (B, 28, 28) or (B, 784) images to (B, 784)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"flatten_images: expected a torch.Tensor, got {type(x).__name__}")
-    shape = tuple(x.shape)
-    if (
-        (x.dim() == 2 and shape[1] == IMAGE_PIXELS)
-        or (x.dim() == 3 and shape[1:] == (28, 28))
-        or (x.dim() == 4 and shape[1:] == (1, 28, 28))
-    ):
-        return x.reshape(shape[0], IMAGE_PIXELS)
-    raise ValueError(
-        f"flatten_images: images have shape {shape}, expected (B, 784), (B, 28, 28) "
-        "or (B, 1, 28, 28)"
-    )
+    if not is_image_shape(tuple(x.shape)):
+        raise image_shape_error("flatten_images", "images", tuple(x.shape))
+    return x.reshape(x.shape[0], IMAGE_PIXELS)
 
 
-def _check_positive_int(value: int, name: str, owner: str) -> None:
-    """Raise a clear error unless `value` is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+def _mlp(widths: tuple[int, ...], activation: Activation = "relu") -> nn.Sequential:
+    """Linear layers between consecutive `widths`, an activation between them (none at the end)."""
+    layers: list[nn.Module] = []
+    for index, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        if index:
+            layers.append(_ACTIVATIONS[activation]())
+        layers.append(nn.Linear(fan_in, fan_out))
+    return nn.Sequential(*layers)
+
+
+def _check_activation(activation: str, owner: str) -> Activation:
+    """`activation` if it is a known name, else a clear error."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"{owner}: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+        )
+    return cast(Activation, activation)
 
 
 class MLPAutoencoder(nn.Module):
@@ -38,10 +68,10 @@ class MLPAutoencoder(nn.Module):
     def __init__(self, latent_dim: int = 2, hidden_dims: tuple[int, ...] = (256, 128)) -> None:
         """Build encoder and decoder with ReLU hidden layers of sizes `hidden_dims`."""
         super().__init__()
-        _check_positive_int(latent_dim, "latent_dim", "MLPAutoencoder")
+        check_positive_int(latent_dim, "latent_dim", "MLPAutoencoder")
         hidden_dims = tuple(hidden_dims)
         for width in hidden_dims:
-            _check_positive_int(width, "every hidden width", "MLPAutoencoder")
+            check_positive_int(width, "every hidden width", "MLPAutoencoder")
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.encoder = _mlp((IMAGE_PIXELS, *hidden_dims, latent_dim))
@@ -66,29 +96,53 @@ class MLPAutoencoder(nn.Module):
 
 
 class MLPVAE(nn.Module):
-    """Gaussian encoder, Bernoulli decoder: 784 → hidden → (μ, log σ²); z → hidden → 784."""
+    """Gaussian encoder, Bernoulli decoder on flat images.
 
-    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400) -> None:
-        """Build the encoder heads and the decoder."""
+    Encoder 784 → `hidden_layers` × hidden_dim → (μ, log σ²); decoder the mirror image
+    latent_dim → `hidden_layers` × hidden_dim → 784 logits. The defaults (one ReLU layer of 400)
+    are the classic 784-400-20 VAE; the course's reference model uses two ELU layers
+    (see vae_helpers.pretrained).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 20,
+        hidden_dim: int = 400,
+        *,
+        hidden_layers: int = 1,
+        activation: Activation = "relu",
+    ) -> None:
+        """Build the encoder (one linear head for μ and log σ² together) and the decoder."""
         super().__init__()
-        _check_positive_int(latent_dim, "latent_dim", "MLPVAE")
-        _check_positive_int(hidden_dim, "hidden_dim", "MLPVAE")
+        check_positive_int(latent_dim, "latent_dim", "MLPVAE")
+        check_positive_int(hidden_dim, "hidden_dim", "MLPVAE")
+        check_positive_int(hidden_layers, "hidden_layers", "MLPVAE")
+        self.activation = _check_activation(activation, "MLPVAE")
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
-        self.encoder_hidden = nn.Linear(IMAGE_PIXELS, hidden_dim)
-        self.to_mu = nn.Linear(hidden_dim, latent_dim)
-        self.to_logvar = nn.Linear(hidden_dim, latent_dim)
-        self.decoder = _mlp((latent_dim, hidden_dim, IMAGE_PIXELS))
+        self.hidden_layers = hidden_layers
+        hidden = (hidden_dim,) * hidden_layers
+        # The last activation of the encoder body sits before the head (widths end in hidden).
+        self.encoder = nn.Sequential(
+            *_mlp((IMAGE_PIXELS, *hidden), activation), _ACTIVATIONS[activation]()
+        )
+        self.to_posterior = nn.Linear(hidden_dim, 2 * latent_dim)
+        self.decoder = _mlp((latent_dim, *hidden, IMAGE_PIXELS), activation)
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior parameters (mu, logvar), each (B, latent_dim)."""
-        hidden = F.relu(self.encoder_hidden(flatten_images(x)))
-        return self.to_mu(hidden), self.to_logvar(hidden)
+        mu, logvar = self.to_posterior(self.encoder(flatten_images(x))).chunk(2, dim=1)
+        return mu, logvar
+
+    @staticmethod
+    def posterior(mu: Tensor, logvar: Tensor) -> Normal:
+        """q(z | x) as a diagonal Normal distribution (arguments not re-validated: no sync)."""
+        return Normal(mu, logvar.mul(0.5).exp(), validate_args=False)
 
     @staticmethod
     def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
-        """One sample z = mu + sigma * eps with eps ~ N(0, I)."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        """One differentiable sample of q(z | x): the posterior's rsample()."""
+        return MLPVAE.posterior(mu, logvar).rsample()
 
     def decode_logits(self, z: Tensor) -> Tensor:
         """Pre-sigmoid Bernoulli logits (B, 784) for codes z."""
@@ -104,44 +158,60 @@ class MLPVAE(nn.Module):
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 
 
-def _mlp(widths: tuple[int, ...]) -> nn.Sequential:
-    """Linear layers between consecutive `widths` with ReLU between them (none at the end)."""
-    layers: list[nn.Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-        if index:
-            layers.append(nn.ReLU())
-        layers.append(nn.Linear(fan_in, fan_out))
-    return nn.Sequential(*layers)
-
-
-def _bce_sum(model: nn.Module, z: Tensor, x_hat: Tensor | None, target: Tensor) -> Tensor:
-    """BCE summed over pixels, averaged over the batch, from logits when the model offers them."""
-    if x_hat is None:
-        logits = model.decode_logits(z)
-        total = F.binary_cross_entropy_with_logits(logits, target, reduction="sum")
-    else:
-        eps = 1e-6
-        total = F.binary_cross_entropy(x_hat.clamp(eps, 1 - eps), target, reduction="sum")
+def _per_image_mean(total: Tensor, target: Tensor) -> Tensor:
+    """A sum over the batch divided by the number of images (nats per image)."""
     return total / target.shape[0]
+
+
+def _bce_from_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """Bernoulli negative log-likelihood from logits, summed over pixels, mean over images."""
+    return _per_image_mean(
+        F.binary_cross_entropy_with_logits(logits, target, reduction="sum"), target
+    )
+
+
+def _bce_from_probabilities(x_hat: Tensor, target: Tensor) -> Tensor:
+    """The same from probabilities (models without decode_logits), clamped away from 0 and 1."""
+    eps = 1e-6
+    total = F.binary_cross_entropy(x_hat.clamp(eps, 1 - eps), target, reduction="sum")
+    return _per_image_mean(total, target)
+
+
+_STANDARD_NORMAL_CACHE: dict[tuple[torch.device, torch.dtype], Normal] = {}
+
+
+def _prior(like: Tensor) -> Normal:
+    """The prior N(0, I) as a scalar Normal that broadcasts against `like` (no allocation)."""
+    key = (like.device, like.dtype)
+    if key not in _STANDARD_NORMAL_CACHE:
+        zero = torch.zeros((), device=like.device, dtype=like.dtype)
+        _STANDARD_NORMAL_CACHE[key] = Normal(zero, zero + 1, validate_args=False)
+    return _STANDARD_NORMAL_CACHE[key]
 
 
 def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
     """BCE summed over the 784 pixels, averaged over the batch (nats per image)."""
     target = flatten_images(x)
     if isinstance(model, MLPAutoencoder):
-        return _bce_sum(model, model.encode(target), None, target)
+        return _bce_from_logits(model.decode_logits(model.encode(target)), target)
     x_hat, _ = model(target)
-    return _bce_sum(model, None, flatten_images(x_hat), target)
+    return _bce_from_probabilities(flatten_images(x_hat), target)
 
 
 def vae_loss_terms(model: nn.Module, x: Tensor, beta: float = 1.0) -> dict[str, Tensor]:
-    """Batch means in nats per image: recon (BCE), kl (to N(0, I)) and loss = recon + beta * kl."""
+    """Batch means in nats per image: recon (BCE), kl (to N(0, I)) and loss = recon + beta * kl.
+
+    For an MLPVAE the reconstruction term is computed from the decoder's logits (cheaper and
+    exact); any other model is called as ``x_hat, mu, logvar = model(x)``.
+    """
     target = flatten_images(x)
     if isinstance(model, MLPVAE):
         mu, logvar = model.encode(target)
-        recon = _bce_sum(model, model.reparameterize(mu, logvar), None, target)
+        q = model.posterior(mu, logvar)
+        recon = _bce_from_logits(model.decode_logits(q.rsample()), target)
     else:
         x_hat, mu, logvar = model(target)
-        recon = _bce_sum(model, None, flatten_images(x_hat), target)
-    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum() / target.shape[0]
+        q = MLPVAE.posterior(mu, logvar)
+        recon = _bce_from_probabilities(flatten_images(x_hat), target)
+    kl = _per_image_mean(kl_divergence(q, _prior(mu)).sum(), target)
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}

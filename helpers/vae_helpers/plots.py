@@ -18,48 +18,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from vae_helpers._figures import new_figure
+from vae_helpers._validation import as_image_array as _as_images
+from vae_helpers._validation import check_positive_int, is_image_shape
+from vae_helpers._validation import to_numpy as _to_numpy
 
-IMAGE_SHAPES = "(N, 784), (N, 28, 28) or (N, 1, 28, 28)"
 DIGIT_COLOURS = "tab10"
-
-
-def _to_numpy(values: Any, name: str, caller: str) -> np.ndarray:
-    """`values` (tensor on any device, array or list) as a float numpy array."""
-    if isinstance(values, torch.Tensor):
-        array = values.detach().to("cpu", torch.float32).numpy()
-    else:
-        try:
-            array = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{caller}: {name} must be a tensor or array of numbers, "
-                f"got {type(values).__name__}"
-            ) from None
-    if array.size and not np.all(np.isfinite(array)):
-        raise ValueError(f"{caller}: {name} contains NaN or infinite values")
-    return array
-
-
-def _as_images(images: Any, name: str, caller: str) -> np.ndarray:
-    """Images as a numpy array (N, 28, 28); clear error for any other shape."""
-    array = _to_numpy(images, name, caller)
-    shape = array.shape
-    if array.ndim == 2 and shape[1] == 784:
-        array = array.reshape(-1, 28, 28)
-    elif array.ndim == 4 and shape[1:] == (1, 28, 28):
-        array = array[:, 0]
-    elif not (array.ndim == 3 and shape[1:] == (28, 28)):
-        raise ValueError(f"{caller}: {name} has shape {shape}, expected {IMAGE_SHAPES}")
-    if len(array) == 0:
-        raise ValueError(f"{caller}: {name} holds no images (shape {shape})")
-    return array
 
 
 def _check_count(value: Any, name: str, caller: str) -> int:
     """Raise a clear error unless `value` is a positive int; return it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{caller}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return int(check_positive_int(value, name, caller))
 
 
 def _check_dims(dims: Sequence[int], width: int, name: str, caller: str) -> tuple[int, int]:
@@ -185,9 +153,16 @@ def plot_loss_curves(
         values = list(train[term])
         ax.plot(range(1, len(values) + 1), values, "-o", ms=3, color="C0", label="train")
         if term in test and len(test[term]):
+            # A shorter test list (e.g. scored after training only) belongs to the last epochs.
             test_values = list(test[term])
+            first = max(len(values) - len(test_values), 0) + 1
             ax.plot(
-                range(1, len(test_values) + 1), test_values, "--o", ms=3, color="C1", label="test"
+                range(first, first + len(test_values)),
+                test_values,
+                "--o",
+                ms=3,
+                color="C1",
+                label="test",
             )
         ax.set_title(term)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -234,7 +209,8 @@ def plot_latent_scatter(
         )
     legend = ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1, 0.5))
     for handle in legend.legend_handles:
-        handle.set_alpha(1.0)
+        if handle is not None:
+            handle.set_alpha(1.0)
     ax.set_xlabel(f"$z_{{{d0}}}$")
     ax.set_ylabel(f"$z_{{{d1}}}$")
     ax.set_title(title or "latent codes coloured by digit")
@@ -330,11 +306,7 @@ def plot_interpolation(
     array = _to_numpy(images, "images", caller)
     shape = array.shape
     # One strip: (S,784), (S,28,28), (S,1,28,28).  Several: (R,S,784), (R,S,28,28), (R,S,1,28,28).
-    if (
-        (array.ndim == 2 and shape[1] == 784)
-        or (array.ndim == 3 and shape[1:] == (28, 28))
-        or (array.ndim == 4 and shape[1:] == (1, 28, 28))
-    ):
+    if is_image_shape(shape):
         strips = _as_images(array, "images", caller)[None]
     elif array.ndim in (3, 4, 5) and shape[0] >= 1:
         try:
@@ -430,7 +402,8 @@ def plot_prior_vs_posterior(
         )
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, markerscale=3)
     for handle in legend.legend_handles:
-        handle.set_alpha(1.0)
+        if handle is not None:
+            handle.set_alpha(1.0)
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(f"$z_{{{d0}}}$")
     ax.set_ylabel(f"$z_{{{d1}}}$")

@@ -19,8 +19,11 @@ import numpy as np
 import torch
 
 from vae_helpers import settings
+from vae_helpers._validation import as_image_array, check_positive_int, module_device
 from vae_helpers.device import get_device
-from vae_helpers.plots import _as_images, plot_interpolation, plot_manifold, uniform_latent_grid
+from vae_helpers.plots import plot_interpolation, plot_manifold, uniform_latent_grid
+
+InterpolateFn = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
 
 STATIC_GRID_SIDE = 9  # images per side of the static latent grid
 PREVIEW_SCALE = 8  # each pixel becomes an 8×8 block in the widget's image (28 → 224 px)
@@ -53,13 +56,9 @@ def widgets_available() -> bool:
     return True if override is False else _inside_kernel()
 
 
-def _model_device(decode: Callable[..., Any]) -> torch.device:
+def _target_device(decode: Callable[..., Any]) -> torch.device:
     """Device of the module behind `decode` (a module or its bound method), else get_device()."""
-    owner = getattr(decode, "__self__", decode)
-    if isinstance(owner, torch.nn.Module):
-        for tensor in (*owner.parameters(), *owner.buffers()):
-            return tensor.device
-    return get_device()
+    return module_device(decode) or get_device()
 
 
 def _decode(decode: Callable[..., Any], z: torch.Tensor, caller: str) -> np.ndarray:
@@ -72,7 +71,7 @@ def _decode(decode: Callable[..., Any], z: torch.Tensor, caller: str) -> np.ndar
                 f"{caller}: decode failed on codes of shape {tuple(z.shape)} "
                 f"({type(err).__name__}: {err}); decode must map (B, latent_dim) codes to images"
             ) from err
-    return np.clip(_as_images(images, "decode(z)", caller), 0.0, 1.0)
+    return np.clip(as_image_array(images, "decode(z)", caller), 0.0, 1.0)
 
 
 def _png(image: np.ndarray, scale: int = PREVIEW_SCALE) -> bytes:
@@ -83,13 +82,6 @@ def _png(image: np.ndarray, scale: int = PREVIEW_SCALE) -> bytes:
     buffer = io.BytesIO()
     imsave(buffer, np.kron(image, block), cmap="gray", vmin=0.0, vmax=1.0, format="png")
     return buffer.getvalue()
-
-
-def _check_latent_dim(latent_dim: int, caller: str) -> int:
-    """A positive int latent size, or a clear error."""
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"{caller}: latent_dim must be a positive int, got {latent_dim!r}")
-    return latent_dim
 
 
 def latent_explorer(
@@ -108,7 +100,7 @@ def latent_explorer(
     caller = "latent_explorer"
     if not callable(decode):
         raise TypeError(f"{caller}: decode must be callable (e.g. model.decode)")
-    latent_dim = _check_latent_dim(latent_dim, caller)
+    latent_dim = check_positive_int(latent_dim, "latent_dim", caller)
     dims = tuple(int(d) for d in dims)
     if not dims or len(set(dims)) != len(dims) or not all(0 <= d < latent_dim for d in dims):
         raise ValueError(
@@ -116,7 +108,7 @@ def latent_explorer(
         )
     if not limit > 0:
         raise ValueError(f"{caller}: limit must be > 0, got {limit!r}")
-    target = _model_device(decode) if device is None else torch.device(device)
+    target = _target_device(decode) if device is None else torch.device(device)
 
     if not widgets_available():
         side = STATIC_GRID_SIDE
@@ -179,22 +171,34 @@ def latent_explorer(
     return widgets.VBox([note, widgets.HBox([widgets.VBox([*sliders, reset]), picture])])
 
 
-def _interpolate(
-    z_start: torch.Tensor, z_end: torch.Tensor, steps: int, method: str
-) -> torch.Tensor:
-    """`steps` codes from z_start to z_end (inclusive), on a straight line or a great circle."""
-    weights = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)[:, None]
-    start, end = z_start.to(torch.float64), z_end.to(torch.float64)
-    if method == "slerp":
-        norms = start.norm() * end.norm()
-        if norms > 0:
-            cosine = torch.clamp(start.dot(end) / norms, -1.0, 1.0)
-            omega = torch.arccos(cosine)
-            if torch.sin(omega) > 1e-6:
-                return (
-                    torch.sin((1 - weights) * omega) * start + torch.sin(weights * omega) * end
-                ) / torch.sin(omega)
-    return (1 - weights) * start + weights * end
+def straight_path(z_start: torch.Tensor, z_end: torch.Tensor, steps: int) -> torch.Tensor:
+    """`steps` codes from z_start to z_end (both included) on the segment between them."""
+    weights = torch.linspace(0.0, 1.0, steps, dtype=z_start.dtype, device=z_start.device)
+    return torch.lerp(z_start.expand(steps, -1), z_end.expand(steps, -1), weights[:, None])
+
+
+def great_circle_path(z_start: torch.Tensor, z_end: torch.Tensor, steps: int) -> torch.Tensor:
+    """`steps` codes from z_start to z_end: the direction turns at a constant angular speed in
+    the plane of the two codes while the length changes linearly (a straight path when the two
+    codes are parallel or one is zero)."""
+    start, end = z_start.double(), z_end.double()
+    length_start, length_end = torch.linalg.vector_norm(start), torch.linalg.vector_norm(end)
+    if length_start == 0 or length_end == 0:
+        return straight_path(z_start, z_end, steps)
+    u = start / length_start
+    across = end / length_end - torch.dot(end / length_end, u) * u  # Gram-Schmidt
+    sine = torch.linalg.vector_norm(across)
+    if sine < 1e-6:
+        return straight_path(z_start, z_end, steps)
+    v = across / sine
+    angle = torch.atan2(sine, torch.dot(end / length_end, u))
+    fractions = torch.linspace(0.0, 1.0, steps, dtype=torch.float64, device=start.device)[:, None]
+    directions = torch.cos(fractions * angle) * u + torch.sin(fractions * angle) * v
+    lengths = torch.lerp(length_start, length_end, fractions)
+    return (lengths * directions).to(z_start.dtype)
+
+
+PATHS: dict[str, InterpolateFn] = {"linear": straight_path, "slerp": great_circle_path}
 
 
 def interpolation_slider(
@@ -204,15 +208,26 @@ def interpolation_slider(
     *,
     steps: int = 10,
     method: Literal["linear", "slerp"] = "linear",
+    interpolate_fn: InterpolateFn | None = None,
 ) -> Any:
-    """A slider over `steps` decoded codes from z_start to z_end (static strip without widgets)."""
+    """A slider over `steps` decoded codes from z_start to z_end (static strip without widgets).
+
+    Pass your own path function as ``interpolate_fn(z_start, z_end, steps) -> (steps, d)``, e.g.
+    the ``interpolate`` or ``slerp`` you wrote in notebook 04; without one, `method` picks a
+    built-in path ("linear": the segment; "slerp": a great-circle path).
+    """
     caller = "interpolation_slider"
     if not callable(decode):
         raise TypeError(f"{caller}: decode must be callable (e.g. model.decode)")
-    if method not in ("linear", "slerp"):
-        raise ValueError(f"{caller}: method must be 'linear' or 'slerp', got {method!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"{caller}: steps must be an int >= 2, got {steps!r}")
+    if interpolate_fn is None:
+        if method not in PATHS:
+            raise ValueError(f"{caller}: method must be 'linear' or 'slerp', got {method!r}")
+        interpolate_fn, label = PATHS[method], str(method)
+    elif not callable(interpolate_fn):
+        raise TypeError(f"{caller}: interpolate_fn must be a function (z_start, z_end, steps)")
+    else:
+        label = str(getattr(interpolate_fn, "__name__", "custom"))
+    check_positive_int(steps, "steps", caller, minimum=2)
     codes = []
     for name, z in (("z_start", z_start), ("z_end", z_end)):
         if not isinstance(z, torch.Tensor):
@@ -228,12 +243,17 @@ def interpolation_slider(
             f"{caller}: z_start has {codes[0].numel()} coordinates but z_end has "
             f"{codes[1].numel()}: both must be codes of the same model"
         )
-    device = codes[0].device
-    path = _interpolate(codes[0].cpu(), codes[1].cpu(), steps, method).to(device, torch.float32)
-    images = _decode(decode, path, caller)
+    with torch.no_grad():
+        path = interpolate_fn(codes[0], codes[1], steps)
+    if not isinstance(path, torch.Tensor) or tuple(path.shape) != (steps, codes[0].numel()):
+        raise ValueError(
+            f"{caller}: interpolate_fn returned {getattr(path, 'shape', type(path).__name__)}, "
+            f"expected a tensor of shape ({steps}, {codes[0].numel()})"
+        )
+    images = _decode(decode, path.to(codes[0].device, torch.float32), caller)
 
     if not widgets_available():
-        return plot_interpolation(images, title=f"{method} interpolation in latent space")
+        return plot_interpolation(images, title=f"{label} interpolation in latent space")
 
     import ipywidgets as widgets
 
@@ -264,5 +284,5 @@ def interpolation_slider(
 
     slider.observe(redraw, names="value")
     redraw()
-    note = widgets.HTML(f"<b>{method} interpolation</b> between two codes ({steps} steps)")
+    note = widgets.HTML(f"<b>{label} interpolation</b> between two codes ({steps} steps)")
     return widgets.VBox([note, strip, widgets.HBox([slider, weight]), picture])

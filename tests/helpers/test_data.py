@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from vae_helpers.data import (
     MNISTNotFoundError,
     batches,

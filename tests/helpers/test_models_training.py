@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
+
 from vae_helpers import pretrained
 from vae_helpers.checkpoints import checkpoint_path, train_or_load
 from vae_helpers.models import (
@@ -32,7 +33,7 @@ def _toy_images(count: int = 256, seed: int = 0) -> torch.Tensor:
 def test_flatten_images_shapes() -> None:
     for shape in [(3, 784), (3, 28, 28), (3, 1, 28, 28)]:
         assert flatten_images(torch.zeros(shape)).shape == (3, 784)
-    with pytest.raises(ValueError, match=r"shape \(3, 3, 28, 28\), expected \(B, 784\)"):
+    with pytest.raises(ValueError, match=r"shape \(3, 3, 28, 28\), expected \(N, 784\)"):
         flatten_images(torch.zeros(3, 3, 28, 28))
 
 
@@ -222,3 +223,143 @@ def test_pretrained_autoencoder_fast(mnist_root: Path, monkeypatch: pytest.Monke
     model, history = pretrained.pretrained_autoencoder(latent_dim=2, device="cpu", progress=False)
     assert isinstance(model, MLPAutoencoder) and model.latent_dim == 2
     assert history.test["loss"][0] < 300
+
+
+def _previous_fit_loop(
+    model: nn.Module,
+    loss_fn,
+    train_x: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+) -> dict[str, list[float]]:
+    """The fit loop before the speed work: for-loop Adam, per-key sums, one sync per epoch."""
+    from vae_helpers.data import batches
+    from vae_helpers.device import seed_everything
+
+    seed_everything(seed)
+    generator = torch.Generator(device=train_x.device).manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=False)
+    history: dict[str, list[float]] = {}
+    for _ in range(epochs):
+        model.train()
+        sums: dict[str, torch.Tensor] = {}
+        seen = 0
+        for batch in batches(train_x, batch_size=batch_size, generator=generator):
+            terms = loss_fn(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            optimizer.step()
+            for key, value in terms.items():
+                weighted = value.detach().reshape(()) * len(batch)
+                sums[key] = sums[key] + weighted if key in sums else weighted
+            seen += len(batch)
+        for key, total in sums.items():
+            history.setdefault(key, []).append(float(total) / seen)
+    return history
+
+
+def _old_vae_loss_terms(model: MLPVAE, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The reference loss written out by hand, as the package had it before (for comparison)."""
+    target = flatten_images(x)
+    mu, logvar = model.encode(target)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    logits = model.decode_logits(z)
+    recon = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="sum") / len(x)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum() / len(x)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+def test_fit_matches_the_previous_loop() -> None:
+    """A seeded run's history equals the old loop's (and the old hand-written loss) within float
+    tolerance: the foreach Adam update, the on-device accumulation, rsample and kl_divergence
+    change no result beyond rounding."""
+    train_x = _toy_images(400, seed=2)
+    torch.manual_seed(7)
+    reference = MLPVAE(latent_dim=4, hidden_dim=32, hidden_layers=2, activation="elu")
+    state = {k: v.clone() for k, v in reference.state_dict().items()}
+    old = _previous_fit_loop(
+        reference, _old_vae_loss_terms, train_x, epochs=3, batch_size=64, lr=2e-3, seed=11
+    )
+    model = MLPVAE(latent_dim=4, hidden_dim=32, hidden_layers=2, activation="elu")
+    model.load_state_dict(state)
+    new = fit(
+        model, vae_loss_terms, train_x, epochs=3, batch_size=64, lr=2e-3, seed=11, progress=False
+    )
+    assert set(new.train) == set(old) == {"loss", "recon", "kl"}
+    for key, values in old.items():
+        assert new.train[key] == pytest.approx(values, rel=1e-4, abs=1e-4), key
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fit_onecycle_schedule_and_bad_schedule() -> None:
+    x = _toy_images(512)
+    torch.manual_seed(0)
+    model = MLPVAE(latent_dim=2, hidden_dim=16)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    history = fit(
+        model,
+        vae_loss_terms,
+        x,
+        epochs=2,
+        lr=5e-3,
+        batch_size=64,
+        optimizer=optimizer,
+        schedule="onecycle",
+        progress=False,
+    )
+    assert history.epochs == 2
+    assert optimizer.param_groups[0]["lr"] < 5e-3 / 20  # annealed far below the peak
+    tiny = fit(model, vae_loss_terms, x[:10], epochs=2, schedule="onecycle", progress=False)
+    assert tiny.epochs == 2  # too few steps for a cycle: constant rate, no error
+    with pytest.raises(ValueError, match="schedule must be 'constant' or 'onecycle'"):
+        fit(model, vae_loss_terms, x, epochs=1, schedule="cosine", progress=False)  # type: ignore[arg-type]
+
+
+def test_positive_int_check_is_shared() -> None:
+    from vae_helpers._validation import check_positive_int
+
+    assert check_positive_int(3, "n", "f") == 3
+    assert check_positive_int(None, "n", "f", allow_none=True) is None
+    with pytest.raises(ValueError, match="f: n must be a positive int, got True"):
+        check_positive_int(True, "n", "f")
+    with pytest.raises(ValueError, match="f: n must be an int >= 2, got 1"):
+        check_positive_int(1, "n", "f", minimum=2)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        fit(MLPVAE(2, 8), vae_loss_terms, _toy_images(8), epochs=1, batch_size=0, progress=False)
+
+
+def test_cached_pretrained_model_loads_without_mnist(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A checkpoint-cache hit reads no MNIST at all (the data folder may be empty)."""
+    monkeypatch.setenv("VAE_FAST", "1")
+    monkeypatch.setattr(
+        pretrained,
+        "FAST_RECIPE",
+        pretrained.Recipe(epochs=1, train_limit=64, test_limit=32, lr=3e-3),
+    )
+    loads: list[str] = []
+
+    def fake_mnist(split: str, *, device: object = None, limit: int | None = None, **_: object):
+        loads.append(split)
+        images = _toy_images(limit or 64, seed=0 if split == "train" else 1)
+        return images.to(device), torch.zeros(len(images), dtype=torch.int64)
+
+    monkeypatch.setattr(pretrained, "load_mnist", fake_mnist)
+    model, history = pretrained.pretrained_vae(latent_dim=3, device="cpu", progress=False)
+    assert loads == ["train", "test"] and history.test["loss"]
+
+    def no_mnist(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cache hit must not load MNIST")
+
+    monkeypatch.setattr(pretrained, "load_mnist", no_mnist)
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "empty"))
+    again, history_again = pretrained.pretrained_vae(latent_dim=3, device="cpu", progress=False)
+    assert history_again == history
+    assert all(
+        torch.equal(a, b) for a, b in zip(again.parameters(), model.parameters(), strict=True)
+    )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+
 from vae_helpers import diagrams, plots
 from vae_helpers.training import History
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from vae_helpers import settings
 from vae_helpers.device import get_device, seed_everything
 

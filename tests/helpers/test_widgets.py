@@ -9,6 +9,7 @@ import ipywidgets
 import pytest
 import torch
 from matplotlib.figure import Figure
+
 from vae_helpers import widgets
 from vae_helpers.models import MLPVAE
 
@@ -118,15 +119,42 @@ def test_interpolation_slider_static_and_widget(
 
 def test_interpolation_paths() -> None:
     start, end = torch.tensor([2.0, 0.0]), torch.tensor([0.0, 2.0])
-    linear = widgets._interpolate(start, end, 5, "linear")
-    assert torch.allclose(linear[2], torch.tensor([1.0, 1.0], dtype=torch.float64))
-    slerp = widgets._interpolate(start, end, 5, "slerp")
-    assert torch.allclose(slerp[0].float(), start) and torch.allclose(slerp[-1].float(), end)
-    assert torch.allclose(slerp.norm(dim=1), torch.full((5,), 2.0, dtype=torch.float64))
-    angles = torch.atan2(slerp[:, 1], slerp[:, 0])
-    assert torch.allclose(angles, torch.linspace(0, torch.pi / 2, 5, dtype=torch.float64))
-    same = widgets._interpolate(start, start, 4, "slerp")  # zero angle falls back to a line
-    assert torch.allclose(same.float(), start.expand(4, 2))
+    linear = widgets.straight_path(start, end, 5)
+    assert torch.allclose(linear[2], torch.tensor([1.0, 1.0]))
+    assert torch.equal(linear[0], start) and torch.equal(linear[-1], end)
+    arc = widgets.great_circle_path(start, end, 5)
+    assert arc.dtype == start.dtype and arc.shape == (5, 2)
+    assert torch.allclose(arc[0], start) and torch.allclose(arc[-1], end, atol=1e-6)
+    assert torch.allclose(arc.norm(dim=1), torch.full((5,), 2.0))
+    angles = torch.atan2(arc[:, 1], arc[:, 0])
+    assert torch.allclose(angles, torch.linspace(0, torch.pi / 2, 5))
+    same = widgets.great_circle_path(start, start, 4)  # zero angle falls back to a line
+    assert torch.allclose(same, start.expand(4, 2))
+    # Lengths change linearly along the arc (3 -> 1 here), directions at constant angular speed.
+    longer = widgets.great_circle_path(
+        torch.tensor([3.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0]), 3
+    )
+    assert torch.allclose(longer.norm(dim=1), torch.tensor([3.0, 2.0, 1.0]))
+    assert torch.allclose(longer[1] / 2.0, torch.tensor([0.5**0.5, 0.5**0.5, 0.0]))
+
+
+def test_interpolation_slider_takes_the_students_function(decoder: MLPVAE) -> None:
+    calls = []
+
+    def my_path(z_start: torch.Tensor, z_end: torch.Tensor, steps: int) -> torch.Tensor:
+        calls.append((tuple(z_start.shape), tuple(z_end.shape), steps))
+        weights = torch.linspace(0, 1, steps)[:, None]
+        return z_start + weights * (z_end - z_start)
+
+    start, end = torch.zeros(3), torch.ones(1, 3)
+    fig = widgets.interpolation_slider(decoder.decode, start, end, steps=4, interpolate_fn=my_path)
+    assert isinstance(fig, Figure) and calls == [((3,), (3,), 4)]
+    with pytest.raises(ValueError, match="interpolate_fn returned"):
+        widgets.interpolation_slider(
+            decoder.decode, start, end, steps=4, interpolate_fn=lambda a, b, n: a
+        )
+    with pytest.raises(TypeError, match="interpolate_fn must be a function"):
+        widgets.interpolation_slider(decoder.decode, start, end, interpolate_fn="slerp")  # type: ignore[arg-type]
 
 
 def test_interpolation_slider_errors(decoder: MLPVAE) -> None:
