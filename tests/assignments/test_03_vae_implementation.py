@@ -1,15 +1,17 @@
-"""03_vae_implementation: hidden tests pass the key, catch classic mistakes, accept variants.
+"""03_vae_implementation: the hidden tests give the key full marks, charge each classic mistake to
+its own question only, keep every sound variant at full marks, and give guesses nothing.
 
-Every mutant below is a mistake students make; each must fail at least one hidden test. Every
-variant is a correct answer written differently; each must pass all tests, public and hidden.
-The VAE mutants and variants are self-contained classes (not subclasses of the key), so that they
-differ from the key only where they say they do.
+The VAE mutants and variants are self-contained classes (or subclasses of a correct base) that
+differ from a correct model only where they say they do. Mistakes in `vae_loss`, its two terms and
+`evaluate` are cascades: `with_answers` rebinds the key's functions to the mutant namespace, so the
+key's own `evaluate` and `train_vae` call the mutant exactly as in a student's kernel, and the
+mutant must still cost only its own question (see CASCADES).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +24,31 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 from tests.otter_support import (
     check_blank_fails_public,
     check_expected_questions,
-    check_key_passes,
-    check_mutant_caught,
-    check_variant_passes,
+    check_guesses_score_zero,
+    check_key_full_marks,
+    check_mutant_costs_one_question,
+    check_variant_full_marks,
+    hidden_feedback,
+    hidden_questions,
+    hidden_scores,
     key_namespace,
     run_key_notebook,
+    with_answers,
 )
 
 ASSIGNMENT = "03_vae_implementation"
 AUTO_GRADED = {"q1", "q2", "q3", "q4", "q5", "q6", "q7"}
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Tiny models on a shared 2-core machine: more threads only contend (restored after)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -555,77 +573,301 @@ def reconstruct_detach(model, x):
     return model.decode(mu).detach()
 
 
-MUTANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "vae_no_sigmoid": ("q1", {"VAE": VAENoSigmoid}),
-    "vae_unflattened_input": ("q1", {"VAE": VAEUnflattened}),
-    "vae_missing_half_in_sigma": ("q1", {"VAE": VAEMissingHalf}),
-    "vae_logvar_as_sigma": ("q1", {"VAE": VAELogvarAsStd}),
-    "vae_no_noise": ("q1", {"VAE": VAENoNoise}),
-    "vae_detached_z_in_forward": ("q1", {"VAE": VAEDetachedZ}),
-    "vae_detached_reparameterize": ("q1", {"VAE": VAEDetachedReparameterize}),
-    "vae_torch_normal": ("q1", {"VAE": VAETorchNormal}),
-    "vae_shared_noise": ("q1", {"VAE": VAESharedNoise}),
-    "vae_forward_decodes_mean": ("q1", {"VAE": VAEForwardDecodesMean}),
-    "vae_image_shaped_output": ("q1", {"VAE": VAEImageShapedOutput}),
-    "vae_hard_coded_sizes": ("q1", {"VAE": VAEHardCoded}),
-    "loss_kl_wrong_sign": ("q2", {"vae_loss": loss_kl_wrong_sign}),
-    "loss_mean_over_pixels": ("q2", {"vae_loss": loss_mean_over_pixels}),
-    "loss_sum_over_batch": ("q2", {"vae_loss": loss_sum_over_batch}),
-    "loss_beta_on_reconstruction": ("q2", {"vae_loss": loss_beta_on_reconstruction}),
-    "loss_ignores_beta": ("q2", {"vae_loss": loss_ignores_beta}),
-    "loss_kl_missing_half": ("q2", {"vae_loss": loss_kl_missing_half}),
-    "loss_kl_mean_over_dims": ("q2", {"vae_loss": loss_kl_mean_over_dims}),
-    "loss_detached_kl": ("q2", {"vae_loss": loss_detached_kl}),
-    "loss_squared_error": ("q2", {"vae_loss": loss_squared_error}),
-    "loss_no_reshape": ("q2", {"vae_loss": loss_no_reshape}),
-    "nll_mean_over_pixels": ("q2", {"bernoulli_nll": nll_mean_over_pixels}),
-    "kl_wrong_sign": ("q2", {"gaussian_kl": kl_wrong_sign}),
-    "q3_binary_floor_zero": ("q3", {"q3_answer": 0.0}),
-    "q3_every_pixel": ("q3", {"q3_answer": 784 * math.log(2)}),
-    "q3_bits": ("q3", {"q3_answer": 84.0}),
-    "q3_per_pixel": ("q3", {"q3_answer": 84 * math.log(2) / 784}),
-    "evaluate_decodes_mean": ("q4", {"evaluate": evaluate_decodes_mean}),
-    "evaluate_sums_over_images": ("q4", {"evaluate": evaluate_sums_over_images}),
-    "evaluate_mean_over_pixels": ("q4", {"evaluate": evaluate_mean_over_pixels}),
-    "evaluate_takes_a_step": ("q4", {"evaluate": evaluate_takes_a_step}),
-    "train_on_test_data": ("q5", {"train_vae": _make_train_vae(batch_source="test")}),
-    "train_on_train_and_test": ("q5", {"train_vae": _make_train_vae(batch_source="both")}),
-    "train_without_step": ("q5", {"train_vae": _make_train_vae(step=False)}),
-    "train_ignores_beta": ("q5", {"train_vae": _make_train_vae(use_beta=False)}),
-    "train_scores_train_as_test": ("q5", {"train_vae": _make_train_vae(test_source="train")}),
-    "q6_easier_images": ("q6", {"q6_answer": "a"}),
-    "q6_no_noise": ("q6", {"q6_answer": "c"}),
-    "q6_underfitting": ("q6", {"q6_answer": "d"}),
-    "reconstruct_samples": ("q7", {"reconstruct": reconstruct_samples}),
-    "reconstruct_image_shaped": ("q7", {"reconstruct": reconstruct_image_shaped}),
-    "reconstruct_with_grad": ("q7", {"reconstruct": reconstruct_with_grad}),
+class VAEInlineForward(BaseVAE):
+    """forward samples z itself instead of calling self.reparameterize (same formula)."""
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        return self.decode(z), mu, logvar
+
+
+class VAEInlineRsample(BaseVAE):
+    """forward and reparameterize both use Normal(...).rsample(), forward inlined."""
+
+    def reparameterize(self, mu, logvar):
+        return Normal(mu, torch.exp(0.5 * logvar), validate_args=True).rsample()
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(Normal(mu, (0.5 * logvar).exp()).rsample()), mu, logvar
+
+
+class VAEClampedDecoder(BaseVAE):
+    """decode clamps its probabilities to [1e-6, 1 - 1e-6] (a common guard against log(0))."""
+
+    def decode(self, z):
+        return torch.sigmoid(self.decoder(z)).clamp(1e-6, 1 - 1e-6)
+
+
+# ---------------------------------------------------------------- q2: more mistakes and variants
+
+
+def loss_returns_item(x_hat, x, mu, logvar, beta=1.0):
+    """Returns a Python float: no graph, not a tensor."""
+    return (_nll(x_hat, x) + beta * _kl(mu, logvar)).mean().item()
+
+
+def loss_per_image(x_hat, x, mu, logvar, beta=1.0):
+    """Forgets the batch mean: one value per image."""
+    return _nll(x_hat, x) + beta * _kl(mu, logvar)
+
+
+def nll_default_reduction(x_hat, x):
+    """F.binary_cross_entropy with its default reduction: one scalar mean."""
+    return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
+
+
+def nll_wrong_sign(x_hat, x):
+    """The log-likelihood instead of its negative."""
+    return -_nll(x_hat, x)
+
+
+def kl_missing_half(mu, logvar):
+    """gaussian_kl without its factor 1/2."""
+    return 2 * _kl(mu, logvar)
+
+
+def kl_mean_over_dims(mu, logvar):
+    """gaussian_kl averaged over latent coordinates."""
+    return _kl(mu, logvar) / mu.shape[1]
+
+
+def loss_epsilon_in_log(x_hat, x, mu, logvar, beta=1.0):
+    """torch.log(x_hat + 1e-6): an epsilon inside the logs."""
+    x = x.reshape(x_hat.shape)
+    nll = -(x * torch.log(x_hat + 1e-6) + (1 - x) * torch.log(1 - x_hat + 1e-6)).sum(dim=1)
+    return (nll + beta * _kl(mu, logvar)).mean()
+
+
+def loss_clamped(x_hat, x, mu, logvar, beta=1.0):
+    """Probabilities clamped to [1e-6, 1 - 1e-6] before the logs."""
+    p = x_hat.clamp(1e-6, 1 - 1e-6)
+    x = x.view(x.size(0), -1)
+    nll = -(x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
+    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)
+    return torch.mean(nll + beta * kl)
+
+
+def loss_float64(x_hat, x, mu, logvar, beta=1.0):
+    """Everything computed in float64 (and returned as float64)."""
+    x_hat, x = x_hat.double(), x.double().reshape(x_hat.shape)
+    mu, logvar = mu.double(), logvar.double()
+    return (_nll(x_hat, x) + beta * _kl(mu, logvar)).mean()
+
+
+def loss_bce_sum_divided(x_hat, x, mu, logvar, beta=1.0):
+    """F.binary_cross_entropy(reduction='sum') over the batch, divided by its size; batch KL."""
+    batch = x_hat.size(0)
+    recon = F.binary_cross_entropy(x_hat, x.reshape(batch, -1), reduction="sum") / batch
+    kl = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar) / batch
+    return recon + beta * kl
+
+
+def loss_validated_normal(x_hat, x, mu, logvar, beta=1.0):
+    """KL from torch.distributions with validate_args=True; Bernoulli from logits, unvalidated."""
+    target = x.reshape(x_hat.shape)
+    bern = Bernoulli(logits=torch.logit(x_hat), validate_args=False)
+    q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
+    kl = kl_divergence(q, p).sum(dim=1)
+    return (-bern.log_prob(target).sum(dim=1) + beta * kl).mean()
+
+
+def nll_epsilon_in_log(x_hat, x):
+    """bernoulli_nll with an epsilon of 1e-6 inside the logs."""
+    x = x.reshape(x_hat.shape)
+    return -(x * torch.log(x_hat + 1e-6) + (1 - x) * torch.log(1 - x_hat + 1e-6)).sum(dim=1)
+
+
+def nll_clamped(x_hat, x):
+    """bernoulli_nll on probabilities clamped to [1e-6, 1 - 1e-6]."""
+    p = torch.clamp(x_hat, min=1e-6, max=1 - 1e-6)
+    return F.binary_cross_entropy(p, x.reshape(p.shape), reduction="none").sum(dim=1)
+
+
+def nll_bernoulli_distribution(x_hat, x):
+    """torch.distributions.Bernoulli without validation (grey targets)."""
+    dist = Bernoulli(probs=x_hat, validate_args=False)
+    return -dist.log_prob(x.flatten(start_dim=1)).sum(dim=-1)
+
+
+def nll_float64(x_hat, x):
+    """bernoulli_nll in float64."""
+    return _nll(x_hat.double(), x.double())
+
+
+def kl_validated(mu, logvar):
+    """gaussian_kl via torch.distributions with validate_args=True."""
+    q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
+    return kl_divergence(q, p).sum(dim=-1)
+
+
+# ---------------------------------------------------------------- q4: more mistakes and variants
+
+
+def evaluate_returns_tensor(model, x):
+    """Right value, but a tensor instead of a Python float."""
+    with torch.no_grad():
+        x = x.to(_device_of(model))
+        return _model_loss(model, x.flatten(1))
+
+
+def evaluate_unweighted_batches(model, x):
+    """The mean of the batch means: the last, smaller batch counts as much as a full one."""
+    means = []
+    with torch.no_grad():
+        flat = x.to(_device_of(model)).reshape(len(x), -1)
+        for start in range(0, len(flat), 1000):
+            means.append(_model_loss(model, flat[start : start + 1000]).item())
+    return sum(means) / len(means)
+
+
+def evaluate_inline_epsilon(model, x):
+    """Its own loss with an epsilon in the logs, float64 accumulation, no vae_loss."""
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        flat = x.to(_device_of(model)).flatten(1)
+        for chunk in flat.split(777):
+            x_hat, mu, logvar = model(chunk)
+            nll = -(chunk * torch.log(x_hat + 1e-6) + (1 - chunk) * torch.log(1 - x_hat + 1e-6))
+            kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+            total += (nll.sum(1) + kl.sum(1)).double().sum().item()
+    return total / len(flat)
+
+
+# ---------------------------------------------------------------- q5: one more variant
+
+
+def train_vae_inline_test_loss(model, train_x, test_x, epochs, batch_size=128, lr=1e-3, beta=1.0):
+    """Correct, but scores the test images with its own code instead of evaluate."""
+    device = _device_of(model)
+    train, test = train_x.to(device).flatten(1), test_x.to(device).flatten(1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = {"train": [], "test": [], "recon": [], "kl": []}
+    for _ in range(epochs):
+        model.train()
+        totals = torch.zeros(3)
+        for index in torch.randperm(len(train)).split(batch_size):
+            batch = train[index]
+            x_hat, mu, logvar = model(batch)
+            recon, kl = _nll(x_hat, batch).mean(), _kl(mu, logvar).mean()
+            loss = recon + beta * kl
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            totals += torch.stack([loss, recon, kl]).detach() * len(batch)
+        model.eval()
+        with torch.no_grad():
+            test_loss = _model_loss(model, test).item()
+        values = (totals / len(train)).tolist()
+        for key, value in zip(("train", "recon", "kl"), values, strict=True):
+            history[key].append(value)
+        history["test"].append(test_loss)
+    return history
+
+
+# ---------------------------------------------------------------- mutants and variants
+
+# name -> (question, variable, value): each mutant must cost its question and no other.
+MUTANTS: dict[str, tuple[str, str, Any]] = {
+    "vae_no_sigmoid": ("q1", "VAE", VAENoSigmoid),
+    "vae_unflattened_input": ("q1", "VAE", VAEUnflattened),
+    "vae_missing_half_in_sigma": ("q1", "VAE", VAEMissingHalf),
+    "vae_logvar_as_sigma": ("q1", "VAE", VAELogvarAsStd),
+    "vae_no_noise": ("q1", "VAE", VAENoNoise),
+    "vae_detached_z_in_forward": ("q1", "VAE", VAEDetachedZ),
+    "vae_detached_reparameterize": ("q1", "VAE", VAEDetachedReparameterize),
+    "vae_torch_normal": ("q1", "VAE", VAETorchNormal),
+    "vae_shared_noise": ("q1", "VAE", VAESharedNoise),
+    "vae_forward_decodes_mean": ("q1", "VAE", VAEForwardDecodesMean),
+    "vae_image_shaped_output": ("q1", "VAE", VAEImageShapedOutput),
+    "vae_hard_coded_sizes": ("q1", "VAE", VAEHardCoded),
+    # vae_loss mistakes: the key's evaluate and train_vae call vae_loss (cascades, see LIVE)
+    "loss_kl_wrong_sign": ("q2", "vae_loss", loss_kl_wrong_sign),
+    "loss_mean_over_pixels": ("q2", "vae_loss", loss_mean_over_pixels),
+    "loss_sum_over_batch": ("q2", "vae_loss", loss_sum_over_batch),
+    "loss_beta_on_reconstruction": ("q2", "vae_loss", loss_beta_on_reconstruction),
+    "loss_ignores_beta": ("q2", "vae_loss", loss_ignores_beta),
+    "loss_kl_missing_half": ("q2", "vae_loss", loss_kl_missing_half),
+    "loss_kl_mean_over_dims": ("q2", "vae_loss", loss_kl_mean_over_dims),
+    "loss_detached_kl": ("q2", "vae_loss", loss_detached_kl),
+    "loss_squared_error": ("q2", "vae_loss", loss_squared_error),
+    "loss_no_reshape": ("q2", "vae_loss", loss_no_reshape),
+    "loss_returns_item": ("q2", "vae_loss", loss_returns_item),
+    "loss_per_image": ("q2", "vae_loss", loss_per_image),
+    # the two terms: the key's vae_loss and train_vae call them (cascades, see LIVE)
+    "nll_mean_over_pixels": ("q2", "bernoulli_nll", nll_mean_over_pixels),
+    "nll_default_reduction": ("q2", "bernoulli_nll", nll_default_reduction),
+    "nll_wrong_sign": ("q2", "bernoulli_nll", nll_wrong_sign),
+    "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
+    "kl_missing_half": ("q2", "gaussian_kl", kl_missing_half),
+    "kl_mean_over_dims": ("q2", "gaussian_kl", kl_mean_over_dims),
+    "q3_binary_floor_zero": ("q3", "q3_answer", 0.0),
+    "q3_every_pixel": ("q3", "q3_answer", 784 * math.log(2)),
+    "q3_bits": ("q3", "q3_answer", 84.0),
+    "q3_per_pixel": ("q3", "q3_answer", 84 * math.log(2) / 784),
+    # evaluate mistakes: the key's train_vae calls evaluate (cascades, see LIVE)
+    "evaluate_decodes_mean": ("q4", "evaluate", evaluate_decodes_mean),
+    "evaluate_sums_over_images": ("q4", "evaluate", evaluate_sums_over_images),
+    "evaluate_mean_over_pixels": ("q4", "evaluate", evaluate_mean_over_pixels),
+    "evaluate_takes_a_step": ("q4", "evaluate", evaluate_takes_a_step),
+    "evaluate_returns_tensor": ("q4", "evaluate", evaluate_returns_tensor),
+    "train_on_test_data": ("q5", "train_vae", _make_train_vae(batch_source="test")),
+    "train_on_train_and_test": ("q5", "train_vae", _make_train_vae(batch_source="both")),
+    "train_without_step": ("q5", "train_vae", _make_train_vae(step=False)),
+    "train_ignores_beta": ("q5", "train_vae", _make_train_vae(use_beta=False)),
+    "train_scores_train_as_test": ("q5", "train_vae", _make_train_vae(test_source="train")),
+    "q6_easier_images": ("q6", "q6_answer", "a"),
+    "q6_evaluate_decodes_mean": ("q6", "q6_answer", "b"),
+    "q6_underfitting": ("q6", "q6_answer", "d"),
+    "reconstruct_samples": ("q7", "reconstruct", reconstruct_samples),
+    "reconstruct_image_shaped": ("q7", "reconstruct", reconstruct_image_shaped),
+    "reconstruct_with_grad": ("q7", "reconstruct", reconstruct_with_grad),
 }
 
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "vae_separate_layers": ("q1", {"VAE": VAESeparateLayers}),
-    "vae_one_head": ("q1", {"VAE": VAEOneHead}),
-    "vae_torch_distributions": ("q1", {"VAE": VAEDistributions}),
-    "vae_logits_decoder": ("q1", {"VAE": VAELogits}),
-    "loss_sum_then_divide": ("q2", {"vae_loss": loss_sum_then_divide}),
-    "loss_torch_distributions": ("q2", {"vae_loss": loss_torch_distributions}),
-    "loss_from_logits": (
-        "q2",
-        {
-            "vae_loss": loss_from_logits,
-            "bernoulli_nll": nll_from_logits,
-            "gaussian_kl": kl_distributions,
-        },
-    ),
-    "q3_rounded": ("q3", {"q3_answer": 58.22}),
-    "evaluate_one_pass": ("q4", {"evaluate": evaluate_one_pass}),
-    "evaluate_small_batches": ("q4", {"evaluate": evaluate_small_batches}),
-    "train_vae_per_batch_items": ("q5", {"train_vae": train_vae_per_batch_items}),
-    "q6_upper_case": ("q6", {"q6_answer": " B "}),
-    "reconstruct_detach": ("q7", {"reconstruct": reconstruct_detach}),
+# name -> (question, variable, value): correct answers written differently, full marks everywhere.
+VARIANTS: dict[str, tuple[str, str, Any]] = {
+    "vae_separate_layers": ("q1", "VAE", VAESeparateLayers),
+    "vae_one_head": ("q1", "VAE", VAEOneHead),
+    "vae_torch_distributions": ("q1", "VAE", VAEDistributions),
+    "vae_logits_decoder": ("q1", "VAE", VAELogits),
+    "vae_forward_inlines_sampling": ("q1", "VAE", VAEInlineForward),
+    "vae_forward_inlines_rsample": ("q1", "VAE", VAEInlineRsample),
+    "vae_clamped_decoder": ("q1", "VAE", VAEClampedDecoder),
+    "loss_sum_then_divide": ("q2", "vae_loss", loss_sum_then_divide),
+    "loss_torch_distributions": ("q2", "vae_loss", loss_torch_distributions),
+    "loss_from_logits": ("q2", "vae_loss", loss_from_logits),
+    "loss_epsilon_in_log": ("q2", "vae_loss", loss_epsilon_in_log),
+    "loss_clamped": ("q2", "vae_loss", loss_clamped),
+    "loss_float64": ("q2", "vae_loss", loss_float64),
+    "loss_bce_sum_divided": ("q2", "vae_loss", loss_bce_sum_divided),
+    "loss_validated_normal": ("q2", "vae_loss", loss_validated_normal),
+    "nll_from_logits": ("q2", "bernoulli_nll", nll_from_logits),
+    "nll_epsilon_in_log": ("q2", "bernoulli_nll", nll_epsilon_in_log),
+    "nll_clamped": ("q2", "bernoulli_nll", nll_clamped),
+    "nll_bernoulli_distribution": ("q2", "bernoulli_nll", nll_bernoulli_distribution),
+    "nll_float64": ("q2", "bernoulli_nll", nll_float64),
+    "kl_torch_distributions": ("q2", "gaussian_kl", kl_distributions),
+    "kl_validated": ("q2", "gaussian_kl", kl_validated),
+    "q3_rounded": ("q3", "q3_answer", 58.22),
+    "evaluate_one_pass": ("q4", "evaluate", evaluate_one_pass),
+    "evaluate_small_batches": ("q4", "evaluate", evaluate_small_batches),
+    "evaluate_inline_epsilon": ("q4", "evaluate", evaluate_inline_epsilon),
+    "train_vae_per_batch_items": ("q5", "train_vae", train_vae_per_batch_items),
+    "train_vae_inline_test_loss": ("q5", "train_vae", train_vae_inline_test_loss),
+    "q6_upper_case": ("q6", "q6_answer", " C "),
+    "reconstruct_detach": ("q7", "reconstruct", reconstruct_detach),
 }
 
-# Variants of one question must also pass the later questions that use them.
-DOWNSTREAM = {"q1": ("q4", "q5", "q7")}
+# The names that the key's own evaluate and train_vae call: with_answers rebinds the key's
+# functions to the mutant namespace, so these mutants are the cascades (a vae_loss bug seen by the
+# key's evaluate and train_vae, an evaluate bug seen by the key's train_vae) that must still cost
+# their own question only.
+UPSTREAM = {"vae_loss", "bernoulli_nll", "gaussian_kl", "evaluate"}
+CASCADES = sorted(name for name, (_, var, _) in MUTANTS.items() if var in UPSTREAM)
 
 
 # ---------------------------------------------------------------- tests
@@ -635,21 +877,69 @@ def test_auto_graded_questions_are_the_expected_ones() -> None:
     check_expected_questions(ASSIGNMENT, AUTO_GRADED)
 
 
-@pytest.mark.parametrize("question", sorted(AUTO_GRADED))
-def test_key_passes_every_case(question: str) -> None:
-    check_key_passes(ASSIGNMENT, question)
+def test_hidden_tests_cover_every_auto_graded_question() -> None:
+    assert [q.name for q in hidden_questions(ASSIGNMENT)] == sorted(AUTO_GRADED)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_key_full_marks(seed: int) -> None:
+    check_key_full_marks(ASSIGNMENT, seed)
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_hidden_tests_catch_mutant(mutant: str) -> None:
-    question, replacements = MUTANTS[mutant]
-    check_mutant_caught(ASSIGNMENT, question, replacements, mutant)
+def test_mutant_costs_one_question(mutant: str) -> None:
+    question, name, value = MUTANTS[mutant]
+    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_passes(variant: str) -> None:
-    question, replacements = VARIANTS[variant]
-    check_variant_passes(ASSIGNMENT, [question, *DOWNSTREAM.get(question, ())], replacements)
+def test_variant_full_marks(variant: str) -> None:
+    _question, name, value = VARIANTS[variant]
+    check_variant_full_marks(ASSIGNMENT, {name: value})
+
+
+def test_cascades_reach_the_key_downstream_functions() -> None:
+    """In a mutant namespace the key's evaluate really calls the mutant vae_loss, so the
+    one-question checks of CASCADES test the probes' reference swaps, not a copy's isolation."""
+    namespace = with_answers(ASSIGNMENT, {"vae_loss": loss_sum_over_batch})
+    torch.manual_seed(0)
+    model = BaseVAE(latent_dim=2, hidden_dim=5)
+    x = torch.rand(9, 784)
+    torch.manual_seed(1)
+    broken = namespace["evaluate"](model, x)
+    torch.manual_seed(1)
+    right = key_namespace(ASSIGNMENT)["evaluate"](model, x)
+    assert broken == pytest.approx(9 * right, rel=1e-5)
+    assert CASCADES, "no cascade mutants"
+
+
+def test_probes_put_the_students_functions_back() -> None:
+    """The probes swap reference functions in for evaluate and train_vae and restore them."""
+    replacements = {"vae_loss": loss_mean_over_pixels, "evaluate": evaluate_decodes_mean}
+    namespace = with_answers(ASSIGNMENT, replacements)
+    scores = hidden_scores(ASSIGNMENT, namespace)
+    assert namespace["vae_loss"] is loss_mean_over_pixels
+    assert namespace["evaluate"] is evaluate_decodes_mean
+    assert "bernoulli_nll" in namespace and "gaussian_kl" in namespace
+    assert scores["q2"] < 1 and scores["q4"] < 1 and scores["q5"] == 1, scores
+
+
+def test_guesses_score_zero() -> None:
+    check_guesses_score_zero(ASSIGNMENT)
+
+
+def test_feedback_names_the_mistake() -> None:
+    """Messages say what is wrong where the mistake can be told apart."""
+    cases = {
+        "loss_mean_over_pixels": "averaged over pixels",
+        "loss_sum_over_batch": "summed over the batch",
+        "evaluate_decodes_mean": "decodes mu",
+        "vae_no_sigmoid": "sigmoid",
+    }
+    for mutant, phrase in cases.items():
+        question, name, value = MUTANTS[mutant]
+        message = hidden_feedback(ASSIGNMENT, with_answers(ASSIGNMENT, {name: value}))[question]
+        assert phrase in message, (mutant, message)
 
 
 def test_missing_answers_fail_public_checks() -> None:

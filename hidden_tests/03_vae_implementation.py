@@ -1,0 +1,1170 @@
+"""Hidden tests of 03_vae_implementation: probes run in the student's kernel, verdicts here.
+
+Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 0.95] so that an
+epsilon up to 1e-6 inside a log, clamping, BCE from logits or torch.distributions change a sum
+over 784 pixels by far less than the tolerances below; float32 and float64 answers both pass.
+
+One mistake costs one question. `evaluate`, `train_vae` and `reconstruct` are probed on a small
+reference model built inside the probe (never the student's `VAE`), and `evaluate` and
+`train_vae` run with reference `vae_loss`, `bernoulli_nll`, `gaussian_kl` (and, for `train_vae`,
+`evaluate`) swapped into the notebook's namespace for the duration of the call, so that a bug in
+Q2 or Q4 is charged there and not again in Q4 or Q5. The verdicts know the reference model's
+weights, so the expected scores are computed here, in numpy, from the inputs alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    as_float,
+    choice_question,
+    close,
+    number_question,
+)
+
+PIXELS = 784
+
+# ------------------------------------------------------------------ references (grader only)
+
+
+def ref_nll(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Summed binary cross-entropy per row, x flattened to x_hat's shape."""
+    x = x.reshape(x_hat.shape)
+    return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
+
+
+def ref_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) summed over the last axis."""
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=-1)
+
+
+def bce_from_logits(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy of sigmoid(logits) against x, summed over the last axis (stable)."""
+    return (np.logaddexp(0.0, logits) - x * logits).sum(axis=-1)
+
+
+def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Stand-in decoder outputs away from 0 and 1."""
+    return rng.uniform(0.05, 0.95, size=shape)
+
+
+def f32(array: np.ndarray) -> np.ndarray:
+    """The float32 values the kernel sees, as float64."""
+    return np.asarray(array, dtype=np.float32).astype(np.float64)
+
+
+def tiny_weights(rng: np.random.Generator, latent: int, mu_range: float = 1.2) -> dict:
+    """Weights of the reference model: Linear(784, 2d) encoder, Linear(d, 784) decoder."""
+    enc_bias = np.concatenate(
+        [rng.uniform(-mu_range, mu_range, latent), rng.uniform(-0.3, 0.6, latent)]
+    )
+    return {
+        "enc_w": (0.05 * rng.standard_normal((2 * latent, PIXELS))).astype(np.float32),
+        "enc_b": enc_bias.astype(np.float32),
+        "dec_w": (0.6 * rng.standard_normal((PIXELS, latent))).astype(np.float32),
+        "dec_b": (0.5 * rng.standard_normal(PIXELS)).astype(np.float32),
+    }
+
+
+def tiny_encode(weights: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, logvar) of the reference model for flat images x (float64)."""
+    out = x @ f32(weights["enc_w"]).T + f32(weights["enc_b"])
+    latent = out.shape[1] // 2
+    return out[:, :latent], out[:, latent:]
+
+
+def tiny_logits(weights: dict, z: np.ndarray) -> np.ndarray:
+    """Decoder logits of the reference model for codes z (..., d)."""
+    # einsum: a BLAS product with an inner size of 2 or 3 is slow and competes for threads
+    return np.einsum("...d,pd->...p", z, f32(weights["dec_w"])) + f32(weights["dec_b"])
+
+
+def sampled_loss_stats(
+    weights: dict, images: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per image: the mean of the one-sample loss nll + KL over z ~ q(z|x), its variance over z,
+    and the loss at z = mu. The expectation over z is a Gauss-Hermite product rule (exact to far
+    below the tolerances for this smooth integrand in two or three dimensions)."""
+    mu, logvar = tiny_encode(weights, images)
+    latent = mu.shape[1]
+    nodes, node_weights = np.polynomial.hermite_e.hermegauss(12 if latent <= 2 else 7)
+    node_weights = node_weights / node_weights.sum()
+    grid = np.stack(np.meshgrid(*[nodes] * latent, indexing="ij"), -1).reshape(-1, latent)
+    mass = np.prod(np.stack(np.meshgrid(*[node_weights] * latent, indexing="ij"), -1), -1)
+    mass = mass.reshape(-1)
+    kl = ref_kl(mu, logvar)
+    means, variances = np.empty(len(images)), np.empty(len(images))
+    for i, image in enumerate(images):
+        z = mu[i] + np.exp(0.5 * logvar[i]) * grid
+        nll = bce_from_logits(tiny_logits(weights, z), image)
+        first = float(mass @ nll)
+        means[i], variances[i] = first + kl[i], max(float(mass @ nll**2) - first**2, 0.0)
+    at_mean = bce_from_logits(tiny_logits(weights, mu), images) + kl
+    return means, variances, at_mean
+
+
+def reported_error(value: object) -> str | None:
+    """The message of a probe part that raised, or None."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        return value["error"][:200]
+    return None
+
+
+def part(value: object, what: str) -> dict:
+    """A probe part's dict of outputs; MalformedOutput (this check fails) if it raised."""
+    error = reported_error(value)
+    if error:
+        raise MalformedOutput(f"{what} raised {error}")
+    if not isinstance(value, dict):
+        raise MalformedOutput(f"{what} reported no outputs")
+    return value
+
+
+# ------------------------------------------------------------------ q1: VAE
+
+
+def vae_inputs(rng: np.random.Generator) -> dict:
+    """Random sizes, images and codes; per-dimension means and variances for the statistics."""
+    variances = np.array([rng.uniform(0.15, 0.3), rng.uniform(2.0, 4.0), rng.uniform(1.3, 1.7)])[
+        rng.permutation(3)
+    ]
+    latent, hidden = int(rng.integers(2, 6)), int(rng.integers(9, 25))
+    batch = int(rng.choice([5, 7, 9, 11]))
+    return {
+        "seed": int(rng.integers(0, 2**31)),
+        "latent": latent,
+        "hidden": hidden,
+        "images": rng.uniform(0, 1, (batch, 1, 28, 28)).astype(np.float32),
+        "sizes": {
+            "latent": int(rng.integers(2, 5)),
+            "hidden": int(rng.integers(7, 15)),
+            "input_dim": int(rng.integers(30, 70)),
+            "batch": int(rng.choice([3, 5, 7])),
+        },
+        "z_big": (25.0 * rng.standard_normal((11, latent))).astype(np.float32),
+        "stat_mu": rng.uniform(-3.0, 3.0, 3).astype(np.float32),
+        "stat_logvar": np.log(variances).astype(np.float32),
+        "rows": 200000,
+        "grad_mu": rng.standard_normal((9, latent)).astype(np.float32),
+        "grad_logvar": rng.standard_normal((9, latent)).astype(np.float32),
+        "flat": rng.uniform(0, 1, (int(rng.choice([5, 6, 7])), PIXELS)).astype(np.float32),
+        "weights": rng.standard_normal(PIXELS).astype(np.float32),
+    }
+
+
+def vae_probe(ns: dict, inputs: dict) -> dict:
+    """Build the student's VAE at random sizes and report what each method returns."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    VAE = ns["VAE"]
+    seed, latent, hidden = inputs["seed"], inputs["latent"], inputs["hidden"]
+    images = inputs["images"]
+
+    def model():
+        torch.manual_seed(seed)
+        return VAE(latent_dim=latent, hidden_dim=hidden)
+
+    def encode():
+        m = model()
+        with torch.no_grad():
+            mu, logvar = m.encode(images)
+            mu_flat, logvar_flat = m.encode(images.reshape(len(images), -1))
+        return {"mu": mu, "logvar": logvar, "mu_flat": mu_flat, "logvar_flat": logvar_flat}
+
+    def sizes():
+        s = inputs["sizes"]
+        torch.manual_seed(seed + 1)
+        m = VAE(latent_dim=s["latent"], hidden_dim=s["hidden"], input_dim=s["input_dim"])
+        with torch.no_grad():
+            x_hat, mu, logvar = m(torch.rand(s["batch"], s["input_dim"]))
+        return {"x_hat": list(x_hat.shape), "mu": list(mu.shape), "logvar": list(logvar.shape)}
+
+    def decode():
+        with torch.no_grad():
+            return model().decode(inputs["z_big"])
+
+    def statistics():
+        rows = inputs["rows"]
+        mu = inputs["stat_mu"].reshape(1, 3).repeat(rows, 1)
+        logvar = inputs["stat_logvar"].reshape(1, 3).repeat(rows, 1)
+        m = VAE(latent_dim=3, hidden_dim=hidden)
+        with torch.no_grad():
+            z = m.reparameterize(mu, logvar)
+        return {"shape": list(z.shape), "mean": z.mean(dim=0), "var": z.var(dim=0)}
+
+    def gradients():
+        m = model()
+        mu = inputs["grad_mu"].clone().requires_grad_()
+        logvar = inputs["grad_logvar"].clone().requires_grad_()
+        first = m.reparameterize(mu, logvar)
+        second = m.reparameterize(mu, logvar)
+        if not first.requires_grad:
+            return {"connected": False, "first": first.detach(), "second": second.detach()}
+        d_mu, d_logvar = torch.autograd.grad(first.sum(), (mu, logvar), allow_unused=True)
+        missing = "none"
+        return {
+            "connected": True,
+            "first": first.detach(),
+            "second": second.detach(),
+            "mu": missing if d_mu is None else d_mu,
+            "logvar": missing if d_logvar is None else d_logvar,
+        }
+
+    def composition():
+        from torch.distributions import Normal
+
+        m = model()
+        torch.manual_seed(seed + 2)
+        x_hat, mu_f, logvar_f = m(images)
+        again = m(images)[0]
+        with torch.no_grad():
+            mu, logvar = m.encode(images)
+            candidates = []
+            samplers = (
+                lambda: m.reparameterize(mu, logvar),
+                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
+                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
+            )
+            for sampler in samplers:
+                torch.manual_seed(seed + 2)
+                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        return {
+            "x_hat": x_hat.detach(),
+            "again": again.detach(),
+            "mu_f": mu_f.detach(),
+            "logvar_f": logvar_f.detach(),
+            "mu": mu,
+            "logvar": logvar,
+            "candidates": candidates,
+        }
+
+    def gradient_path():
+        m = model()
+        x = inputs["flat"]
+        params = [p for p in m.parameters() if p.requires_grad]
+        mu, logvar = m.encode(x)
+        grads = torch.autograd.grad(mu.sum() + logvar.sum(), params, allow_unused=True)
+        encoder = [0.0 if g is None else float(g.abs().sum()) for g in grads]
+        x_hat = m(x)[0]
+        if not x_hat.requires_grad:
+            return {"connected": False}
+        weights = inputs["weights"][: x_hat.shape[-1]]
+        grads = torch.autograd.grad((x_hat * weights).sum(), params, allow_unused=True)
+        through = [0.0 if g is None else float(g.abs().sum()) for g in grads]
+        return {"connected": True, "encoder": encoder, "through": through}
+
+    return {
+        "encode": attempt(encode),
+        "sizes": attempt(sizes),
+        "decode": attempt(decode),
+        "statistics": attempt(statistics),
+        "gradients": attempt(gradients),
+        "composition": attempt(composition),
+        "gradient_path": attempt(gradient_path),
+    }
+
+
+def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Shapes at any size, probabilities, sampling statistics, gradients, forward's composition."""
+    batch, latent = len(inputs["images"]), inputs["latent"]
+
+    def encode() -> tuple[bool, str]:
+        enc = out["encode"]
+        error = reported_error(enc)
+        if error:
+            return False, (
+                f"encode failed on ({batch}, 1, 28, 28) images ({error}): flatten x to "
+                "(B, input_dim) first"
+            )
+        shape = (batch, latent)
+        mu = as_array(enc["mu"], f"mu of VAE(latent_dim={latent}).encode", shape)
+        logvar = as_array(enc["logvar"], f"logvar of VAE(latent_dim={latent}).encode", shape)
+        mu_flat = as_array(enc["mu_flat"], "mu for flat input", shape)
+        logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input", shape)
+        same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
+        return same, (
+            "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs, "
+            "and must be deterministic (no dropout, no sampling)"
+        )
+
+    def sizes() -> tuple[bool, str]:
+        s = inputs["sizes"]
+        got = out["sizes"]
+        error = reported_error(got)
+        if error:
+            return False, f"VAE(input_dim={s['input_dim']}) failed on flat input: {error}"
+        want = {
+            "x_hat": [s["batch"], s["input_dim"]],
+            "mu": [s["batch"], s["latent"]],
+            "logvar": [s["batch"], s["latent"]],
+        }
+        return got == want, (
+            f"VAE(latent_dim={s['latent']}, hidden_dim={s['hidden']}, input_dim={s['input_dim']}) "
+            f"should give shapes {want}, got {got}: use the constructor's sizes, not 784 and 20"
+        )
+
+    def decode() -> tuple[bool, str]:
+        x_hat = as_array(out["decode"], "decode(z)", (11, PIXELS))
+        if not np.all(np.isfinite(x_hat)):
+            return False, "decode returned NaN or inf"
+        if x_hat.min() < 0 or x_hat.max() > 1:
+            return False, (
+                f"decode gave values in [{x_hat.min():.3g}, {x_hat.max():.3g}] for large z: "
+                "finish the decoder with a sigmoid so every output is a probability"
+            )
+        return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
+
+    def statistics() -> tuple[bool, str]:
+        stats = part(out["statistics"], "reparameterize on 200000 rows")
+        if stats.get("shape") != [inputs["rows"], 3]:
+            return False, f"reparameterize must keep the shape of mu, got {stats.get('shape')}"
+        mean = as_array(stats["mean"], "the sample mean", (3,))
+        var = as_array(stats["var"], "the sample variance", (3,))
+        mu, logvar = f32(inputs["stat_mu"]), f32(inputs["stat_logvar"])
+        variance = np.exp(logvar)
+        if var.min() < 1e-6:
+            return False, "z does not vary: add fresh noise to every row (torch.randn_like(mu))"
+        if not close(mean, mu, atol=0.01 + 5 * np.sqrt(variance.max() / inputs["rows"])):
+            return False, f"the sample means {np.round(mean, 3)} should be mu = {np.round(mu, 3)}"
+        return bool(np.abs(var / variance - 1).max() < 0.03), (
+            f"the sample variances {np.round(var, 3)} should be exp(logvar) = "
+            f"{np.round(variance, 3)}: sigma is exp(logvar / 2); check the 1/2, do not use "
+            "logvar itself as sigma"
+        )
+
+    def gradients() -> tuple[bool, str]:
+        grads = part(out["gradients"], "reparameterize(mu, logvar)")
+        shape = inputs["grad_mu"].shape
+        first = as_array(grads["first"], "reparameterize(mu, logvar)", shape)
+        second = as_array(grads["second"], "reparameterize(mu, logvar)", shape)
+        if close(first, second, atol=1e-7):
+            return False, "two calls gave the same z: draw fresh noise each call (randn_like)"
+        if grads.get("connected") is False:
+            return False, "z is cut from the graph: no .detach(), torch.no_grad() or .sample()"
+        if isinstance(grads["mu"], str) or isinstance(grads["logvar"], str):
+            return False, "no gradient reaches mu or logvar through z"
+        d_mu = as_array(grads["mu"], "dz/dmu", shape)
+        d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
+        if not close(d_mu, np.ones(shape), atol=1e-4):
+            return False, "dz/dmu must be 1: build z as mu + sigma * eps (torch.normal has none)"
+        expected = 0.5 * (first - f32(inputs["grad_mu"]))
+        return close(d_logvar, expected, atol=1e-4, rtol=1e-3), (
+            "dz/dlogvar must be (z - mu) / 2: build sigma as exp(logvar / 2) inside the graph"
+        )
+
+    def composition() -> tuple[bool, str]:
+        comp = part(out["composition"], "forward(x)")
+        shape = (batch, latent)
+        x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
+        again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
+        mu, logvar = as_array(comp["mu"], "mu", shape), as_array(comp["logvar"], "logvar", shape)
+        mu_f = as_array(comp["mu_f"], "forward's mu", shape)
+        logvar_f = as_array(comp["logvar_f"], "forward's logvar", shape)
+        if not (close(mu_f, mu, atol=1e-5) and close(logvar_f, logvar, atol=1e-5)):
+            return False, "forward must return the mu and logvar that encode(x) gives"
+        if close(x_hat, again, atol=0.0):
+            return False, "forward gave the same x_hat twice: decode a sampled z, not mu"
+        candidates = []
+        for value in comp["candidates"]:
+            with contextlib.suppress(MalformedOutput):
+                candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
+        ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
+        return ok, (
+            "forward's x_hat is not decode(z) for the z = mu + exp(logvar / 2) * eps that "
+            "reparameterize draws: encode, sample one z, decode it"
+        )
+
+    def gradient_path() -> tuple[bool, str]:
+        path = part(out["gradient_path"], "forward(x) and encode(x)")
+        if path.get("connected") is False:
+            return False, "forward's x_hat is cut from the graph: do not detach it"
+        encoder = [as_float(v, "a gradient norm") for v in path["encoder"]]
+        through = [as_float(v, "a gradient norm") for v in path["through"]]
+        if not any(v > 0 for v in encoder):
+            return False, "encode(x) does not depend on any parameter of the model"
+        ok = any(e > 0 and t > 0 for e, t in zip(encoder, through, strict=True))
+        return ok, (
+            "the reconstruction sends no gradient to the encoder: z must not be detached "
+            "between reparameterize and decode"
+        )
+
+    checks.judge("encode", encode)
+    checks.judge("sizes", sizes)
+    checks.judge("decode", decode)
+    checks.judge("statistics", statistics)
+    checks.judge("gradients", gradients)
+    checks.judge("composition", composition)
+    checks.judge("gradient_path", gradient_path)
+
+
+# ------------------------------------------------------------------ q2: vae_loss and its terms
+
+
+def loss_inputs(rng: np.random.Generator) -> dict:
+    """Three random batches (two image-shaped), two known cases, a float64 set for gradients."""
+    cases = []
+    betas = (float(np.round(rng.uniform(0.3, 0.8), 2)), 1.0, float(np.round(rng.uniform(2, 4), 2)))
+    for beta, image_shaped in zip(betas, (True, False, True), strict=True):
+        batch, latent = int(rng.choice([5, 7, 9, 13])), int(rng.integers(2, 7))
+        cases.append(
+            {
+                "x_hat": probabilities(rng, batch, PIXELS).astype(np.float32),
+                "x": rng.uniform(0, 1, (batch, PIXELS)).astype(np.float32),
+                "mu": (1.5 * rng.standard_normal((batch, latent))).astype(np.float32),
+                "logvar": rng.uniform(-1.5, 1.2, (batch, latent)).astype(np.float32),
+                "beta": beta,
+                "image_shaped": image_shaped,
+            }
+        )
+    known_batch, known_latent = int(rng.choice([3, 5])), int(rng.integers(2, 6))
+    binary = (rng.uniform(0, 1, (known_batch, PIXELS)) < 0.5).astype(np.float32)
+    half = np.full((known_batch, PIXELS), 0.5, dtype=np.float32)
+    zeros = np.zeros((known_batch, known_latent), dtype=np.float32)
+    known_beta = float(np.round(rng.uniform(1.5, 3.0), 2))
+    cases.append(
+        {
+            "x_hat": half,
+            "x": binary,
+            "mu": zeros,
+            "logvar": zeros,
+            "beta": 1.0,
+            "image_shaped": False,
+        }
+    )
+    cases.append(
+        {
+            "x_hat": half,
+            "x": binary,
+            "mu": zeros + 1,
+            "logvar": zeros,
+            "beta": known_beta,
+            "image_shaped": True,
+        }
+    )
+    return {
+        "cases": cases,
+        "grad_x_hat": probabilities(rng, 5, PIXELS),
+        "grad_x": rng.uniform(0, 1, (5, PIXELS)),
+        "grad_mu": rng.standard_normal((5, 3)),
+        "grad_logvar": rng.standard_normal((5, 3)),
+        "grad_beta": float(np.round(rng.uniform(1.5, 3.0), 2)),
+        "term_x_hat": probabilities(rng, 9, PIXELS).astype(np.float32),
+        "term_x": rng.uniform(0, 1, (9, 1, 28, 28)).astype(np.float32),
+        "term_mu": rng.standard_normal((9, 6)).astype(np.float32),
+        "term_logvar": rng.standard_normal((9, 6)).astype(np.float32),
+    }
+
+
+def loss_probe(ns: dict, inputs: dict) -> dict:
+    """vae_loss on each case with the student's own two terms beside it; gradients; the terms."""
+    attempt = ns["_vae_grading_attempt"]
+    loss = ns["vae_loss"]
+    nll, kl = ns.get("bernoulli_nll"), ns.get("gaussian_kl")
+
+    def target(case):
+        x = case["x"]
+        return x.reshape(len(x), 1, 28, 28) if case["image_shaped"] else x
+
+    def gradients(composed):
+        x_hat = inputs["grad_x_hat"].clone().requires_grad_()
+        mu = inputs["grad_mu"].clone().requires_grad_()
+        logvar = inputs["grad_logvar"].clone().requires_grad_()
+        beta = inputs["grad_beta"]
+        if composed:
+            value = (nll(x_hat, inputs["grad_x"]) + beta * kl(mu, logvar)).mean()
+        else:
+            value = loss(x_hat, inputs["grad_x"], mu, logvar, beta=beta)
+        if not value.requires_grad:
+            return {"connected": False}
+        value.backward()
+        return {
+            "connected": True,
+            **{
+                name: "none" if t.grad is None else t.grad
+                for name, t in (("x_hat", x_hat), ("mu", mu), ("logvar", logvar))
+            },
+        }
+
+    cases = []
+    for case in inputs["cases"]:
+        x_hat, x, mu, logvar = case["x_hat"], target(case), case["mu"], case["logvar"]
+        beta = case["beta"]
+        cases.append(
+            {
+                "loss": attempt(
+                    lambda a=x_hat, b=x, c=mu, d=logvar, e=beta: loss(a, b, c, d, beta=e)
+                ),
+                "own_nll": attempt(lambda a=x_hat, b=x: nll(a, b)),
+                "own_kl": attempt(lambda c=mu, d=logvar: kl(c, d)),
+            }
+        )
+    return {
+        "cases": cases,
+        "gradients": attempt(lambda: gradients(False)),
+        "own_gradients": attempt(lambda: gradients(True)),
+        "nll": attempt(lambda: nll(inputs["term_x_hat"], inputs["term_x"])),
+        "kl": attempt(lambda: kl(inputs["term_mu"], inputs["term_logvar"])),
+    }
+
+
+def loss_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Batch mean of nll + beta * KL (reference terms or the student's own), gradients, terms."""
+    reported = out["cases"]
+
+    def terms_of(index: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        case = inputs["cases"][index]
+        x_hat, x = f32(case["x_hat"]), f32(case["x"])
+        mu, logvar = f32(case["mu"]), f32(case["logvar"])
+        terms = [(ref_nll(x_hat, x), ref_kl(mu, logvar))]
+        try:  # the student's own terms: a bug in bernoulli_nll or gaussian_kl is charged there
+            rows = (len(x),)
+            own = reported[index]
+            terms.append(
+                (as_array(own["own_nll"], "nll", rows), as_array(own["own_kl"], "kl", rows))
+            )
+        except (MalformedOutput, KeyError, TypeError):
+            pass
+        return terms
+
+    def scalar(index: int) -> float:
+        value = reported[index]["loss"]
+        if isinstance(value, np.ndarray) and value.shape != ():
+            raise MalformedOutput(
+                f"vae_loss must return a 0-dimensional tensor, got shape {tuple(value.shape)}: "
+                "average over the batch"
+            )
+        if not isinstance(value, np.ndarray) and reported_error(value) is None:
+            raise MalformedOutput("vae_loss must return a tensor (no .item()), got a number")
+        return as_float(value, "vae_loss(x_hat, x, mu, logvar, beta)")
+
+    def matches(got: float, index: int) -> bool:
+        beta = inputs["cases"][index]["beta"]
+        return any(
+            close(got, float((n + beta * k).mean()), atol=2e-2, rtol=1e-4)
+            for n, k in terms_of(index)
+        )
+
+    def diagnose(got: float, index: int) -> str:
+        case = inputs["cases"][index]
+        nll, kl = terms_of(index)[0]
+        beta, latent = case["beta"], case["mu"].shape[1]
+        wrong = {
+            "the KL term has the wrong sign": (nll - beta * kl).mean(),
+            "the reconstruction term is averaged over pixels; sum it (reduction='sum' or "
+            ".sum(dim=1), not the default mean)": (nll / PIXELS + beta * kl).mean(),
+            "the loss is summed over the batch; average it": (nll + beta * kl).sum(),
+            "beta multiplies the reconstruction term instead of the KL": (beta * nll + kl).mean(),
+            "beta is ignored": (nll + kl).mean(),
+            "the KL term is missing its factor 1/2": (nll + 2 * beta * kl).mean(),
+            "the KL term is averaged over latent coordinates; sum it": (
+                nll + beta * kl / latent
+            ).mean(),
+        }
+        for why, value in wrong.items():
+            if abs(beta - 1.0) < 1e-9 and "beta" in why:
+                continue
+            if close(got, value, atol=2e-2, rtol=1e-4):
+                return why
+        return "expected the batch mean of (BCE summed over pixels + beta * KL summed over dims)"
+
+    def judge_cases(indices: range, what: str) -> tuple[bool, str]:
+        for index in indices:
+            case = inputs["cases"][index]
+            value = reported[index]["loss"]
+            error = reported_error(value)
+            shape = "image-shaped x" if case["image_shaped"] else "flat x"
+            if error:
+                return False, f"vae_loss raised on {shape} ({error}): reshape x to x_hat's shape"
+            got = scalar(index)
+            if not matches(got, index):
+                return False, (
+                    f"vae_loss is wrong for {what} (batch {len(case['x'])}, beta {case['beta']}, "
+                    f"{shape}): {diagnose(got, index)}"
+                )
+        return True, ""
+
+    def values() -> tuple[bool, str]:
+        return judge_cases(range(3), "random inputs")
+
+    def known() -> tuple[bool, str]:
+        ok, message = judge_cases(range(3, 5), "x_hat = 0.5 everywhere")
+        return ok, message + (
+            " (x_hat = 0.5 costs log 2 nats per pixel; mu = 1 costs 1/2 nat per coordinate)"
+            if not ok
+            else ""
+        )
+
+    def gradients() -> tuple[bool, str]:
+        grads = part(out["gradients"], "vae_loss on float64 inputs")
+        if grads.get("connected") is False:
+            return False, "vae_loss is cut from the graph: no .detach(), .item() or numpy"
+        names = ("x_hat", "mu", "logvar")
+        for name in names:
+            if isinstance(grads.get(name), str):
+                return False, f"no gradient reaches {name}: do not detach it"
+        p, x = inputs["grad_x_hat"], inputs["grad_x"]
+        mu, logvar, beta = inputs["grad_mu"], inputs["grad_logvar"], inputs["grad_beta"]
+        batch = len(p)
+        shapes = {"x_hat": p.shape, "mu": mu.shape, "logvar": mu.shape}
+        got = [as_array(grads[n], f"the gradient with respect to {n}", shapes[n]) for n in names]
+        reference = [
+            (p - x) / (p * (1 - p)) / batch,
+            beta * mu / batch,
+            beta * 0.5 * np.expm1(logvar) / batch,
+        ]
+        candidates = [reference]
+        own = out.get("own_gradients")
+        if isinstance(own, dict) and own.get("connected") is True:
+            with contextlib.suppress(MalformedOutput, KeyError):
+                candidates.append([as_array(own[n], n, shapes[n]) for n in names])
+        ok = any(
+            # atol: an epsilon of 1e-6 in a log moves d/dx_hat by up to 1e-6 / x_hat^2 / B
+            all(close(g, e, atol=2e-4, rtol=1e-3) for g, e in zip(got, want, strict=True))
+            for want in candidates
+        )
+        return ok, (
+            "the gradients should be those of mean(nll + beta * kl) over the batch: check the "
+            "reductions and that the KL is computed on mu and logvar themselves (not detached)"
+        )
+
+    def nll() -> tuple[bool, str]:
+        x_hat, x = f32(inputs["term_x_hat"]), f32(inputs["term_x"])
+        got = as_array(out["nll"], "bernoulli_nll(x_hat, x) with image-shaped x")
+        expected = ref_nll(x_hat, x)
+        if got.shape != expected.shape:
+            return False, f"bernoulli_nll must return shape {expected.shape}, got {got.shape}"
+        if close(got, expected / PIXELS, atol=1e-3, rtol=1e-4):
+            return False, "bernoulli_nll averages over pixels: sum them"
+        if close(got, -expected, atol=2e-2, rtol=1e-4):
+            return False, "bernoulli_nll has the wrong sign: a cross-entropy is never negative"
+        return close(got, expected, atol=2e-2, rtol=1e-4), (
+            "bernoulli_nll must be the binary cross-entropy summed over the pixels of each image"
+        )
+
+    def kl() -> tuple[bool, str]:
+        mu, logvar = f32(inputs["term_mu"]), f32(inputs["term_logvar"])
+        got = as_array(out["kl"], "gaussian_kl(mu, logvar)")
+        expected = ref_kl(mu, logvar)
+        if got.shape != expected.shape:
+            return False, f"gaussian_kl must return shape {expected.shape}, got {got.shape}"
+        if close(got, -expected, atol=1e-3, rtol=1e-4):
+            return False, "gaussian_kl has the wrong sign: a KL is never negative"
+        if close(got, 2 * expected, atol=1e-3, rtol=1e-4):
+            return False, "gaussian_kl is missing its factor 1/2"
+        if close(got, expected / mu.shape[1], atol=1e-3, rtol=1e-4):
+            return False, "gaussian_kl averages over latent coordinates: sum them"
+        return close(got, expected, atol=1e-3, rtol=1e-4), (
+            "gaussian_kl must be 1/2 * sum(mu^2 + exp(logvar) - 1 - logvar) over latent coordinates"
+        )
+
+    checks.judge("values", values)
+    checks.judge("known", known)
+    checks.judge("gradients", gradients)
+    checks.judge("nll", nll)
+    checks.judge("kl", kl)
+
+
+# ------------------------------------------------------------------ q4: evaluate
+
+
+def evaluate_inputs(rng: np.random.Generator) -> dict:
+    """A reference model and 4,000-odd images from six prototypes (bright ones, then dark ones
+    in the last, partial chunk of 1000)."""
+    latent = int(rng.integers(2, 4))
+    bright = (rng.uniform(0, 1, (3, PIXELS)) < 0.35) * rng.uniform(0.6, 1.0, (3, PIXELS))
+    dark = rng.uniform(0, 0.2, (3, PIXELS)) * (rng.uniform(0, 1, (3, PIXELS)) < 0.5)
+    count = int(rng.integers(4101, 5900)) | 1  # odd
+    split = count - count % 1000
+    index = np.concatenate([rng.integers(0, 3, split), rng.integers(3, 6, count - split)])
+    return {
+        "seed": int(rng.integers(0, 2**31)),
+        "latent": latent,
+        **tiny_weights(rng, latent),
+        "prototypes": np.round(np.concatenate([bright, dark]), 3).astype(np.float32),
+        "index": index.astype(np.int64),
+        "flat_count": int(rng.integers(201, 400)) | 1,
+    }
+
+
+def evaluate_probe(ns: dict, inputs: dict) -> dict:
+    """evaluate on a reference model (image-shaped and flat x), reference loss terms swapped in."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    attempt = ns["_vae_grading_attempt"]
+    evaluate = ns["evaluate"]
+
+    def ref_nll(x_hat, x):
+        x = x.reshape(x_hat.shape)
+        return F.binary_cross_entropy(x_hat, x, reduction="none").sum(dim=1)
+
+    def ref_kl(mu, logvar):
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+    def ref_loss(x_hat, x, mu, logvar, beta=1.0):
+        return (ref_nll(x_hat, x) + beta * ref_kl(mu, logvar)).mean()
+
+    class TinyVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = inputs["latent"]
+            self.latent_dim, self.input_dim = d, 784
+            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
+            with torch.no_grad():
+                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
+                    layer.weight.copy_(inputs[name + "_w"])
+                    layer.bias.copy_(inputs[name + "_b"])
+
+        def encode(self, x):
+            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
+
+        def reparameterize(self, mu, logvar):
+            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    def with_reference(call):
+        reference = {"vae_loss": ref_loss, "bernoulli_nll": ref_nll, "gaussian_kl": ref_kl}
+        saved = {name: ns[name] for name in reference if name in ns}
+        ns.update(reference)
+        try:
+            return call()
+        finally:
+            for name in reference:
+                if name in saved:
+                    ns[name] = saved[name]
+                else:
+                    ns.pop(name, None)
+
+    torch.manual_seed(inputs["seed"])
+    model = TinyVAE()
+    images = inputs["prototypes"][inputs["index"]]
+    flat = images[: inputs["flat_count"]].clone()
+    images = images.reshape(-1, 1, 28, 28)
+    score = attempt(lambda: with_reference(lambda: evaluate(model, images)))
+    flat_score = attempt(lambda: with_reference(lambda: evaluate(model, flat)))
+    return {
+        "score": score,
+        "flat_score": flat_score,
+        "params": [
+            p.detach().clone()
+            for p in (model.enc.weight, model.enc.bias, model.dec.weight, model.dec.bias)
+        ],
+    }
+
+
+def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """The mean one-sample negative ELBO over all images, a Python float, parameters unchanged."""
+    prototypes = f32(inputs["prototypes"])
+    means, variances, at_mean = sampled_loss_stats(inputs, prototypes)
+
+    def expected(count: int) -> tuple[float, float, float]:
+        index = inputs["index"][:count]
+        spread = math.sqrt(variances[index].sum()) / count
+        tolerance = 6 * spread + 1e-4 * abs(means[index].mean()) + 1e-3
+        return float(means[index].mean()), tolerance, float(at_mean[index].mean())
+
+    def judge_score(value: object, count: int, what: str) -> tuple[bool, str]:
+        got = as_float(value, what)
+        want, tolerance, decoded_mean = expected(count)
+        if abs(got - want) <= tolerance:
+            return True, ""
+        index = inputs["index"][:count]
+        mu, logvar = tiny_encode(inputs, prototypes[index])
+        if abs(got - decoded_mean) <= tolerance:
+            return False, f"{what} decodes mu: sample z as in training (call model(x))"
+        if abs(got - count * want) <= count * tolerance:
+            return False, f"{what} is the total over images: divide by the number of images"
+        per_pixel = float(
+            (bce_from_logits(tiny_logits(inputs, mu), prototypes[index]) / PIXELS).mean()
+            + ref_kl(mu, logvar).mean()
+        )
+        if abs(got - per_pixel) <= 1.0:
+            return False, f"{what} averages the reconstruction term over pixels: sum it"
+        return False, (
+            f"{what} gave {got:.2f}, but the mean negative ELBO per image is about {want:.2f}: "
+            "average vae_loss (beta = 1) over the images with z sampled, weighting each batch by "
+            "its size"
+        )
+
+    def returns_float() -> tuple[bool, str]:
+        value = out["score"]
+        as_float(value, "evaluate(model, x)")
+        return type(value) is float, (
+            "evaluate must return a Python float (use .item() on the final tensor)"
+        )
+
+    def value() -> tuple[bool, str]:
+        return judge_score(out["score"], len(inputs["index"]), "evaluate on (B, 1, 28, 28) images")
+
+    def flat() -> tuple[bool, str]:
+        return judge_score(out["flat_score"], inputs["flat_count"], "evaluate on flat (B, 784) x")
+
+    def unchanged() -> tuple[bool, str]:
+        params = out["params"]
+        names = ("enc_w", "enc_b", "dec_w", "dec_b")
+        same = all(
+            close(as_array(p, "a parameter", inputs[n].shape), f32(inputs[n]), atol=0.0)
+            for p, n in zip(params, names, strict=True)
+        )
+        return same, "evaluate changed the model's parameters: it must only measure, never train"
+
+    checks.judge("float", returns_float)
+    checks.judge("value", value)
+    checks.judge("flat", flat)
+    checks.judge("unchanged", unchanged)
+
+
+# ------------------------------------------------------------------ q5: train_vae
+
+
+def train_inputs(rng: np.random.Generator) -> dict:
+    """A reference model, 60-odd binary training images from 4 prototypes, bright test images."""
+    latent = 2
+    count = int(rng.integers(56, 68))
+    return {
+        "seed": int(rng.integers(0, 2**31)),
+        "latent": latent,
+        "enc_w": rng.uniform(-0.035, 0.035, (2 * latent, PIXELS)).astype(np.float32),
+        "enc_b": rng.uniform(-0.035, 0.035, 2 * latent).astype(np.float32),
+        "dec_w": rng.uniform(-0.57, 0.57, (PIXELS, latent)).astype(np.float32),
+        "dec_b": rng.uniform(-0.57, 0.57, PIXELS).astype(np.float32),
+        "prototypes": (rng.uniform(0, 1, (4, PIXELS)) < 0.2).astype(np.float32),
+        "index": rng.integers(0, 4, count).astype(np.int64),
+        "test_x": np.round(rng.uniform(0.85, 1.0, (int(rng.choice([21, 25, 27])), PIXELS)), 3),
+        "epochs": 4,
+        "batch_size": 16,
+        "lr": 3e-2,
+        "beta": float(np.round(rng.uniform(2.5, 3.5), 2)),
+    }
+
+
+def train_probe(ns: dict, inputs: dict) -> dict:
+    """train_vae on a reference model with reference loss, terms and evaluate swapped in."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    attempt = ns["_vae_grading_attempt"]
+    train_vae = ns["train_vae"]
+
+    def ref_nll(x_hat, x):
+        x = x.reshape(x_hat.shape)
+        return F.binary_cross_entropy(x_hat, x, reduction="none").sum(dim=1)
+
+    def ref_kl(mu, logvar):
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+    def ref_loss(x_hat, x, mu, logvar, beta=1.0):
+        return (ref_nll(x_hat, x) + beta * ref_kl(mu, logvar)).mean()
+
+    def ref_evaluate(model, x):
+        model.eval()
+        with torch.no_grad():
+            x = x.to(next(model.parameters()).device)
+            x_hat, mu, logvar = model(x)
+            return ref_loss(x_hat, x, mu, logvar).item()
+
+    class TinyVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = inputs["latent"]
+            self.latent_dim, self.input_dim = d, 784
+            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
+            with torch.no_grad():
+                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
+                    layer.weight.copy_(inputs[name + "_w"])
+                    layer.bias.copy_(inputs[name + "_b"])
+
+        def encode(self, x):
+            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
+
+        def reparameterize(self, mu, logvar):
+            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    def run():
+        reference = {
+            "vae_loss": ref_loss,
+            "bernoulli_nll": ref_nll,
+            "gaussian_kl": ref_kl,
+            "evaluate": ref_evaluate,
+        }
+        saved = {name: ns[name] for name in reference if name in ns}
+        ns.update(reference)
+        torch.manual_seed(inputs["seed"])
+        model = TinyVAE()
+        train_x = inputs["prototypes"][inputs["index"]].reshape(-1, 1, 28, 28)
+        test_x = inputs["test_x"].float().requires_grad_()
+        try:
+            history = train_vae(
+                model,
+                train_x,
+                test_x,
+                epochs=inputs["epochs"],
+                batch_size=inputs["batch_size"],
+                lr=inputs["lr"],
+                beta=inputs["beta"],
+            )
+        finally:
+            for name in reference:
+                if name in saved:
+                    ns[name] = saved[name]
+                else:
+                    ns.pop(name, None)
+        if isinstance(history, dict):
+            history = {
+                str(k): list(v) if isinstance(v, (list, tuple)) else v for k, v in history.items()
+            }
+        return {
+            "history": history,
+            "test_grad": test_x.grad is not None,
+            "params": [
+                p.detach().clone()
+                for p in (model.enc.weight, model.enc.bias, model.dec.weight, model.dec.bias)
+            ],
+        }
+
+    return {"run": attempt(run)}
+
+
+def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """A history of floats, a falling loss, train = recon + beta * kl, test only evaluated."""
+    try:
+        run = part(out["run"], "train_vae")
+    except MalformedOutput as exc:
+        checks.fail_rest(str(exc))
+        return
+    epochs, beta = inputs["epochs"], inputs["beta"]
+    history = run["history"]
+    names = ("enc_w", "enc_b", "dec_w", "dec_b")
+    trained = {
+        n: as_array(p, "a parameter", inputs[n].shape)
+        for p, n in zip(run["params"], names, strict=True)
+    }
+    train_x = f32(inputs["prototypes"])[inputs["index"]]
+    test_x = f32(inputs["test_x"])
+
+    def series(key: str) -> list[float]:
+        if not isinstance(history, dict) or key not in history:
+            raise MalformedOutput(f"the history must be a dict with the key {key!r}")
+        values = history[key]
+        if not isinstance(values, list) or len(values) != epochs:
+            raise MalformedOutput(
+                f"history[{key!r}] must be a list of {epochs} values (one per epoch)"
+            )
+        return [as_float(v, f"history[{key!r}]") for v in values]
+
+    def deterministic_score(weights: dict) -> float:
+        mu, logvar = tiny_encode(weights, train_x)
+        nll = bce_from_logits(tiny_logits(weights, mu), train_x)
+        return float((nll + ref_kl(mu, logvar)).mean())
+
+    def shape() -> tuple[bool, str]:
+        for key in ("train", "test", "recon", "kl"):
+            series(key)
+            if not all(type(v) is float and math.isfinite(v) for v in history[key]):
+                return False, f"history[{key!r}] must hold finite Python floats (use .item())"
+        return True, ""
+
+    def learns() -> tuple[bool, str]:
+        before, after = deterministic_score(inputs), deterministic_score(trained)
+        return after < before - 30, (
+            f"{epochs} epochs of Adam at lr={inputs['lr']} should lower the training loss by far "
+            f"more than 30 nats: {before:.1f} -> {after:.1f}; does every batch call "
+            "loss.backward() and optimizer.step()?"
+        )
+
+    def terms() -> tuple[bool, str]:
+        rows = zip(series("train"), series("recon"), series("kl"), strict=True)
+        for epoch, (total, recon, kl) in enumerate(rows, start=1):
+            if recon <= 0 or kl < 0:
+                return False, "the reconstruction and KL terms are never negative"
+            if abs(total - (recon + beta * kl)) > 1e-3 * abs(total) + 1e-3:
+                return False, (
+                    f"epoch {epoch}: train = {total:.3f} but recon + beta * kl = "
+                    f"{recon + beta * kl:.3f} (beta = {beta}): train with vae_loss(..., beta=beta) "
+                    "and record the two terms of the same batches"
+                )
+        return True, ""
+
+    def test_untouched() -> tuple[bool, str]:
+        return run["test_grad"] is False, (
+            "a gradient was computed from test_x: the test images may only be evaluated"
+        )
+
+    def test_score() -> tuple[bool, str]:
+        last = series("test")[-1]
+        means, variances, _ = sampled_loss_stats(trained, test_x)
+        want = float(means.mean())
+        tolerance = 6 * math.sqrt(variances.sum()) / len(test_x) + 0.5
+        return abs(last - want) < tolerance, (
+            f"history['test'][-1] = {last:.1f}, but the trained model scores about {want:.1f} on "
+            "test_x: record evaluate(model, test_x) after each epoch's training"
+        )
+
+    checks.judge("history", shape)
+    checks.judge("learns", learns)
+    checks.judge("terms", terms)
+    checks.judge("test_untouched", test_untouched)
+    checks.judge("test_score", test_score)
+
+
+# ------------------------------------------------------------------ q7: reconstruct
+
+
+def reconstruct_inputs(rng: np.random.Generator) -> dict:
+    """A reference model and a few image-shaped inputs."""
+    latent = int(rng.integers(2, 5))
+    return {
+        "seed": int(rng.integers(0, 2**31)),
+        "latent": latent,
+        **tiny_weights(rng, latent),
+        "x": np.round(rng.uniform(0, 1, (int(rng.choice([5, 7, 9])), 1, 28, 28)), 3),
+    }
+
+
+def reconstruct_probe(ns: dict, inputs: dict) -> dict:
+    """reconstruct twice on a reference model; whether the result carries a graph."""
+    import torch
+    from torch import nn
+
+    attempt = ns["_vae_grading_attempt"]
+    reconstruct = ns["reconstruct"]
+
+    class TinyVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = inputs["latent"]
+            self.latent_dim, self.input_dim = d, 784
+            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
+            with torch.no_grad():
+                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
+                    layer.weight.copy_(inputs[name + "_w"])
+                    layer.bias.copy_(inputs[name + "_b"])
+
+        def encode(self, x):
+            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
+
+        def reparameterize(self, mu, logvar):
+            return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    torch.manual_seed(inputs["seed"])
+    model = TinyVAE()
+    x = inputs["x"].float()
+
+    def call():
+        out = reconstruct(model, x)
+        return {"values": out.detach(), "grad": bool(out.requires_grad)}
+
+    return {"first": attempt(call), "second": attempt(call)}
+
+
+def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """decode(mu) of shape (B, 784), the same at every call, without a graph."""
+    x = f32(inputs["x"]).reshape(len(inputs["x"]), -1)
+    mu, _ = tiny_encode(inputs, x)
+    expected = 1.0 / (1.0 + np.exp(-tiny_logits(inputs, mu)))
+
+    def values() -> tuple[bool, str]:
+        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
+        if first.shape != expected.shape:
+            return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
+        return close(first, expected, atol=1e-5), (
+            "reconstruct must return model.decode(mu) with mu from model.encode(x), no sampling"
+        )
+
+    def deterministic() -> tuple[bool, str]:
+        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
+        second = as_array(part(out["second"], "reconstruct")["values"], "reconstruct(model, x)")
+        return close(first, second, atol=0.0), (
+            "two calls gave different pictures: decode mu, do not sample z"
+        )
+
+    def no_grad() -> tuple[bool, str]:
+        return part(out["first"], "reconstruct")[
+            "grad"
+        ] is False, "compute reconstructions under torch.no_grad()"
+
+    checks.judge("values", values)
+    checks.judge("deterministic", deterministic)
+    checks.judge("no_grad", no_grad)
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = [
+    Question(
+        "q1",
+        ("encode", "sizes", "decode", "statistics", "gradients", "composition", "gradient_path"),
+        vae_inputs,
+        vae_probe,
+        vae_verdict,
+    ),
+    Question(
+        "q2", ("values", "known", "gradients", "nll", "kl"), loss_inputs, loss_probe, loss_verdict
+    ),
+    number_question(
+        "q3",
+        "q3_answer",
+        84 * math.log(2),
+        0.05,
+        "black and white pixels can be matched at no cost; each pixel at 0.5 costs the entropy "
+        "of a fair coin, in nats",
+    ),
+    Question(
+        "q4",
+        ("float", "value", "flat", "unchanged"),
+        evaluate_inputs,
+        evaluate_probe,
+        evaluate_verdict,
+    ),
+    Question(
+        "q5",
+        ("history", "learns", "terms", "test_untouched", "test_score"),
+        train_inputs,
+        train_probe,
+        train_verdict,
+    ),
+    choice_question(
+        "q6",
+        "q6_answer",
+        "c",
+        "compare when each number is measured: during the epoch, or after it",
+    ),
+    Question(
+        "q7",
+        ("values", "deterministic", "no_grad"),
+        reconstruct_inputs,
+        reconstruct_probe,
+        reconstruct_verdict,
+    ),
+]
