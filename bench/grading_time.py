@@ -1,10 +1,10 @@
 """Seconds to grade one submission, per assignment, the way `python -m tools.grade` grades it.
 
 Builds every assignment (or those named) into a temporary folder, then grades the answer key and
-the untouched student notebook once each, one at a time, in a fresh `tools.grade_one` process
-pinned to `--cores` CPUs (2 by default: the course's budget is 60 s per submission on 2 cores).
-The figure includes everything a submission costs: process start, otter's set-up, the kernel,
-executing the notebook and running the tests.
+the untouched student notebook once each, one at a time, in the bubblewrap sandbox, pinned to
+`--cores` CPUs (2 by default). Targets: each submission under 60 s, the median under 30 s. The
+figure includes everything a submission costs: the sandbox, the kernel, executing the notebook,
+the probes and the verdicts.
 
 Usage: .venv/bin/python bench/grading_time.py [NN_name ...] [--cores 2] [--json out.json]
 """
@@ -29,6 +29,7 @@ from tools.course.notebooks import read_notebook  # noqa: E402
 from tools.course.submissions import GradingLimits, canonical_notebook, run_isolated  # noqa: E402
 
 BUDGET_S = 60.0
+MEDIAN_TARGET_S = 30.0
 
 
 def pin_to_cores(cores: int) -> list[int]:
@@ -80,7 +81,9 @@ def measure(names: list[str], cores: int) -> dict:
 
 
 def print_table(result: dict) -> None:
-    """Print the timings as a Markdown table."""
+    """Print the timings as a Markdown table, then the median."""
+    import statistics
+
     print(
         f"grading time per submission on {result['cores']} core(s) "
         f"(load average at end: {', '.join(map(str, result['load_average_at_end']))})"
@@ -94,6 +97,13 @@ def print_table(result: dict) -> None:
         print(
             f"| {row['assignment']} | {row['key_seconds']:.1f} | {row['key_score']} | "
             f"{row['student_seconds']:.1f} | {row['student_score']} | {within} |"
+        )
+    seconds = [r[k] for r in result["assignments"] for k in ("key_seconds", "student_seconds")]
+    if seconds:
+        median = statistics.median(seconds)
+        verdict = "within" if median <= MEDIAN_TARGET_S else "OVER"
+        print(
+            f"\nmedian {median:.1f} s per submission ({verdict} the {MEDIAN_TARGET_S:.0f} s target)"
         )
 
 
