@@ -61,7 +61,8 @@ test: lint
 	$(PY) -m pytest
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow" tests/helpers tests/assignments tests/tooling/test_units.py -q
+	$(PY) -m pytest -m "not slow and not thorough" -q \
+	  tests/helpers tests/assignments tests/tooling/test_units.py tests/tooling/test_release.py
 
 validity: setup
 	$(PY) -m tests.validity

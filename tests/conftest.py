@@ -20,3 +20,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("validity report (tests/validity.py)")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Mark every mutant and variant check `thorough` (make test-fast leaves them out)."""
+    import pytest
+
+    from tests.validity import KINDS
+
+    thorough = pytest.mark.thorough
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if "tests/assignments/" in item.nodeid and any(
+            pattern.search(name) for kind, pattern in KINDS if kind != "guesses"
+        ):
+            item.add_marker(thorough)
