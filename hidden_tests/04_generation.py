@@ -2,8 +2,10 @@
 
 Inputs are drawn fresh for every grading. `sample_prior` is probed with a small decoder built
 inside the probe from weights drawn here, so the verdict can decode the recorded codes itself;
-`slerp`'s parallel-vector fallback may use the student's own `interpolate`, and `CVAE.generate`
-is compared with the student's own `decode` under the same noise.
+`slerp`'s parallel-vector fallback may use the notebook's `interpolate` (provided, not graded, but
+a student may have edited it), and `CVAE.generate` is compared with the student's own `decode`
+under the same noise. `sample_quality` is probed with stand-in classifiers built inside the probe
+(a fixed linear map, and modules returning given logits), so the verdict computes both numbers.
 """
 
 from __future__ import annotations
@@ -223,72 +225,6 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("fresh", fresh)
 
 
-# ------------------------------------------------------------------ q3: interpolate
-
-
-def lerp_inputs(rng: np.random.Generator) -> dict:
-    """Two random codes of an odd dimension, an odd number of steps, and a two-step pair."""
-    dims = int(rng.integers(2, 6)) * 2 + 1
-    return {
-        "start": (2 * rng.standard_normal(dims)).astype(np.float32),
-        "end": (2 * rng.standard_normal(dims)).astype(np.float32),
-        "steps": int(rng.integers(3, 7)) * 2 + 1,
-        "start2": rng.standard_normal(4).astype(np.float32),
-        "end2": rng.standard_normal(4).astype(np.float32),
-    }
-
-
-def lerp_probe(ns: dict, inputs: dict) -> dict:
-    """interpolate on random codes, and with steps = 2."""
-    attempt = ns["_vae_grading_attempt"]
-    interpolate = ns["interpolate"]
-    return {
-        "path": attempt(lambda: interpolate(inputs["start"], inputs["end"], inputs["steps"])),
-        "two": attempt(lambda: interpolate(inputs["start2"], inputs["end2"], 2)),
-    }
-
-
-def lerp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Both ends included, evenly spaced t_i = i / (steps - 1), steps = 2 gives the two ends."""
-    start, end = inputs["start"].astype(np.float64), inputs["end"].astype(np.float64)
-    steps = inputs["steps"]
-    shape = (steps, len(start))
-
-    def path() -> np.ndarray:
-        return as_array(out["path"], f"interpolate(z_start, z_end, {steps})", shape)
-
-    def ends() -> tuple[bool, str]:
-        got = path()
-        if not close(got[0], start, atol=1e-5):
-            return False, "the first row must be exactly z_start (t_0 = 0)"
-        return close(got[-1], end, atol=1e-5), (
-            "the last row must be exactly z_end: both endpoints are included, t_i = i / (steps - 1)"
-        )
-
-    def line() -> tuple[bool, str]:
-        got = path()
-        t = np.linspace(0.0, 1.0, steps)
-        if close(got, ref_line(end, start, steps), atol=1e-5):
-            return False, "the path runs backwards: row 0 must be z_start"
-        if close(got, (1 - t[:, None] ** 2) * start + t[:, None] ** 2 * end, atol=1e-5):
-            return False, "the t_i must be evenly spaced, not t**2"
-        return close(got, ref_line(start, end, steps), atol=1e-5), (
-            "row i must be (1 - t_i) z_start + t_i z_end with t_i = i / (steps - 1), evenly "
-            "spaced from 0 to 1"
-        )
-
-    def two() -> tuple[bool, str]:
-        start2, end2 = inputs["start2"].astype(np.float64), inputs["end2"].astype(np.float64)
-        got = as_array(out["two"], "interpolate(z_start, z_end, 2)", (2, 4))
-        return close(got, np.stack([start2, end2]), atol=1e-6), (
-            "with steps=2 the path is just [z_start, z_end]"
-        )
-
-    checks.judge("ends", ends)
-    checks.judge("line", line)
-    checks.judge("two", two)
-
-
 # ------------------------------------------------------------------ q4: slerp
 
 
@@ -397,7 +333,7 @@ def slerp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                     "and fall back to the straight line when Omega is tiny"
                 )
             candidates = [ref_line(start, end, steps)]
-            # the student's own interpolate: a bug there is charged to q3, not here
+            # the notebook's interpolate (provided; the student may have edited it)
             with contextlib.suppress(MalformedOutput):
                 candidates.append(as_array(own, "interpolate", shape))
             if not any(close(got, want, atol=1e-4) for want in candidates):
@@ -671,11 +607,271 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("codes", codes)
 
 
+# ------------------------------------------------------------------ q9: sample_quality
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64, stable for large logits."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _histogram_entropy(labels: np.ndarray) -> float:
+    """Entropy in nats of the share of each of the 10 labels (0 log 0 = 0)."""
+    shares = np.bincount(labels.astype(np.int64), minlength=10) / len(labels)
+    shares = shares[shares > 0]
+    return float(-(shares * np.log(shares)).sum())
+
+
+def _quality_images(inputs: dict) -> np.ndarray:
+    """The images of the linear part, rebuilt in float64 exactly as the probe builds them."""
+    basis, coefficients = inputs["basis"].astype(np.float64), inputs["coefficients"]
+    scales = inputs["scales"].astype(np.float64)[:, None]
+    return 0.5 + 0.5 * scales * (coefficients.astype(np.float64) @ basis.T)
+
+
+def _linear_logits(inputs: dict, coefficients: np.ndarray | None = None) -> np.ndarray:
+    data = dict(inputs) if coefficients is None else {**inputs, "coefficients": coefficients}
+    images = _quality_images(data)
+    return images @ inputs["weight"].astype(np.float64).T + inputs["bias"].astype(np.float64)
+
+
+def _top_gap(logits: np.ndarray) -> np.ndarray:
+    ordered = np.sort(logits, axis=1)
+    return ordered[:, -1] - ordered[:, -2]
+
+
+def _awkward_count(rng: np.random.Generator) -> int:
+    """An odd batch size whose last chunk is far from full for every usual chunk size."""
+    while True:
+        count = int(rng.integers(300, 650)) * 2 + 1
+        sizes = (50, 64, 100, 128, 200, 250, 256, 500, 512)
+        if all(0.15 < (count % size) / size < 0.85 for size in sizes if size < count):
+            return count
+
+
+def quality_inputs(rng: np.random.Generator) -> dict:
+    """A fixed linear 'classifier' and low-rank images whose confidence grows along the batch;
+    tables of logits for the known cases: one label, evenly spread labels, huge logits and ties."""
+    rank, count = 6, _awkward_count(rng)
+    basis = rng.uniform(-1 / rank, 1 / rank, (784, rank)).astype(np.float32)
+    # the images' contrast grows along the batch, and with it the confidence and the variety of
+    # labels: a mean of batch means, or of batch entropies, is then visibly wrong
+    scales = np.linspace(0.05, 1.0, count).astype(np.float32)
+    coefficients = rng.uniform(-1, 1, (count, rank)).astype(np.float32)
+    weight = (3.0 * rng.standard_normal((10, 784))).astype(np.float32)
+    # the bias centres the map on grey images: logits = weight @ (x - 0.5) + a small offset
+    offset = 0.5 * rng.standard_normal(10)
+    bias = (offset - 0.5 * weight.astype(np.float64).sum(axis=1)).astype(np.float32)
+    inputs = {"basis": basis, "scales": scales, "weight": weight, "bias": bias}
+    for _ in range(100):  # redraw the images whose two top logits nearly tie
+        gaps = _top_gap(_linear_logits({**inputs, "coefficients": coefficients}))
+        close_calls = gaps < 2e-3
+        if not close_calls.any():
+            break
+        coefficients[close_calls] = rng.uniform(-1, 1, (int(close_calls.sum()), rank))
+    inputs["coefficients"] = coefficients
+    # the same images ordered by label: any batch then holds only a few labels
+    labels = _linear_logits(inputs).argmax(axis=1)
+    inputs["order"] = np.argsort(labels, kind="stable").astype(np.int64)
+
+    one_label = int(rng.integers(10))
+    single = rng.standard_normal((int(rng.integers(5, 10)) * 2 + 1, 10))
+    single[:, one_label] = single.max(axis=1) + rng.uniform(0.5, 3.0, len(single))
+    spread = rng.standard_normal((10 * int(rng.integers(2, 5)), 10))
+    labels = rng.permutation(np.arange(len(spread)) % 10)
+    spread[np.arange(len(spread)), labels] = spread.max(axis=1) + rng.uniform(0.3, 2.0, len(spread))
+    # huge logits (a plain exp overflows in float32) and exact ties between two top classes
+    huge = np.round(rng.uniform(-300, 300, (int(rng.integers(4, 7)) * 2 + 1, 10)), 1)
+    for row in range(0, len(huge), 3):
+        first, second = rng.choice(10, 2, replace=False)
+        huge[row, first] = huge[row, second] = huge[row].max() + 20.0
+    inputs.update(
+        single=single.astype(np.float32),
+        spread=spread.astype(np.float32),
+        huge=huge.astype(np.float32),
+    )
+    return inputs
+
+
+def quality_probe(ns: dict, inputs: dict) -> dict:
+    """sample_quality with a fixed linear classifier, and with modules returning given logits."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    sample_quality = ns["sample_quality"]
+
+    class GivenLogits(torch.nn.Module):
+        """Returns row i of a table for the image whose first pixel is i / 1024."""
+
+        def __init__(self, table):
+            super().__init__()
+            self.table = table
+            self.anchor = torch.nn.Parameter(torch.zeros(()))  # so that parameters() is not empty
+
+        def forward(self, x):
+            index = (x.reshape(len(x), -1)[:, 0].double() * 1024).round().long()
+            return self.table[index] + self.anchor.detach()
+
+    def indexed_images(count):
+        images = torch.full((count, 1, 28, 28), 0.5)
+        images[:, 0, 0, 0] = torch.arange(count, dtype=torch.float32) / 1024
+        return images
+
+    def report(result):
+        return {"confidence": result["confidence"], "label_entropy": result["label_entropy"]}
+
+    def linear():
+        classifier = torch.nn.Linear(784, 10)
+        with torch.no_grad():
+            classifier.weight.copy_(inputs["weight"])
+            classifier.bias.copy_(inputs["bias"])
+        offsets = inputs["coefficients"] @ inputs["basis"].T
+        images = 0.5 + 0.5 * inputs["scales"][:, None] * offsets
+        return [
+            report(sample_quality(images, classifier)),
+            report(sample_quality(images[inputs["order"]], classifier)),
+        ]
+
+    def given(name):
+        table = inputs[name]
+        return report(sample_quality(indexed_images(len(table)), GivenLogits(table)))
+
+    return {
+        "linear": attempt(linear),
+        "single": attempt(lambda: given("single")),
+        "spread": attempt(lambda: given("spread")),
+        "huge": attempt(lambda: given("huge")),
+    }
+
+
+def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Mean top probability and the entropy of the label histogram, for any batching."""
+
+    def numbers(name: str, what: str, part: int | None = None) -> tuple[float, float]:
+        report = out[name]
+        if part is not None:
+            if isinstance(report, list) and len(report) == 2:
+                report = report[part]
+            elif not (isinstance(report, dict) and "error" in report):
+                raise MalformedOutput(f"{what} reported nothing")
+        if isinstance(report, dict) and "error" in report:
+            as_float(report, what)  # raises with the error message
+        if not isinstance(report, dict):
+            raise MalformedOutput(f"{what} must return a dict")
+        return (
+            as_float(report.get("confidence"), f'{what}["confidence"]'),
+            as_float(report.get("label_entropy"), f'{what}["label_entropy"]'),
+        )
+
+    logits = _linear_logits(inputs)
+    probs = _softmax(logits)
+    call = "sample_quality(images, classifier)"
+
+    def confidence() -> tuple[bool, str]:
+        expected = float(probs.max(axis=1).mean())
+        got, _ = numbers("linear", call, 0)
+        if close(got, expected, atol=1e-4):
+            got, _ = numbers("linear", call, 1)  # the same images in another order
+            if close(got, expected, atol=1e-4):
+                return True, ""
+        if not math.isfinite(got):
+            return False, f"the confidence is {got}: compute the softmax stably"
+        if close(got, float(logits.mean()), atol=1e-3) or close(
+            got, float(logits.max(axis=1).mean()), atol=1e-3
+        ):
+            return False, "the confidence is a probability: apply softmax to the logits first"
+        if close(got, float(probs.mean(axis=0).max()), atol=1e-4):
+            return False, (
+                "take each image's largest probability, then the mean over images (not the "
+                "largest entry of the mean probabilities)"
+            )
+        return False, (
+            "the confidence should be the mean over all images of each image's largest softmax "
+            "probability; if you work in batches, weight every image equally (sum over batches, "
+            "then divide by the number of images)"
+        )
+
+    def entropy() -> tuple[bool, str]:
+        expected = _histogram_entropy(logits.argmax(axis=1))
+        _, got = numbers("linear", call, 1)  # ordered by label: batches hold few labels
+        if close(got, expected, atol=1e-4):
+            _, got = numbers("linear", call, 0)
+            if close(got, expected, atol=1e-4):
+                return True, ""
+        if not math.isfinite(got):
+            return False, f"label_entropy is {got}: a label that never occurs adds 0 (0 log 0 = 0)"
+        if close(got, expected / math.log(2), atol=1e-4):
+            return False, "label_entropy is in bits: use the natural logarithm (nats)"
+        mean_probs = probs.mean(axis=0)
+        if close(got, float(-(mean_probs * np.log(mean_probs)).sum()), atol=1e-4):
+            return False, (
+                "that is the entropy of the mean softmax; use the histogram of the predicted "
+                "labels (the arg-max of each image), i.e. the mean of one-hot predictions"
+            )
+        per_image = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum(axis=1).mean())
+        if close(got, per_image, atol=1e-4):
+            return False, (
+                "that is the mean entropy of each image's softmax; label_entropy is the entropy "
+                "of the histogram of predicted labels over all images"
+            )
+        return False, (
+            "label_entropy should be the entropy (in nats) of the share of images predicted as "
+            "each digit, counted over all images at once (not averaged over batches)"
+        )
+
+    def known() -> tuple[bool, str]:
+        for name, entropy_expected, description in (
+            ("single", 0.0, "every image gets the same label"),
+            ("spread", math.log(10), "the labels are spread evenly over the ten digits"),
+        ):
+            table = inputs[name].astype(np.float64)
+            got_confidence, got_entropy = numbers(name, call)
+            if not close(got_entropy, entropy_expected, atol=1e-4):
+                return False, (
+                    f"when {description}, label_entropy must be {entropy_expected:.4f}, got "
+                    f"{got_entropy:.4f}" + (" (0 log 0 counts as 0)" if name == "single" else "")
+                )
+            expected = float(_softmax(table).max(axis=1).mean())
+            if not close(got_confidence, expected, atol=1e-4):
+                return False, (
+                    f"when {description}, the confidence should be {expected:.4f} (the mean of "
+                    f"each image's largest softmax probability), got {got_confidence:.4f}"
+                )
+        return True, ""
+
+    def stable() -> tuple[bool, str]:
+        table = inputs["huge"].astype(np.float64)
+        got_confidence, got_entropy = numbers("huge", "sample_quality with logits in the hundreds")
+        if not (math.isfinite(got_confidence) and math.isfinite(got_entropy)):
+            return False, (
+                "with logits in the hundreds the result is nan or inf: exp overflows; use "
+                "torch.softmax (it subtracts the largest logit first)"
+            )
+        expected = float(_softmax(table).max(axis=1).mean())
+        if not close(got_confidence, expected, atol=1e-4):
+            return False, (
+                f"with large logits and ties between two top classes the confidence should be "
+                f"{expected:.4f}, got {got_confidence:.4f}: a tie gives each class probability 1/2"
+            )
+        first = _histogram_entropy(table.argmax(axis=1))
+        last = _histogram_entropy(9 - table[:, ::-1].argmax(axis=1))
+        return any(close(got_entropy, e, atol=1e-4) for e in (first, last)), (
+            "with large logits and ties, label_entropy is wrong: count each image once, under "
+            "its arg-max label"
+        )
+
+    checks.judge("confidence", confidence)
+    checks.judge("entropy", entropy)
+    checks.judge("known", known)
+    checks.judge("stable", stable)
+
+
 # ------------------------------------------------------------------ the questions
 
 QUESTIONS = [
     Question("q1", ("temperature", "decoded", "fresh"), prior_inputs, prior_probe, prior_verdict),
-    Question("q3", ("ends", "line", "two"), lerp_inputs, lerp_probe, lerp_verdict),
     Question("q4", ("formula", "circle", "parallel"), slerp_inputs, slerp_probe, slerp_verdict),
     choice_question(
         "q5",
@@ -696,5 +892,12 @@ QUESTIONS = [
         "q7_answer",
         "d",
         "the label carries the class; the code is left with the style, shared across labels",
+    ),
+    Question(
+        "q9",
+        ("confidence", "entropy", "known", "stable"),
+        quality_inputs,
+        quality_probe,
+        quality_verdict,
     ),
 ]

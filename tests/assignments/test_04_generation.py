@@ -2,8 +2,9 @@
 its own question only, accept correct variants, and give guesses nothing.
 
 Every mutant below is a mistake students make; each must lose points on its own question and on
-no other (a buggy `interpolate` must not cost `slerp` points, since slerp may fall back to it).
-Every variant is a correct answer written differently; each must keep every point.
+no other. `interpolate` is given in the notebook (not graded); slerp may fall back to it, so an
+edited `interpolate` must not cost `slerp` points. Every variant is a correct answer written
+differently; each must keep every point.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.distributions import Normal
+from torch.distributions import Categorical, Normal
 
 from tests.otter_support import (
     check_blank_fails_public,
@@ -33,7 +34,7 @@ from tests.otter_support import (
 )
 
 ASSIGNMENT = "04_generation"
-AUTO_GRADED = {"q1", "q3", "q4", "q5", "q6", "q7"}
+AUTO_GRADED = {"q1", "q4", "q5", "q6", "q7", "q9"}
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -114,30 +115,12 @@ def sp_fixed_unit_noise(model, n, temperature=1.0):
         return model.decode(temperature * eps / eps.norm(dim=1, keepdim=True))
 
 
-# ---------------------------------------------------------------- mutants: interpolate (q3)
+# ---------------------------------------------------------------- an edited interpolate
 
 
 def lerp_missing_end(z_start, z_end, steps):
-    """t = i / steps: the last point falls short of z_end."""
+    """The given interpolate edited into a bug: t = i / steps falls short of z_end."""
     t = torch.arange(steps, dtype=z_start.dtype).unsqueeze(1) / steps
-    return (1 - t) * z_start + t * z_end
-
-
-def lerp_missing_start(z_start, z_end, steps):
-    """linspace with one step too many, first point dropped."""
-    t = torch.linspace(0, 1, steps + 1)[1:].unsqueeze(1)
-    return (1 - t) * z_start + t * z_end
-
-
-def lerp_reversed(z_start, z_end, steps):
-    """Runs from z_end to z_start."""
-    t = torch.linspace(0, 1, steps).unsqueeze(1)
-    return t * z_start + (1 - t) * z_end
-
-
-def lerp_uneven(z_start, z_end, steps):
-    """Ease-in spacing t**2 instead of evenly spaced t."""
-    t = torch.linspace(0, 1, steps).unsqueeze(1) ** 2
     return (1 - t) * z_start + t * z_end
 
 
@@ -343,6 +326,169 @@ class CVAEForwardUsesMean(RefCVAE):
         return self.decode(mu, y), mu, logvar
 
 
+# ---------------------------------------------------------------- mutants: sample_quality (q9)
+
+
+def _entropy(shares):
+    """Entropy in nats of a histogram, absent labels left out."""
+    shares = shares[shares > 0]
+    return -(shares * shares.log()).sum()
+
+
+def sq_entropy_of_mean_softmax(images, classifier):
+    """Entropy of the mean softmax instead of the label histogram."""
+    with torch.no_grad():
+        probs = torch.softmax(classifier(images), dim=1)
+    return {"confidence": probs.max(1).values.mean(), "label_entropy": _entropy(probs.mean(0))}
+
+
+def sq_log2(images, classifier):
+    """Entropy in bits (log2) instead of nats."""
+    with torch.no_grad():
+        probs = torch.softmax(classifier(images), dim=1)
+    shares = torch.bincount(probs.argmax(1), minlength=10) / len(images)
+    shares = shares[shares > 0]
+    return {
+        "confidence": probs.max(1).values.mean(),
+        "label_entropy": -(shares * shares.log2()).sum(),
+    }
+
+
+def sq_confidence_mean_logit(images, classifier):
+    """Confidence as the mean logit."""
+    with torch.no_grad():
+        logits = classifier(images)
+    shares = torch.bincount(logits.argmax(1), minlength=10) / len(images)
+    return {"confidence": logits.mean(), "label_entropy": _entropy(shares)}
+
+
+def sq_no_softmax(images, classifier):
+    """Forgets the softmax: the mean of the largest logit."""
+    with torch.no_grad():
+        logits = classifier(images)
+    shares = torch.bincount(logits.argmax(1), minlength=10) / len(images)
+    return {"confidence": logits.max(1).values.mean(), "label_entropy": _entropy(shares)}
+
+
+def sq_top_of_mean(images, classifier):
+    """The largest entry of the mean probabilities, not the mean of each image's largest."""
+    with torch.no_grad():
+        probs = torch.softmax(classifier(images), dim=1)
+    shares = torch.bincount(probs.argmax(1), minlength=10) / len(images)
+    return {"confidence": probs.mean(0).max(), "label_entropy": _entropy(shares)}
+
+
+def sq_mean_of_batch_means(images, classifier):
+    """Averages per-batch confidences: the short last batch weighs too much."""
+    confidences, counts = [], torch.zeros(10)
+    with torch.no_grad():
+        for batch in images.split(256):
+            probs = torch.softmax(classifier(batch), dim=1)
+            confidences.append(probs.max(1).values.mean())
+            counts += torch.bincount(probs.argmax(1), minlength=10)
+    return {
+        "confidence": torch.stack(confidences).mean(),
+        "label_entropy": _entropy(counts / counts.sum()),
+    }
+
+
+def sq_mean_of_batch_entropies(images, classifier):
+    """Averages the entropies of per-batch histograms."""
+    total, entropies = 0.0, []
+    with torch.no_grad():
+        for batch in images.split(256):
+            probs = torch.softmax(classifier(batch), dim=1)
+            total += float(probs.max(1).values.sum())
+            entropies.append(_entropy(torch.bincount(probs.argmax(1), minlength=10) / len(batch)))
+    return {"confidence": total / len(images), "label_entropy": torch.stack(entropies).mean()}
+
+
+def sq_naive_softmax(images, classifier):
+    """exp(logits) / sum without subtracting the maximum: overflows for large logits."""
+    with torch.no_grad():
+        logits = classifier(images)
+    probs = logits.exp() / logits.exp().sum(1, keepdim=True)
+    shares = torch.bincount(logits.argmax(1), minlength=10) / len(images)
+    return {"confidence": probs.max(1).values.mean(), "label_entropy": _entropy(shares)}
+
+
+def sq_zero_counts_nan(images, classifier):
+    """p log p with absent labels: 0 * log 0 = nan."""
+    with torch.no_grad():
+        probs = torch.softmax(classifier(images), dim=1)
+    shares = torch.bincount(probs.argmax(1), minlength=10) / len(images)
+    return {
+        "confidence": probs.max(1).values.mean(),
+        "label_entropy": -(shares * shares.log()).sum(),
+    }
+
+
+def sq_mean_image_entropy(images, classifier):
+    """Mean entropy of each image's softmax instead of the label histogram."""
+    with torch.no_grad():
+        probs = torch.softmax(classifier(images), dim=1)
+    return {
+        "confidence": probs.max(1).values.mean(),
+        "label_entropy": Categorical(probs=probs).entropy().mean(),
+    }
+
+
+def sq_categorical(images, classifier):
+    """torch.distributions.Categorical for both numbers, one-hot histogram."""
+    with torch.no_grad():
+        dist = Categorical(logits=classifier(images))
+    labels = dist.probs.argmax(dim=1)
+    hist = F.one_hot(labels, 10).float().mean(0)
+    return {
+        "confidence": dist.probs.max(1).values.mean(),
+        "label_entropy": Categorical(probs=hist).entropy(),
+    }
+
+
+def sq_numpy(images, classifier):
+    """NumPy in float64 with its own stable softmax."""
+    with torch.no_grad():
+        logits = classifier(images).numpy().astype(np.float64)
+    shifted = logits - logits.max(1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+    counts = np.bincount(logits.argmax(1), minlength=10) / len(logits)
+    counts = counts[counts > 0]
+    return {
+        "confidence": float(probs.max(1).mean()),
+        "label_entropy": float(-(counts * np.log(counts)).sum()),
+    }
+
+
+def sq_float64_log_softmax(images, classifier):
+    """Batches of 7, float64, log_softmax then exp, xlogy for the entropy."""
+    chunks = []
+    with torch.no_grad():
+        for batch in torch.split(images, 7):
+            chunks.append(classifier(batch).double())
+    logits = torch.cat(chunks)
+    probs = torch.log_softmax(logits, dim=1).exp()
+    one_hot = F.one_hot(logits.argmax(1), num_classes=10).double()
+    hist = one_hot.mean(0)
+    return {
+        "confidence": probs.max(1).values.mean(),
+        "label_entropy": -torch.xlogy(hist, hist).sum(),
+    }
+
+
+def sq_numpy_numbers(images, classifier):
+    """np.float64 numbers in the dict, counts with a Python loop."""
+    with torch.no_grad():
+        probs = F.softmax(classifier(images), dim=-1)
+    labels = probs.argmax(-1).tolist()
+    counts = [labels.count(k) for k in range(10)]
+    n = len(labels)
+    entropy = -sum(c / n * math.log(c / n) for c in counts if c)
+    return {
+        "confidence": np.float64(probs.max(-1).values.mean()),
+        "label_entropy": np.float64(entropy),
+    }
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "sp_temperature_on_image": ("q1", "sample_prior", sp_temperature_on_image),
     "sp_temperature_as_exponent": ("q1", "sample_prior", sp_temperature_as_exponent),
@@ -354,11 +500,6 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "sp_hard_coded_20": ("q1", "sample_prior", sp_hard_coded_20),
     "sp_binarised": ("q1", "sample_prior", sp_binarised),
     "sp_fixed_unit_noise": ("q1", "sample_prior", sp_fixed_unit_noise),
-    # cascades: slerp falls back to interpolate, so these must cost q3 only, never q4
-    "lerp_missing_end": ("q3", "interpolate", lerp_missing_end),
-    "lerp_missing_start": ("q3", "interpolate", lerp_missing_start),
-    "lerp_reversed": ("q3", "interpolate", lerp_reversed),
-    "lerp_uneven": ("q3", "interpolate", lerp_uneven),
     "slerp_is_linear": ("q4", "slerp", slerp_is_linear),
     "slerp_unnormalised_angle": ("q4", "slerp", slerp_unnormalised_angle),
     "slerp_no_fallback": ("q4", "slerp", slerp_no_fallback),
@@ -379,6 +520,16 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "cvae_generate_with_grad": ("q6", "CVAE", CVAEGenerateWithGrad),
     "cvae_generate_reseeds": ("q6", "CVAE", CVAEGenerateReseeds),
     "cvae_flatten_missing": ("q6", "CVAE", CVAEFlattenMissing),
+    "sq_entropy_of_mean_softmax": ("q9", "sample_quality", sq_entropy_of_mean_softmax),
+    "sq_log2": ("q9", "sample_quality", sq_log2),
+    "sq_confidence_mean_logit": ("q9", "sample_quality", sq_confidence_mean_logit),
+    "sq_no_softmax": ("q9", "sample_quality", sq_no_softmax),
+    "sq_top_of_mean": ("q9", "sample_quality", sq_top_of_mean),
+    "sq_mean_of_batch_means": ("q9", "sample_quality", sq_mean_of_batch_means),
+    "sq_mean_of_batch_entropies": ("q9", "sample_quality", sq_mean_of_batch_entropies),
+    "sq_naive_softmax": ("q9", "sample_quality", sq_naive_softmax),
+    "sq_zero_counts_nan": ("q9", "sample_quality", sq_zero_counts_nan),
+    "sq_mean_image_entropy": ("q9", "sample_quality", sq_mean_image_entropy),
     "q5_density_on_shell": ("q5", "q5_answer", "b"),
     "q5_direction_only": ("q5", "q5_answer", "c"),
     "q5_speed": ("q5", "q5_answer", "d"),
@@ -402,17 +553,6 @@ def sp_one_at_a_time(model, n, temperature=1.0):
     size = (1, model.latent_dim)
     images = [model.decode(torch.normal(0.0, temperature, size=size)) for _ in range(n)]
     return torch.cat(images).detach()
-
-
-def lerp_torch_lerp(z_start, z_end, steps):
-    """torch.lerp with a column of weights."""
-    weights = torch.linspace(0, 1, steps).unsqueeze(-1)
-    return torch.lerp(z_start.expand(steps, -1), z_end.expand(steps, -1), weights)
-
-
-def lerp_loop(z_start, z_end, steps):
-    """A Python loop, start + t * (end - start)."""
-    return torch.stack([z_start + (i / (steps - 1)) * (z_end - z_start) for i in range(steps)])
 
 
 def slerp_numpy_float64(z_start, z_end, steps):
@@ -492,18 +632,6 @@ def sp_model_dtype(model, n, temperature=1.0):
     with torch.no_grad():
         z = torch.normal(0.0, temperature, size=(n, model.latent_dim), device=param.device)
         return model.decode(z.to(param.dtype))
-
-
-def lerp_arange(z_start, z_end, steps):
-    """t = arange(steps) / (steps - 1), start + t * (end - start)."""
-    t = (torch.arange(steps, dtype=z_start.dtype) / (steps - 1)).unsqueeze(1)
-    return z_start + t * (z_end - z_start)
-
-
-def lerp_float64_weights(z_start, z_end, steps):
-    """Weights in float64, the result cast back to the inputs' dtype."""
-    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]
-    return ((1 - t) * z_start.double() + t * z_end.double()).to(z_start.dtype)
 
 
 def slerp_float64_inside(z_start, z_end, steps):
@@ -586,10 +714,6 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "sp_distributions": ("q1", "sample_prior", sp_distributions),
     "sp_one_at_a_time": ("q1", "sample_prior", sp_one_at_a_time),
     "sp_model_dtype": ("q1", "sample_prior", sp_model_dtype),
-    "lerp_torch_lerp": ("q3", "interpolate", lerp_torch_lerp),
-    "lerp_loop": ("q3", "interpolate", lerp_loop),
-    "lerp_arange": ("q3", "interpolate", lerp_arange),
-    "lerp_float64_weights": ("q3", "interpolate", lerp_float64_weights),
     "slerp_numpy_float64": ("q4", "slerp", slerp_numpy_float64),
     "slerp_atan2_loop": ("q4", "slerp", slerp_atan2_loop),
     "slerp_float64_inside": ("q4", "slerp", slerp_float64_inside),
@@ -602,6 +726,10 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "cvae_generate_model_dtype": ("q6", "CVAE", CVAEGenerateModelDtype),
     "cvae_generate_bypasses_decode": ("q6", "CVAE", CVAEGenerateBypassesDecode),
     "cvae_dropout": ("q6", "CVAE", CVAEDropout),
+    "sq_categorical": ("q9", "sample_quality", sq_categorical),
+    "sq_numpy": ("q9", "sample_quality", sq_numpy),
+    "sq_float64_log_softmax": ("q9", "sample_quality", sq_float64_log_softmax),
+    "sq_numpy_numbers": ("q9", "sample_quality", sq_numpy_numbers),
     "q5_upper_case": ("q5", "q5_answer", "A"),
     "q7_padded": ("q7", "q7_answer", " d "),
     "q7_parenthesised": ("q7", "q7_answer", "(d)"),
@@ -645,14 +773,14 @@ def test_missing_answers_fail_public_checks() -> None:
     check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
 
 
-def test_interpolate_bug_with_own_slerp_fallback_costs_only_q3() -> None:
-    """A buggy interpolate next to a slerp with its own line fallback: slerp keeps its points."""
-    check_mutant_costs_one_question(
-        ASSIGNMENT,
-        "q3",
-        {"interpolate": lerp_missing_end, "slerp": slerp_float64_inside},
-        "lerp_missing_end with slerp_float64_inside",
-    )
+@pytest.mark.parametrize("slerp", ["key", "own_fallback"])
+def test_edited_interpolate_costs_no_points(slerp: str) -> None:
+    """interpolate is given, not graded: an edited one costs nothing, even through slerp's
+    parallel-vector fallback (the key's slerp calls it, slerp_float64_inside has its own line)."""
+    replacements: dict[str, Any] = {"interpolate": lerp_missing_end}
+    if slerp == "own_fallback":
+        replacements["slerp"] = slerp_float64_inside
+    check_variant_full_marks(ASSIGNMENT, replacements)
 
 
 def test_generate_with_another_label_is_named_in_the_feedback() -> None:
@@ -660,6 +788,28 @@ def test_generate_with_another_label_is_named_in_the_feedback() -> None:
     namespace = with_answers(ASSIGNMENT, {"CVAE": CVAEGenerateNextLabel})
     feedback = hidden_feedback(ASSIGNMENT, namespace)["q6"]
     assert "with the label" in feedback and "did not give the same images" in feedback, feedback
+
+
+def test_sample_quality_known_values() -> None:
+    """The key on a constant classifier, and on evenly spread labels with huge logits."""
+
+    class Given(nn.Module):
+        def __init__(self, table):
+            super().__init__()
+            self.table = nn.Parameter(table, requires_grad=False)
+
+        def forward(self, x):
+            return self.table[: len(x)]
+
+    sample_quality = key_namespace(ASSIGNMENT)["sample_quality"]
+    constant = torch.tensor([[0.0, 0, 3, 0, 0, 0, 0, 0, 0, 0]]).repeat(1001, 1)
+    result = sample_quality(torch.rand(1001, 784), Given(constant))
+    assert abs(result["label_entropy"]) < 1e-9
+    assert abs(result["confidence"] - math.exp(3) / (math.exp(3) + 9)) < 1e-5
+    spread = 500.0 * F.one_hot(torch.arange(20) % 10, 10).float()
+    result = sample_quality(torch.rand(20, 784), Given(spread))
+    assert abs(result["label_entropy"] - math.log(10)) < 1e-6
+    assert abs(result["confidence"] - 1.0) < 1e-6
 
 
 def test_slerp_key_keeps_prior_lengths() -> None:

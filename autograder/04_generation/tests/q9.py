@@ -1,0 +1,33 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q9"
+points = 2
+
+@test_case(points=0, hidden=False)
+def test_sample_quality_keys_and_ranges(sample_quality):
+    import math
+    import torch
+
+    class Constant(torch.nn.Module):
+        """A stand-in classifier: the same logits, favouring the digit 3, for every image."""
+
+        def __init__(self):
+            super().__init__()
+            self.logits = torch.nn.Parameter(torch.tensor([0.0, 1, 0, 4, 0, 0, 2, 0, 0, 0]))
+
+        def forward(self, x):
+            return self.logits.expand(len(x), 10)
+    assert callable(sample_quality), 'define a function sample_quality(images, classifier)'
+    result = sample_quality(torch.rand(7, 784), Constant())
+    assert isinstance(result, dict) and {'confidence', 'label_entropy'} <= set(result), 'sample_quality must return a dict with the keys "confidence" and "label_entropy"'
+    confidence, entropy = (float(result['confidence']), float(result['label_entropy']))
+    assert 0 < confidence <= 1, f'the confidence is a probability, got {confidence}'
+    assert 0 <= entropy <= math.log(10) + 1e-06, f'label_entropy must be in [0, log 10]: {entropy}'
+    assert abs(entropy) < 1e-06, f'all images get the label 3, so label_entropy must be 0: {entropy}'
+
+@test_case(points=None, hidden=True)
+def test_q9_hidden_evidence():
+    raise AssertionError("q9 is scored outside the notebook by the course's grading plugin (vae_grading.otter_plugin.TrustedVerdicts); it did not run")
+
