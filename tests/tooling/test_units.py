@@ -303,3 +303,13 @@ def test_commands_read_the_course_toml_of_their_root(tmp_path: Path) -> None:
     (root / "solutions").mkdir(parents=True)
     (root / "course.toml").write_text("[course]\n")
     assert setup_cell_main(["--check", "--root", str(root)]) == 2
+
+
+@pytest.mark.parametrize("name", REPO.assignments())
+def test_export_cell_saves_first_and_starts_no_test_kernel(name: str) -> None:
+    """The submission includes unsaved edits (force_save), and exporting starts no unencrypted
+    test kernel (run_tests off), whose warning alarmed students."""
+    nb = nbformat.read(REPO.student_notebook(name), as_version=4)
+    exports = [c.source for c in nb.cells if c.cell_type == "code" and "grader.export(" in c.source]
+    assert len(exports) == 1, f"{name}: expected one export cell"
+    assert "force_save=True" in exports[0] and "run_tests=True" not in exports[0], exports[0]
