@@ -42,7 +42,7 @@ def test_model_shapes_and_ranges() -> None:
     vae = MLPVAE(latent_dim=7, hidden_dim=32)
     x_hat, mu, logvar = vae(x)
     assert x_hat.shape == (5, 784) and mu.shape == (5, 7) and logvar.shape == (5, 7)
-    assert float(x_hat.min()) >= 0.0 and float(x_hat.max()) <= 1.0
+    assert float(x_hat.detach().min()) >= 0.0 and float(x_hat.detach().max()) <= 1.0
     ae = MLPAutoencoder(latent_dim=3, hidden_dims=(16,))
     x_hat, z = ae(x)
     assert x_hat.shape == (5, 784) and z.shape == (5, 3)
