@@ -2,7 +2,9 @@
 
 Inputs are drawn fresh for every grading. The stand-in models are built in the kernel from
 weights drawn here, so every reference is computed in the grader. The graded functions take
-tensors or a model, never one another's results, so a mistake in one cannot reach another.
+tensors or a model, never one another's results. The one that may call another, free_bits_kl
+(q11, which may use kl_per_dimension of q3), is also judged against the same formula applied to
+the student's own kl_per_dimension, so a mistake in q3 costs q3 only.
 Decoder probabilities stay in [0.05, 0.95], so that an epsilon up to 1e-6 inside a log, clamping,
 BCE from torch or from logits, and torch.distributions change a log-likelihood over 784 pixels by
 far less than the tolerances; float32 and float64 answers both pass.
@@ -732,6 +734,416 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("converges", converges)
 
 
+# ------------------------------------------------------------------ q10: kl_weight
+
+
+def kw_inputs(rng: np.random.Generator) -> dict:
+    """Warm-up lengths with steps on the ramp, at and after its end, and no warm-up at all."""
+    ramp, after = [], []
+    for warmup in (1, int(rng.integers(3, 12)), int(rng.integers(40, 900))):
+        ramp += [[0, warmup], [warmup - 1, warmup]]
+        if warmup > 3:
+            ramp += [[1, warmup], [int(rng.integers(2, warmup - 1)), warmup]]
+        after += [
+            [warmup, warmup],
+            [warmup + 1, warmup],
+            [int(rng.integers(2, 50)) * warmup, warmup],
+        ]
+    after.append([10**6 + int(rng.integers(0, 1000)), int(rng.integers(40, 900))])
+    none = [[0, 0], [1, 0], [int(rng.integers(2, 10_000)), 0]]
+    return {"ramp": ramp, "after": after, "none": none}
+
+
+def kw_probe(ns: dict, inputs: dict) -> dict:
+    """kl_weight(step, warmup_steps) as floats, one list per group of calls."""
+    attempt = ns["_vae_grading_attempt"]
+    kl_weight = ns["kl_weight"]
+
+    def weights(pairs):
+        return [float(kl_weight(int(step), int(warmup))) for step, warmup in pairs]
+
+    return {
+        name: attempt(lambda name=name: weights(inputs[name])) for name in ("ramp", "after", "none")
+    }
+
+
+def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """step / warmup_steps on the ramp (step from 0), 1 from step = warmup_steps on, 1 without."""
+
+    def values(name: str) -> list[float]:
+        got = out[name]
+        if is_error(got):
+            raise MalformedOutput(f"kl_weight raised {got['error'][:200]}")
+        if type(got) is not list or len(got) != len(inputs[name]):
+            raise MalformedOutput("kl_weight could not be called")
+        return [as_float(v, "kl_weight(step, warmup_steps)") for v in got]
+
+    def ramp() -> tuple[bool, str]:
+        for (step, warmup), got in zip(inputs["ramp"], values("ramp"), strict=True):
+            expected = step / warmup
+            if abs(got - expected) <= 1e-6:
+                continue
+            where = f"kl_weight({step}, {warmup}) should be {expected:.4g}, got {got:.4g}"
+            if abs(got - min(1.0, (step + 1) / warmup)) <= 1e-6:
+                return False, f"{where}: step counts from 0, and the weight at step 0 is 0"
+            if abs(got - step // warmup) <= 1e-6:
+                return False, f"{where}: use true division (/), not integer division (//)"
+            if abs(got - (1 - expected)) <= 1e-6:
+                return False, f"{where}: the weight rises from 0 to 1, it does not fall"
+            return False, f"{where}: on the ramp the weight is step / warmup_steps"
+        return True, ""
+
+    def after() -> tuple[bool, str]:
+        for (step, warmup), got in zip(inputs["after"], values("after"), strict=True):
+            if abs(got - 1.0) > 1e-6:
+                return False, (
+                    f"kl_weight({step}, {warmup}) should be 1.0, got {got:.4g}: from step = "
+                    "warmup_steps on the weight stays at 1 (never above)"
+                )
+        return True, ""
+
+    def none() -> tuple[bool, str]:
+        for (step, _warmup), got in zip(inputs["none"], values("none"), strict=True):
+            if abs(got - 1.0) > 1e-6:
+                return False, (
+                    f"kl_weight({step}, 0) should be 1.0, got {got:.4g}: warmup_steps = 0 "
+                    "means no warm-up, the full weight from the first step"
+                )
+        return True, ""
+
+    checks.judge("ramp", ramp)
+    checks.judge("after", after)
+    checks.judge("no_warmup", none)
+
+
+# ------------------------------------------------------------------ q11: free_bits_kl
+
+
+def ref_kl_entries(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """The closed-form KL of every entry, (B, d)."""
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
+
+
+def fb_inputs(rng: np.random.Generator) -> dict:
+    """Dimensions far below and far above the floor, and mixed ones where a per-image floor differs.
+
+    Every batch-averaged KL stays at least 0.1 * lam away from lam, so the kink of max is never
+    near an input.
+    """
+    lam = float(rng.uniform(0.3, 1.5))
+    batch = 2 * int(rng.integers(5, 15))
+    kinds = ["low", "low", "high", "high", "mixed_above", "mixed_below"]
+    kinds += list(rng.choice(["low", "high"], int(rng.integers(0, 3))))
+    kinds = [kinds[i] for i in rng.permutation(len(kinds))]
+    mu = np.zeros((batch, len(kinds)))
+    logvar = np.zeros((batch, len(kinds)))
+    half = np.arange(batch) % 2 == 1
+    for j, kind in enumerate(kinds):
+        if kind == "low":  # KL of a few hundredths of a nat at most
+            mu[:, j] = 0.1 * rng.standard_normal(batch)
+            logvar[:, j] = rng.uniform(-0.2, 0.2, batch)
+        elif kind == "high":  # 2.5 to 6 times the floor
+            mu[:, j] = rng.choice([-1, 1], batch) * np.sqrt(2 * lam * rng.uniform(2.5, 6, batch))
+            logvar[:, j] = rng.uniform(-0.3, 0.3, batch)
+        else:  # every other image KL = 0, the rest KL = 4 lam (mean 2 lam) or 1.2 lam (0.6 lam)
+            level = 4.0 if kind == "mixed_above" else 1.2
+            mu[half, j] = rng.choice([-1, 1], int(half.sum())) * np.sqrt(2 * lam * level)
+    return {
+        "mu": mu.astype(np.float32),
+        "logvar": logvar.astype(np.float32),
+        "lam": lam,
+    }
+
+
+def fb_probe(ns: dict, inputs: dict) -> dict:
+    """free_bits_kl's value and gradients; the same from the student's own kl_per_dimension."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    free_bits_kl = ns["free_bits_kl"]
+    own_kpd = ns.get("kl_per_dimension")
+    lam = inputs["lam"]
+
+    def run(fn):
+        mu = inputs["mu"].clone().requires_grad_(True)
+        logvar = inputs["logvar"].clone().requires_grad_(True)
+        value = fn(mu, logvar)
+        report = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
+        if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
+            value.sum().backward()
+            zeros = torch.zeros_like(mu)
+            report["grad_mu"] = mu.grad if mu.grad is not None else zeros
+            report["grad_logvar"] = logvar.grad if logvar.grad is not None else zeros
+        return report
+
+    def own(mu, logvar):
+        kpd = own_kpd(mu, logvar)
+        return torch.clamp(kpd, min=lam).sum()
+
+    out = {"answer": attempt(lambda: run(lambda mu, logvar: free_bits_kl(mu, logvar, lam)))}
+    if callable(own_kpd):
+        out["own"] = attempt(lambda: run(own))
+    return out
+
+
+def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """sum_j max(lam, mean_b KL_bj), a scalar tensor with the gradients of that formula."""
+    mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
+    lam = inputs["lam"]
+    batch = len(mu)
+    entries = ref_kl_entries(mu, logvar)
+    per_dim = entries.mean(axis=0)
+    expected = float(np.maximum(lam, per_dim).sum())
+    above = per_dim > lam
+    grad_mu = np.where(above, mu / batch, 0.0)
+    grad_logvar = np.where(above, 0.5 * (np.exp(logvar) - 1.0) / batch, 0.0)
+
+    def answer() -> dict:
+        report = out["answer"]
+        if is_error(report):
+            raise MalformedOutput(f"free_bits_kl raised {report['error'][:200]}")
+        if not isinstance(report, dict):
+            raise MalformedOutput("free_bits_kl could not be called")
+        return report
+
+    def own() -> dict | None:
+        """The student's kl_per_dimension floored and summed, when it ran and gave a number."""
+        report = out.get("own")
+        if not isinstance(report, dict) or is_error(report):
+            return None
+        value = report.get("value")
+        if not isinstance(value, np.ndarray) or value.size != 1 or not np.isfinite(value).all():
+            return None
+        return report
+
+    def values() -> tuple[bool, str]:
+        value = answer()["value"]
+        if isinstance(value, np.ndarray) and value.size != 1:
+            return False, (
+                f"free_bits_kl must return one number (a scalar tensor), got shape {value.shape}: "
+                "sum the floored KLs over the dimensions"
+            )
+        got = as_float(value, "free_bits_kl(mu, logvar, lam)")
+        tol = 1e-4 + 1e-4 * abs(expected)
+        if abs(got - expected) <= tol:
+            return True, ""
+        alternative = own()
+        if alternative is not None and abs(got - float(alternative["value"].reshape(()))) <= tol:
+            return True, ""  # right formula applied to the student's own kl_per_dimension
+        mistakes = [
+            (
+                np.maximum(lam, entries).sum(axis=1).mean(),
+                "floor the batch-averaged KL of each dimension, not the KL of each image",
+            ),
+            (max(lam, per_dim.sum()), "floor each dimension separately, not the total KL"),
+            (max(lam * len(per_dim), per_dim.sum()), "floor each dimension separately"),
+            (np.maximum(lam, batch * per_dim).sum(), "average over the batch, do not sum"),
+            (np.maximum(0.0, per_dim - lam).sum(), "return max(lam, KL_j), not max(0, KL_j - lam)"),
+            (np.minimum(lam, per_dim).sum(), "the floor is max(lam, KL_j), not min"),
+            (per_dim.sum(), "apply the floor: max(lam, KL_j) for each dimension"),
+        ]
+        for wrong, hint in mistakes:
+            if abs(got - wrong) <= tol:
+                return False, f"expected {expected:.4f}, got {got:.4f}: {hint}"
+        return False, (
+            f"expected {expected:.4f}, got {got:.4f}: sum over dimensions j of max(lam, KL_j), "
+            "KL_j = 1/2 (mu^2 + sigma^2 - 1 - log sigma^2) averaged over the batch"
+        )
+
+    def gradient() -> tuple[bool, str]:
+        report = answer()
+        if "grad_mu" not in report:
+            return False, (
+                "the result carries no gradient: build it from mu and logvar with torch "
+                "operations (no .item(), no .detach(), no numpy) so that it can be a loss term"
+            )
+        got_mu = as_array(report["grad_mu"], "the gradient for mu", mu.shape)
+        got_logvar = as_array(report["grad_logvar"], "the gradient for logvar", mu.shape)
+        targets = [(grad_mu, grad_logvar)]
+        alternative = own()
+        if alternative is not None and "grad_mu" in alternative:
+            targets.append((alternative["grad_mu"], alternative["grad_logvar"]))
+        for want_mu, want_logvar in targets:
+            if close(got_mu, want_mu, atol=1e-5, rtol=1e-4) and close(
+                got_logvar, want_logvar, atol=1e-5, rtol=1e-4
+            ):
+                return True, ""
+        return False, (
+            "the gradients differ from those of sum_j max(lam, KL_j): a dimension at the floor "
+            "gets no gradient, the others the gradient of their batch-averaged KL"
+        )
+
+    checks.judge("values", values)
+    checks.judge("gradient", gradient)
+
+
+# ------------------------------------------------------------------ q12: refine_posterior
+
+RP_SAMPLES = 3000  # common random numbers for the grader's ELBO estimates
+
+
+def rp_inputs(rng: np.random.Generator) -> dict:
+    """A linear-sigmoid decoder, binary images drawn from it, and a poor start (the prior)."""
+    latent, batch = int(rng.integers(2, 5)), int(rng.integers(3, 7))
+    w = 0.6 * rng.standard_normal((784, latent))
+    b = 0.3 * rng.standard_normal(784)
+    z_true = rng.choice([-1, 1], (batch, latent)) * rng.uniform(1.0, 2.0, (batch, latent))
+    p = 0.05 + 0.9 * sigmoid(z_true @ w.T + b)
+    start_mu = 0.3 * rng.standard_normal((batch, latent))
+    start_logvar = rng.uniform(-0.5, 0.5, (batch, latent))
+    return {
+        "w": w.astype(np.float32),
+        "b": b.astype(np.float32),
+        "x": (rng.uniform(size=p.shape) < p).astype(np.float32),
+        "mu": start_mu.astype(np.float32),
+        "logvar": start_logvar.astype(np.float32),
+        "steps": int(rng.integers(40, 80)),
+        "lr": float(rng.uniform(0.05, 0.1)),
+        "seed": int(rng.integers(2**31)),
+        "eps_seed": int(rng.integers(2**31)),
+        "four_d": bool(rng.integers(0, 2)),
+    }
+
+
+def rp_probe(ns: dict, inputs: dict) -> dict:
+    """refine_posterior on a stand-in decoder: the result, and the decoder's weights afterwards."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    refine = ns["refine_posterior"]
+
+    class LinearDecoderVAE(torch.nn.Module):
+        """decode(z) = 0.05 + 0.9 sigmoid(z W^T + b); encode returns the poor start."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = inputs["w"].shape[1]
+            self.w = torch.nn.Parameter(inputs["w"].clone())
+            self.b = torch.nn.Parameter(inputs["b"].clone())
+
+        def encode(self, x):
+            n = x.shape[0]
+            return inputs["mu"][:n].clone(), inputs["logvar"][:n].clone()
+
+        def decode(self, z):
+            return 0.05 + 0.9 * torch.sigmoid(z.to(self.w.dtype) @ self.w.T + self.b)
+
+    x = inputs["x"]
+    if inputs["four_d"]:
+        x = x.reshape(len(x), 1, 28, 28)
+
+    def run(steps):
+        torch.manual_seed(inputs["seed"])
+        model = LinearDecoderVAE()
+        mu, logvar = inputs["mu"].clone(), inputs["logvar"].clone()
+        new_mu, new_logvar = refine(model, x, mu, logvar, steps, inputs["lr"])
+        return {
+            "mu": new_mu,
+            "logvar": new_logvar,
+            "w": model.w.detach().clone(),
+            "b": model.b.detach().clone(),
+            "inputs_kept": bool(
+                torch.equal(mu, inputs["mu"]) and torch.equal(logvar, inputs["logvar"])
+            ),
+        }
+
+    return {"refined": attempt(lambda: run(inputs["steps"])), "zero": attempt(lambda: run(0))}
+
+
+def rp_elbo(inputs: dict, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """Each image's ELBO under the stand-in decoder, by Monte Carlo with common random numbers."""
+    w, b = inputs["w"].astype(np.float64), inputs["b"].astype(np.float64)
+    x = inputs["x"].astype(np.float64)
+    eps = np.random.default_rng(inputs["eps_seed"]).standard_normal((RP_SAMPLES, *mu.shape))
+    std = np.exp(0.5 * logvar)
+    elbo = np.empty(len(x))
+    for i in range(len(x)):
+        z = mu[i] + std[i] * eps[:, i]  # (S, d)
+        p = 0.05 + 0.9 * sigmoid(z @ w.T + b)
+        log_lik = (x[i] * np.log(p) + (1 - x[i]) * np.log1p(-p)).sum(axis=1).mean()
+        kl = 0.5 * (mu[i] ** 2 + np.exp(logvar[i]) - 1.0 - logvar[i]).sum()
+        elbo[i] = log_lik - kl
+    return elbo
+
+
+def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Shapes kept, the ELBO up for every image, the decoder untouched, steps=0 a no-op."""
+    start_mu = inputs["mu"].astype(np.float64)
+    start_logvar = inputs["logvar"].astype(np.float64)
+    shape = start_mu.shape
+
+    def report(name: str) -> dict:
+        value = out[name]
+        if is_error(value):
+            raise MalformedOutput(f"refine_posterior raised {value['error'][:200]}")
+        if not isinstance(value, dict):
+            raise MalformedOutput("refine_posterior could not be called")
+        return value
+
+    def result(name: str) -> tuple[np.ndarray, np.ndarray]:
+        value = report(name)
+        what = "refine_posterior(model, x, mu, logvar, steps, lr)"
+        return as_array(value["mu"], f"the refined mu of {what}", shape), as_array(
+            value["logvar"], f"the refined logvar of {what}", shape
+        )
+
+    def shapes() -> tuple[bool, str]:
+        for name in ("refined", "zero"):
+            result(name)
+        return True, ""
+
+    def improves() -> tuple[bool, str]:
+        mu, logvar = result("refined")
+        if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(logvar))):
+            return False, "the refined mu or logvar hold NaN or inf: check the loss and the step"
+        before = rp_elbo(inputs, start_mu, start_logvar)
+        after = rp_elbo(inputs, mu, logvar)
+        gain = after - before
+        if np.all(gain < -1.0):
+            return False, (
+                f"the ELBO went down for every image (by {-gain.mean():.1f} nats on average): "
+                "maximise the ELBO, i.e. minimise the negative ELBO"
+            )
+        if np.any(gain < -0.5):
+            return False, (
+                f"the ELBO of some images went down by {-gain.min():.1f} nats: take gradient "
+                "steps on the negative ELBO of each image with Adam(lr) on mu and logvar only"
+            )
+        if gain.mean() < 1.0:
+            return False, (
+                f"the ELBO rose by only {gain.mean():.2f} nats on average from a poor start: "
+                f"take the {inputs['steps']} Adam steps with learning rate lr on mu and logvar"
+            )
+        return True, ""
+
+    def model_unchanged() -> tuple[bool, str]:
+        for name in ("refined", "zero"):
+            value = report(name)
+            w = as_array(value["w"], "the decoder's weights", inputs["w"].shape)
+            b = as_array(value["b"], "the decoder's bias", inputs["b"].shape)
+            if not (np.array_equal(w, inputs["w"]) and np.array_equal(b, inputs["b"])):
+                return False, (
+                    "the model's parameters changed: optimise only mu and logvar, never "
+                    "model.parameters()"
+                )
+            if value.get("inputs_kept") is not True:
+                return False, (
+                    "the mu and logvar passed in were changed in place: work on copies "
+                    "(mu.detach().clone().requires_grad_())"
+                )
+        return True, ""
+
+    def zero_steps() -> tuple[bool, str]:
+        mu, logvar = result("zero")
+        ok = close(mu, start_mu, atol=1e-6) and close(logvar, start_logvar, atol=1e-6)
+        return ok, "with steps=0 return the starting mu and logvar unchanged"
+
+    checks.judge("shapes", shapes)
+    checks.judge("improves", improves)
+    checks.judge("model_unchanged", model_unchanged)
+    checks.judge("zero_steps", zero_steps)
+
+
 # ------------------------------------------------------------------ the questions
 
 QUESTIONS = [
@@ -754,5 +1166,14 @@ QUESTIONS = [
         "q8_answer",
         "b",
         "log p(x) - ELBO is the KL from q(z|x) to the true posterior: an encoder (inference) gap",
+    ),
+    Question("q10", ("ramp", "after", "no_warmup"), kw_inputs, kw_probe, kw_verdict),
+    Question("q11", ("values", "gradient"), fb_inputs, fb_probe, fb_verdict),
+    Question(
+        "q12",
+        ("shapes", "improves", "model_unchanged", "zero_steps"),
+        rp_inputs,
+        rp_probe,
+        rp_verdict,
     ),
 ]

@@ -31,7 +31,7 @@ from tests.otter_support import (
 )
 
 ASSIGNMENT = "05_latent_analysis"
-AUTO_GRADED = {"q1", "q2", "q3", "q4", "q6", "q7", "q8"}
+AUTO_GRADED = {"q1", "q2", "q3", "q4", "q6", "q7", "q8", "q10", "q11", "q12"}
 
 
 def _quantiles(side: int) -> torch.Tensor:
@@ -340,6 +340,153 @@ def em_slices_reversed(model, x, batch_size=1000):
         return torch.cat([model.encode(x[s : s + batch_size].to(device))[0] for s in starts]).cpu()
 
 
+# ---------------------------------------------------------------- mutants: kl_weight (q10)
+
+
+def kw_off_by_one(step, warmup_steps):
+    """Counts steps from 1: the weight is already 1 / warmup_steps at step 0."""
+    return 1.0 if warmup_steps == 0 else min(1.0, (step + 1) / warmup_steps)
+
+
+def kw_no_cap(step, warmup_steps):
+    """Keeps rising after the warm-up."""
+    return 1.0 if warmup_steps == 0 else step / warmup_steps
+
+
+def kw_divides_by_zero(step, warmup_steps):
+    """No special case: warmup_steps = 0 raises ZeroDivisionError."""
+    return min(1.0, step / warmup_steps)
+
+
+def kw_integer_division(step, warmup_steps):
+    """Floor division: 0 during the whole ramp, then 1."""
+    return 1.0 if warmup_steps == 0 else float(min(1, step // warmup_steps))
+
+
+def kw_zero_without_warmup(step, warmup_steps):
+    """Treats warmup_steps = 0 as 'never switch the KL on'."""
+    return 0.0 if warmup_steps == 0 else min(1.0, step / warmup_steps)
+
+
+def kw_decreasing(step, warmup_steps):
+    """Anneals the wrong way, from 1 down to 0."""
+    return 1.0 if warmup_steps == 0 else max(0.0, 1.0 - step / warmup_steps)
+
+
+def kw_reaches_one_early(step, warmup_steps):
+    """Reaches 1 at step warmup_steps - 1."""
+    return 1.0 if warmup_steps <= 1 else min(1.0, step / (warmup_steps - 1))
+
+
+# ---------------------------------------------------------------- mutants: free_bits_kl (q11)
+
+
+def _kl_entries(mu, logvar):
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)
+
+
+def fb_floor_per_image(mu, logvar, lam):
+    """Floors each image's KL, then averages: mean_b sum_j max(lam, KL_bj)."""
+    return torch.clamp(_kl_entries(mu, logvar), min=lam).sum(dim=1).mean()
+
+
+def fb_floor_total(mu, logvar, lam):
+    """One floor on the total KL instead of one per dimension."""
+    return torch.clamp(_kl_entries(mu, logvar).mean(dim=0).sum(), min=lam)
+
+
+def fb_sum_over_batch(mu, logvar, lam):
+    """Sums the KL over the batch instead of averaging."""
+    return torch.clamp(_kl_entries(mu, logvar).sum(dim=0), min=lam).sum()
+
+
+def fb_hinge(mu, logvar, lam):
+    """max(0, KL_j - lam): the same gradient, a different value."""
+    return torch.relu(_kl_entries(mu, logvar).mean(dim=0) - lam).sum()
+
+
+def fb_min(mu, logvar, lam):
+    """min instead of max: a ceiling, not a floor."""
+    return torch.clamp(_kl_entries(mu, logvar).mean(dim=0), max=lam).sum()
+
+
+def fb_no_floor(mu, logvar, lam):
+    """Plain KL, lam ignored."""
+    return _kl_entries(mu, logvar).mean(dim=0).sum()
+
+
+def fb_item(mu, logvar, lam):
+    """Right value as a Python float: nothing to backpropagate."""
+    return torch.clamp(_kl_entries(mu, logvar).mean(dim=0), min=lam).sum().item()
+
+
+def fb_detached(mu, logvar, lam):
+    """Right value, detached from the graph."""
+    return torch.clamp(_kl_entries(mu, logvar).mean(dim=0), min=lam).sum().detach()
+
+
+def fb_floor_gradient_leaks(mu, logvar, lam):
+    """Right value, but a floored dimension still passes its KL gradient (straight-through)."""
+    kl = _kl_entries(mu, logvar).mean(dim=0)
+    floored = torch.clamp(kl, min=lam)
+    return (kl + (floored - kl).detach()).sum()
+
+
+# ---------------------------------------------------------------- mutants: refine_posterior (q12)
+
+
+def _neg_elbo(model, x, mu, logvar):
+    """One-sample negative ELBO summed over the batch."""
+    x = x.reshape(x.shape[0], -1)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    recon = F.binary_cross_entropy(model.decode(z), x, reduction="sum")
+    return recon + 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum()
+
+
+def _refine(model, x, mu, logvar, steps, lr, sign=1.0, params=None, in_place=False):
+    if not in_place:
+        mu, logvar = mu.detach().clone(), logvar.detach().clone()
+    mu.requires_grad_(True)
+    logvar.requires_grad_(True)
+    optimizer = torch.optim.Adam([mu, logvar, *(params or [])], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (sign * _neg_elbo(model, x, mu, logvar)).backward()
+        optimizer.step()
+    return mu.detach(), logvar.detach()
+
+
+def rp_ascends_the_loss(model, x, mu, logvar, steps, lr):
+    """Gradient ascent on the negative ELBO: the bound gets worse."""
+    return _refine(model, x, mu, logvar, steps, lr, sign=-1.0)
+
+
+def rp_trains_the_decoder(model, x, mu, logvar, steps, lr):
+    """Adam over the model's parameters too: the decoder is changed."""
+    return _refine(model, x, mu, logvar, steps, lr, params=list(model.parameters()))
+
+
+def rp_no_refinement(model, x, mu, logvar, steps, lr):
+    """Returns the start whatever steps is."""
+    return mu.clone(), logvar.clone()
+
+
+def rp_in_place(model, x, mu, logvar, steps, lr):
+    """Optimises the caller's tensors in place."""
+    return _refine(model, x, mu, logvar, steps, lr, in_place=True)
+
+
+def rp_always_one_step(model, x, mu, logvar, steps, lr):
+    """At least one step, even for steps = 0."""
+    return _refine(model, x, mu, logvar, max(steps, 1), lr)
+
+
+def rp_only_mu(model, x, mu, logvar, steps, lr):
+    """Returns mu twice: the refined log-variance is lost."""
+    new_mu, _ = _refine(model, x, mu, logvar, steps, lr)
+    return new_mu, new_mu
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "em_one_batch": ("q1", "encode_means", em_one_batch),
     "em_drops_last_batch": ("q1", "encode_means", em_drops_last_batch),
@@ -385,6 +532,28 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "q8_decoder": ("q8", "q8_answer", "a"),
     "q8_overfitting": ("q8", "q8_answer", "c"),
     "q8_kl_to_prior": ("q8", "q8_answer", "d"),
+    "kw_off_by_one": ("q10", "kl_weight", kw_off_by_one),
+    "kw_no_cap": ("q10", "kl_weight", kw_no_cap),
+    "kw_divides_by_zero": ("q10", "kl_weight", kw_divides_by_zero),
+    "kw_integer_division": ("q10", "kl_weight", kw_integer_division),
+    "kw_zero_without_warmup": ("q10", "kl_weight", kw_zero_without_warmup),
+    "kw_decreasing": ("q10", "kl_weight", kw_decreasing),
+    "kw_reaches_one_early": ("q10", "kl_weight", kw_reaches_one_early),
+    "fb_floor_per_image": ("q11", "free_bits_kl", fb_floor_per_image),
+    "fb_floor_total": ("q11", "free_bits_kl", fb_floor_total),
+    "fb_sum_over_batch": ("q11", "free_bits_kl", fb_sum_over_batch),
+    "fb_hinge": ("q11", "free_bits_kl", fb_hinge),
+    "fb_min": ("q11", "free_bits_kl", fb_min),
+    "fb_no_floor": ("q11", "free_bits_kl", fb_no_floor),
+    "fb_item": ("q11", "free_bits_kl", fb_item),
+    "fb_detached": ("q11", "free_bits_kl", fb_detached),
+    "fb_floor_gradient_leaks": ("q11", "free_bits_kl", fb_floor_gradient_leaks),
+    "rp_ascends_the_loss": ("q12", "refine_posterior", rp_ascends_the_loss),
+    "rp_trains_the_decoder": ("q12", "refine_posterior", rp_trains_the_decoder),
+    "rp_no_refinement": ("q12", "refine_posterior", rp_no_refinement),
+    "rp_in_place": ("q12", "refine_posterior", rp_in_place),
+    "rp_always_one_step": ("q12", "refine_posterior", rp_always_one_step),
+    "rp_only_mu": ("q12", "refine_posterior", rp_only_mu),
 }
 
 # ---------------------------------------------------------------- variants (correct, different)
@@ -632,6 +801,81 @@ def iw_float64_codes(model, x, k):
         return _iw_from_log_lik(log_px_z, mu, std, z, k)
 
 
+def kw_branches(step, warmup_steps):
+    """Explicit cases, written with if statements."""
+    if warmup_steps == 0 or step >= warmup_steps:
+        return 1.0
+    return step / warmup_steps
+
+
+def kw_numpy_clip(step, warmup_steps):
+    """np.clip of a guarded ratio, returned as a NumPy float."""
+    if warmup_steps <= 0:
+        return np.float64(1.0)
+    return np.clip(step / warmup_steps, 0.0, 1.0)
+
+
+def kw_tensor(step, warmup_steps):
+    """A 0-d tensor, clamped."""
+    if not warmup_steps:
+        return torch.tensor(1.0)
+    return torch.tensor(step / warmup_steps).clamp(max=1.0)
+
+
+def fb_maximum_full_like(mu, logvar, lam):
+    """torch.maximum against a tensor of lam, from the student's kl_per_dimension formula."""
+    kl = 0.5 * (mu**2 + torch.exp(logvar) - 1.0 - logvar).mean(0)
+    return torch.maximum(kl, torch.full_like(kl, lam)).sum()
+
+
+def fb_where_distributions(mu, logvar, lam):
+    """kl_divergence from torch.distributions, torch.where for the floor."""
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    kl = kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).mean(dim=0)
+    return torch.where(kl > lam, kl, torch.full_like(kl, lam)).sum()
+
+
+def fb_loop_float64(mu, logvar, lam):
+    """A Python loop over the dimensions, in float64."""
+    mu, logvar = mu.double(), logvar.double()
+    total = torch.zeros((), dtype=torch.float64)
+    for j in range(mu.shape[1]):
+        kl_j = (0.5 * (mu[:, j] ** 2 + logvar[:, j].exp() - 1 - logvar[:, j])).mean()
+        total = total + torch.clamp(kl_j, min=lam)
+    return total
+
+
+def rp_stacked_adam_four_samples(model, x, mu, logvar, steps, lr):
+    """Several samples per step, mean over the batch, Adam on a single stacked tensor."""
+    flat = x.flatten(1)
+    params = torch.cat([mu, logvar], dim=1).detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([params], lr=lr)
+    d = mu.shape[1]
+    for _ in range(steps):
+        m, lv = params[:, :d], params[:, d:]
+        z = m + torch.exp(0.5 * lv) * torch.randn(4, *m.shape)
+        probs = model.decode(z.reshape(-1, d)).reshape(4, len(flat), -1)
+        log_lik = torch.distributions.Bernoulli(probs=probs).log_prob(flat).sum(-1).mean(0)
+        kl = kl_divergence(Normal(m, torch.exp(0.5 * lv)), Normal(0.0, 1.0)).sum(-1)
+        loss = (kl - log_lik).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return params[:, :d].detach().clone(), params[:, d:].detach().clone()
+
+
+def rp_frozen_model_no_grad_params(model, x, mu, logvar, steps, lr):
+    """Freezes the parameters' requires_grad during the loop, restores them after."""
+    flags = [p.requires_grad for p in model.parameters()]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        return _refine(model, x, mu, logvar, steps, lr)
+    finally:
+        for p, flag in zip(model.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+
+
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "em_split_comprehension": ("q1", "encode_means", em_split_comprehension),
     "em_preallocated": ("q1", "encode_means", em_preallocated),
@@ -659,13 +903,22 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "q6_upper_case": ("q6", "q6_answer", "C"),
     "q6_parenthesised": ("q6", "q6_answer", "(c)"),
     "q8_padded": ("q8", "q8_answer", " b"),
+    "kw_branches": ("q10", "kl_weight", kw_branches),
+    "kw_numpy_clip": ("q10", "kl_weight", kw_numpy_clip),
+    "kw_tensor": ("q10", "kl_weight", kw_tensor),
+    "fb_maximum_full_like": ("q11", "free_bits_kl", fb_maximum_full_like),
+    "fb_where_distributions": ("q11", "free_bits_kl", fb_where_distributions),
+    "fb_loop_float64": ("q11", "free_bits_kl", fb_loop_float64),
+    "rp_stacked_adam_four_samples": ("q12", "refine_posterior", rp_stacked_adam_four_samples),
+    "rp_frozen_model_no_grad_params": ("q12", "refine_posterior", rp_frozen_model_no_grad_params),
 }
 
 # ---------------------------------------------------------------- cascades
 # No graded function of this notebook receives another's result (q4 gets mu, q3 gets mu and logvar,
-# q7 a model), so each probe calls one student function only. These cases pair an upstream
-# mistake with correct, differently written downstream code and check that only the upstream
-# question loses points.
+# q7 a model). The key's free_bits_kl (q11) calls kl_per_dimension (q3), so every q3 mutant above
+# also checks that a q3 mistake does not reach q11 (its verdict accepts the floor applied to the
+# student's own kl_per_dimension). These cases pair an upstream mistake with correct, differently
+# written downstream code and check that only the upstream question loses points.
 
 CASCADES: dict[str, tuple[str, dict[str, Any]]] = {
     "em_returns_logvar_then_au_kpd_iw": (
@@ -696,6 +949,10 @@ CASCADES: dict[str, tuple[str, dict[str, Any]]] = {
     "au_returns_tensor_then_iw": (
         "q4",
         {"active_units": au_returns_tensor, "iwae_bound": iw_clamped},
+    ),
+    "kpd_missing_half_then_fb_loop": (
+        "q3",
+        {"kl_per_dimension": kpd_missing_half, "free_bits_kl": fb_loop_float64},
     ),
 }
 
