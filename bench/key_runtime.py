@@ -16,30 +16,23 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tools.course.answer_keys import execute_key  # noqa: E402
+
 SOLUTIONS = REPO / "solutions"
 
 
 def run_key(name: str, cache_dir: Path) -> float:
     """Execute solutions/<name>.ipynb in a temporary folder; return the wall-clock seconds."""
-    nb = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
-    os.environ["VAE_CACHE_DIR"] = str(cache_dir)
-    os.environ["VAE_STATIC_WIDGETS"] = "1"  # no widget front end in a headless kernel
     with tempfile.TemporaryDirectory() as workdir:
-        (Path(workdir) / f"{name}.ipynb").write_text(nbformat.writes(nb))
-        client = NotebookClient(
-            nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": workdir}}
-        )
-        started = time.perf_counter()
-        client.execute()
-        return time.perf_counter() - started
+        return execute_key(name, Path(workdir), {"VAE_CACHE_DIR": str(cache_dir)})
 
 
 def main() -> None:

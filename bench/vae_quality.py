@@ -10,7 +10,8 @@ image on the offline MNIST subset (19,690 training images, the 10,000 test image
 
 What it runs: the key's own `VAE`, `train_vae` and `evaluate`, taken from
 `solutions/03_vae_implementation.ipynb` by executing its graded cells
-(`tests.otter_support.key_namespace`), never a copy. The recipe is the notebook's main training
+(`tools.course.answer_keys.graded_code_namespace`), never a copy. The recipe is the notebook's
+main training
 run: `VAE()` with its defaults, `train_vae(model, train_x, test_x, epochs=EPOCHS)` with the default
 batch size, learning rate and beta, and `seed_everything(42)` first. EPOCHS and TRAIN_LIMIT are read
 from the notebook's training cells, so the benchmark follows the notebook when it changes.
@@ -68,7 +69,7 @@ def run(threads: int, epochs: int | None, seed: int) -> dict[str, Any]:
     """Train the key's default model once and return the per-epoch record and the verdict."""
     import torch
 
-    from tests.otter_support import key_namespace
+    from tools.course.answer_keys import graded_code_namespace as key_namespace
     from vae_helpers.data import load_mnist
     from vae_helpers.device import get_device, seed_everything
 

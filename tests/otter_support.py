@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from otter.test_files.exception_test import test_case
 
-from tools.course.otter_format import in_test_regions, is_ignored
+from tools.course.answer_keys import HEADLESS_ENV, execute_key, graded_code_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -76,54 +75,29 @@ def failures(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
 @functools.cache
 def key_namespace(assignment: str) -> types.MappingProxyType:
     """Execute the answer key's graded code (no ignored cells, no tests) and return its globals."""
-    nb = nbformat.read(SOLUTIONS / f"{assignment}.ipynb", as_version=4)
-    scope: dict[str, Any] = {"__name__": f"key_{assignment}"}
-    for cell, in_tests in zip(nb.cells, in_test_regions(nb), strict=True):
-        if cell.cell_type != "code" or in_tests or is_ignored(cell):
-            continue
-        source = cell.source
-        if "otter.Notebook(" in source or "grader." in source:
-            continue
-        exec(compile(source, f"<{assignment} key>", "exec"), scope)
-    return types.MappingProxyType(scope)
-
-
-def _is_setup_cell(cell: Mapping[str, Any]) -> bool:
-    """The guarded install cell: skipped so that a test never reaches for the network."""
-    tags = cell.get("metadata", {}).get("tags", [])
-    return cell["cell_type"] == "code" and "otter_ignore" in tags and "pip" in cell["source"]
+    return graded_code_namespace(assignment)
 
 
 def run_key_notebook(
     assignment: str, tmp_path: Path, monkeypatch: Any, *, needs_mnist: bool = True
 ) -> None:
     """Execute the whole answer key, every cell, in fast mode in a fresh kernel and cache."""
-    import nbformat
-    from nbclient import NotebookClient
-
     from tests.data_requirement import missing_data, mnist_files_missing
     from vae_helpers import settings
 
     data_dir = settings.data_dir()
     if needs_mnist and mnist_files_missing(data_dir):
         missing_data(f"MNIST not found under {data_dir}: set VAE_DATA_DIR to run the key")
-    nb = nbformat.read(SOLUTIONS / f"{assignment}.ipynb", as_version=4)
-    nb.cells = [cell for cell in nb.cells if not _is_setup_cell(cell)]
-    nbformat.write(nb, tmp_path / f"{assignment}.ipynb")  # otter.Notebook(...) reads its file
     env = {
         "VAE_FAST": "1",
         "VAE_DEVICE": "cpu",
         "VAE_DATA_DIR": str(data_dir),
         "VAE_CACHE_DIR": str(tmp_path / "cache"),
-        "VAE_STATIC_WIDGETS": "1",
-        "MPLBACKEND": "Agg",
+        **HEADLESS_ENV,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()
+    execute_key(assignment, tmp_path, {}, timeout=300)
 
 
 def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, Any]:
