@@ -487,7 +487,8 @@ QUESTIONS = [
         "q1",
         "q1_answer",
         "c",
-        "the gap is measured against the true posterior p(z|x), with q in the first slot",
+        "with the decoder fixed log p(x) is the same for both encoders, so the ELBO difference "
+        "is the difference of the gaps KL(q || p(z|x))",
     ),
     Question("q2", ("values", "gradients"), kl_inputs, kl_probe, kl_verdict),
     number_question(

@@ -736,6 +736,46 @@ def train_logits_inline(model, train_x, epochs, batch_size=128, lr=1e-3):
     return history
 
 
+def train_detached_sums(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """Notebook 03's habit: zero_grad first, sums kept as tensors, one .item() per epoch."""
+    device = next(model.parameters()).device
+    images = train_x.reshape(len(train_x), -1).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        total = torch.zeros((), device=device)
+        order = torch.randperm(len(images), device=device)
+        for start in range(0, len(images), batch_size):
+            x = images[order[start : start + batch_size]]
+            optimizer.zero_grad()
+            loss = _bce(model(x)[0], x)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(x)
+        history.append((total / len(images)).item())
+    return history
+
+
+def train_split_chunks(model, train_x, epochs, batch_size=128, lr=1e-3):
+    """torch.split of a shuffled copy, zero_grad(set_to_none=False), float(loss), no train()."""
+    import statistics
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        shuffled = train_x[torch.randperm(train_x.shape[0])]
+        recorded = []
+        for x in torch.split(shuffled, batch_size):
+            x_hat, _ = model(x)
+            loss = _bce(x_hat, x)
+            optimizer.zero_grad(set_to_none=False)
+            loss.backward()
+            optimizer.step()
+            recorded.append(float(loss))
+        history.append(statistics.mean(recorded))
+    return history
+
+
 class AEFunctional(nn.Module):
     """Hand-written layers in ModuleLists, functional relu/sigmoid, flatten with view(-1, 784)."""
 
@@ -844,6 +884,8 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "train_with_eval_pass": ("q4", "train_autoencoder", train_with_eval_pass),
     "train_unweighted_batches": ("q4", "train_autoencoder", train_unweighted_batches),
     "train_logits_inline": ("q4", "train_autoencoder", train_logits_inline),
+    "train_detached_sums": ("q4", "train_autoencoder", train_detached_sums),
+    "train_split_chunks": ("q4", "train_autoencoder", train_split_chunks),
     "q5_upper_case": ("q5", "q5_answer", "D"),
     "mesh_loops": ("q6", "latent_mesh", mesh_loops),
     "mesh_xy_indexing": ("q6", "latent_mesh", mesh_xy_indexing),

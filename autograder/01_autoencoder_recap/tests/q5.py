@@ -5,12 +5,12 @@ OK_FORMAT = False
 name = "q5"
 points = 1
 
-@test_case(points=None, hidden=False)
+@test_case(points=0, hidden=False)
 def test_q5_answer_is_a_letter(q5_answer):
     assert isinstance(q5_answer, str), 'q5_answer must be a string such as "a"'
     assert q5_answer.strip().lower() in {'a', 'b', 'c', 'd'}, f'q5_answer must be one of "a", "b", "c", "d", got {q5_answer!r}'
 
 @test_case(points=None, hidden=True)
-def test_q5_answer_value(q5_answer):
-    assert str(q5_answer).strip().lower() == 'b', 'the loss only rewards reconstruction, and similar images come from similar codes'
+def test_q5_hidden_evidence():
+    raise AssertionError("q5 is scored outside the notebook by the course's grading plugin (vae_grading.otter_plugin.TrustedVerdicts); it did not run")
 

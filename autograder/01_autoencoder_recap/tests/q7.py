@@ -5,12 +5,12 @@ OK_FORMAT = False
 name = "q7"
 points = 1
 
-@test_case(points=None, hidden=False)
+@test_case(points=0, hidden=False)
 def test_q7_answer_is_a_letter(q7_answer):
     assert isinstance(q7_answer, str), 'q7_answer must be a string such as "a"'
     assert q7_answer.strip().lower() in {'a', 'b', 'c', 'd'}, f'q7_answer must be one of "a", "b", "c", "d", got {q7_answer!r}'
 
 @test_case(points=None, hidden=True)
-def test_q7_answer_value(q7_answer):
-    assert str(q7_answer).strip().lower() == 'b', 'the training loss never constrains where codes go, only that they can be decoded'
+def test_q7_hidden_evidence():
+    raise AssertionError("q7 is scored outside the notebook by the course's grading plugin (vae_grading.otter_plugin.TrustedVerdicts); it did not run")
 
