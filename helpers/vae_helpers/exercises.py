@@ -16,9 +16,19 @@ class ExerciseNotDone(Exception):
         return [f"\033[1;31m{self}\033[0m"]
 
 
+def _is_super_call(statement: ast.stmt) -> bool:
+    """`super().__init__(...)`-style calls, which a stub class keeps around its `...`."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and "super()" in ast.unparse(statement.value.func)
+    )
+
+
 def _placeholder_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """True when a function's body is only a docstring and `...`, `pass` or NotImplementedError."""
-    body = list(node.body)
+    """True when a function's body is only a docstring, super() calls and `...`, `pass` or a
+    NotImplementedError."""
+    body = [s for s in node.body if not _is_super_call(s)]
     first = body[0] if body else None
     is_docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
     if is_docstring and isinstance(first.value.value, str):  # type: ignore[union-attr]
@@ -37,20 +47,29 @@ def _placeholder_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def is_unfinished(answer: Any) -> bool:
-    """True for `...`, None, and functions or classes whose code is still a placeholder."""
-    if answer is Ellipsis or answer is None:
-        return True
-    if not (inspect.isfunction(answer) or inspect.isclass(answer)):
-        return False
+def _function_unfinished(function: Any) -> bool:
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(answer)))
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return False
-    functions = [
-        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-    ]
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     return any(_placeholder_body(f) for f in functions)
+
+
+def is_unfinished(answer: Any) -> bool:
+    """True for `...`, None, and functions or classes whose code is still a placeholder.
+
+    Classes are checked method by method (Jupyter cannot show a class's source, but it can show
+    each method's); a method that only calls super() and then `...` counts as unfinished.
+    """
+    if answer is Ellipsis or answer is None:
+        return True
+    if inspect.isfunction(answer):
+        return _function_unfinished(answer)
+    if inspect.isclass(answer):
+        methods = [v for v in vars(answer).values() if inspect.isfunction(v)]
+        return any(_function_unfinished(m) for m in methods)
+    return False
 
 
 def require(question: str, *answers: Any) -> None:

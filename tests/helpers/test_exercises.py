@@ -30,10 +30,19 @@ class Model:
         return x
 
 
+class StubWithInit:
+    def __init__(self):
+        super().__init__()
+        ...
+
+    def forward(self, x):
+        return x
+
+
 def test_placeholders_are_unfinished() -> None:
     assert is_unfinished(...) and is_unfinished(None)
     assert is_unfinished(placeholder) and is_unfinished(not_implemented)
-    assert is_unfinished(StubModel)
+    assert is_unfinished(StubModel) and is_unfinished(StubWithInit)
 
 
 def test_answers_are_finished() -> None:
