@@ -1,15 +1,17 @@
 """Hidden tests of 03_vae_implementation: probes run in the student's kernel, verdicts here.
 
-Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 0.95] so that an
-epsilon up to 1e-6 inside a log, clamping, BCE from logits or torch.distributions change a sum
-over 784 pixels by far less than the tolerances below; float32 and float64 answers both pass.
+Inputs are drawn fresh for every grading; float32 and float64 answers both pass.
 
 One mistake costs one question. `evaluate`, `train_vae` and `reconstruct` are probed on a small
 reference model built inside the probe (never the student's `VAE`), and `evaluate` and
 `train_vae` run with reference `vae_loss`, `bernoulli_nll`, `gaussian_kl` (and, for `train_vae`,
-`evaluate`) swapped into the notebook's namespace for the duration of the call, so that a bug in
-Q2 or Q4 is charged there and not again in Q4 or Q5. The verdicts know the reference model's
-weights, so the expected scores are computed here, in numpy, from the inputs alone.
+`evaluate`) swapped into the notebook's namespace for the duration of the call: the loss is
+provided in the notebook (not graded), so an edited copy of it costs nothing, and a bug in Q4 is
+charged there and not again in Q5. The verdicts know the reference model's weights, so the
+expected scores are computed here, in numpy, from the inputs alone. `binarize` (Q10) is judged
+from statistics over many calls, never from one draw; `ConvVAE` (Q11) by the contract of Q1, at a
+random latent size, plus the presence of a convolution and a parameter count far below the
+fully connected VAE's, never by one architecture.
 """
 
 from __future__ import annotations
@@ -35,12 +37,6 @@ PIXELS = 784
 # ------------------------------------------------------------------ references (grader only)
 
 
-def ref_nll(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Summed binary cross-entropy per row, x flattened to x_hat's shape."""
-    x = x.reshape(x_hat.shape)
-    return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
-
-
 def ref_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL(N(mu, exp(logvar)) || N(0, 1)) summed over the last axis."""
     return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=-1)
@@ -49,11 +45,6 @@ def ref_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
 def bce_from_logits(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Binary cross-entropy of sigmoid(logits) against x, summed over the last axis (stable)."""
     return (np.logaddexp(0.0, logits) - x * logits).sum(axis=-1)
-
-
-def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    """Stand-in decoder outputs away from 0 and 1."""
-    return rng.uniform(0.05, 0.95, size=shape)
 
 
 def f32(array: np.ndarray) -> np.ndarray:
@@ -404,273 +395,6 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("gradients", gradients)
     checks.judge("composition", composition)
     checks.judge("gradient_path", gradient_path)
-
-
-# ------------------------------------------------------------------ q2: vae_loss and its terms
-
-
-def loss_inputs(rng: np.random.Generator) -> dict:
-    """Three random batches (two image-shaped), two known cases, a float64 set for gradients."""
-    cases = []
-    betas = (float(np.round(rng.uniform(0.3, 0.8), 2)), 1.0, float(np.round(rng.uniform(2, 4), 2)))
-    for beta, image_shaped in zip(betas, (True, False, True), strict=True):
-        batch, latent = int(rng.choice([5, 7, 9, 13])), int(rng.integers(2, 7))
-        cases.append(
-            {
-                "x_hat": probabilities(rng, batch, PIXELS).astype(np.float32),
-                "x": rng.uniform(0, 1, (batch, PIXELS)).astype(np.float32),
-                "mu": (1.5 * rng.standard_normal((batch, latent))).astype(np.float32),
-                "logvar": rng.uniform(-1.5, 1.2, (batch, latent)).astype(np.float32),
-                "beta": beta,
-                "image_shaped": image_shaped,
-            }
-        )
-    known_batch, known_latent = int(rng.choice([3, 5])), int(rng.integers(2, 6))
-    binary = (rng.uniform(0, 1, (known_batch, PIXELS)) < 0.5).astype(np.float32)
-    half = np.full((known_batch, PIXELS), 0.5, dtype=np.float32)
-    zeros = np.zeros((known_batch, known_latent), dtype=np.float32)
-    known_beta = float(np.round(rng.uniform(1.5, 3.0), 2))
-    cases.append(
-        {
-            "x_hat": half,
-            "x": binary,
-            "mu": zeros,
-            "logvar": zeros,
-            "beta": 1.0,
-            "image_shaped": False,
-        }
-    )
-    cases.append(
-        {
-            "x_hat": half,
-            "x": binary,
-            "mu": zeros + 1,
-            "logvar": zeros,
-            "beta": known_beta,
-            "image_shaped": True,
-        }
-    )
-    return {
-        "cases": cases,
-        "grad_x_hat": probabilities(rng, 5, PIXELS),
-        "grad_x": rng.uniform(0, 1, (5, PIXELS)),
-        "grad_mu": rng.standard_normal((5, 3)),
-        "grad_logvar": rng.standard_normal((5, 3)),
-        "grad_beta": float(np.round(rng.uniform(1.5, 3.0), 2)),
-        "term_x_hat": probabilities(rng, 9, PIXELS).astype(np.float32),
-        "term_x": rng.uniform(0, 1, (9, 1, 28, 28)).astype(np.float32),
-        "term_mu": rng.standard_normal((9, 6)).astype(np.float32),
-        "term_logvar": rng.standard_normal((9, 6)).astype(np.float32),
-    }
-
-
-def loss_probe(ns: dict, inputs: dict) -> dict:
-    """vae_loss on each case with the student's own two terms beside it; gradients; the terms."""
-    attempt = ns["_vae_grading_attempt"]
-    loss = ns["vae_loss"]
-    nll, kl = ns.get("bernoulli_nll"), ns.get("gaussian_kl")
-
-    def target(case):
-        x = case["x"]
-        return x.reshape(len(x), 1, 28, 28) if case["image_shaped"] else x
-
-    def gradients(composed):
-        x_hat = inputs["grad_x_hat"].clone().requires_grad_()
-        mu = inputs["grad_mu"].clone().requires_grad_()
-        logvar = inputs["grad_logvar"].clone().requires_grad_()
-        beta = inputs["grad_beta"]
-        if composed:
-            value = (nll(x_hat, inputs["grad_x"]) + beta * kl(mu, logvar)).mean()
-        else:
-            value = loss(x_hat, inputs["grad_x"], mu, logvar, beta=beta)
-        if not value.requires_grad:
-            return {"connected": False}
-        value.backward()
-        return {
-            "connected": True,
-            **{
-                name: "none" if t.grad is None else t.grad
-                for name, t in (("x_hat", x_hat), ("mu", mu), ("logvar", logvar))
-            },
-        }
-
-    cases = []
-    for case in inputs["cases"]:
-        x_hat, x, mu, logvar = case["x_hat"], target(case), case["mu"], case["logvar"]
-        beta = case["beta"]
-        cases.append(
-            {
-                "loss": attempt(
-                    lambda a=x_hat, b=x, c=mu, d=logvar, e=beta: loss(a, b, c, d, beta=e)
-                ),
-                "own_nll": attempt(lambda a=x_hat, b=x: nll(a, b)),
-                "own_kl": attempt(lambda c=mu, d=logvar: kl(c, d)),
-            }
-        )
-    return {
-        "cases": cases,
-        "gradients": attempt(lambda: gradients(False)),
-        "own_gradients": attempt(lambda: gradients(True)),
-        "nll": attempt(lambda: nll(inputs["term_x_hat"], inputs["term_x"])),
-        "kl": attempt(lambda: kl(inputs["term_mu"], inputs["term_logvar"])),
-    }
-
-
-def loss_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Batch mean of nll + beta * KL (reference terms or the student's own), gradients, terms."""
-    reported = out["cases"]
-
-    def terms_of(index: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        case = inputs["cases"][index]
-        x_hat, x = f32(case["x_hat"]), f32(case["x"])
-        mu, logvar = f32(case["mu"]), f32(case["logvar"])
-        terms = [(ref_nll(x_hat, x), ref_kl(mu, logvar))]
-        try:  # the student's own terms: a bug in bernoulli_nll or gaussian_kl is charged there
-            rows = (len(x),)
-            own = reported[index]
-            terms.append(
-                (as_array(own["own_nll"], "nll", rows), as_array(own["own_kl"], "kl", rows))
-            )
-        except (MalformedOutput, KeyError, TypeError):
-            pass
-        return terms
-
-    def scalar(index: int) -> float:
-        value = reported[index]["loss"]
-        if isinstance(value, np.ndarray) and value.shape != ():
-            raise MalformedOutput(
-                f"vae_loss must return a 0-dimensional tensor, got shape {tuple(value.shape)}: "
-                "average over the batch"
-            )
-        if not isinstance(value, np.ndarray) and reported_error(value) is None:
-            raise MalformedOutput("vae_loss must return a tensor (no .item()), got a number")
-        return as_float(value, "vae_loss(x_hat, x, mu, logvar, beta)")
-
-    def matches(got: float, index: int) -> bool:
-        beta = inputs["cases"][index]["beta"]
-        return any(
-            close(got, float((n + beta * k).mean()), atol=2e-2, rtol=1e-4)
-            for n, k in terms_of(index)
-        )
-
-    def diagnose(got: float, index: int) -> str:
-        case = inputs["cases"][index]
-        nll, kl = terms_of(index)[0]
-        beta, latent = case["beta"], case["mu"].shape[1]
-        wrong = {
-            "the KL term has the wrong sign": (nll - beta * kl).mean(),
-            "the reconstruction term is averaged over pixels; sum it (reduction='sum' or "
-            ".sum(dim=1), not the default mean)": (nll / PIXELS + beta * kl).mean(),
-            "the loss is summed over the batch; average it": (nll + beta * kl).sum(),
-            "beta multiplies the reconstruction term instead of the KL": (beta * nll + kl).mean(),
-            "beta is ignored": (nll + kl).mean(),
-            "the KL term is missing its factor 1/2": (nll + 2 * beta * kl).mean(),
-            "the KL term is averaged over latent coordinates; sum it": (
-                nll + beta * kl / latent
-            ).mean(),
-        }
-        for why, value in wrong.items():
-            if abs(beta - 1.0) < 1e-9 and "beta" in why:
-                continue
-            if close(got, value, atol=2e-2, rtol=1e-4):
-                return why
-        return "expected the batch mean of (BCE summed over pixels + beta * KL summed over dims)"
-
-    def judge_cases(indices: range, what: str) -> tuple[bool, str]:
-        for index in indices:
-            case = inputs["cases"][index]
-            value = reported[index]["loss"]
-            error = reported_error(value)
-            shape = "image-shaped x" if case["image_shaped"] else "flat x"
-            if error:
-                return False, f"vae_loss raised on {shape} ({error}): reshape x to x_hat's shape"
-            got = scalar(index)
-            if not matches(got, index):
-                return False, (
-                    f"vae_loss is wrong for {what} (batch {len(case['x'])}, beta {case['beta']}, "
-                    f"{shape}): {diagnose(got, index)}"
-                )
-        return True, ""
-
-    def values() -> tuple[bool, str]:
-        return judge_cases(range(3), "random inputs")
-
-    def known() -> tuple[bool, str]:
-        ok, message = judge_cases(range(3, 5), "x_hat = 0.5 everywhere")
-        return ok, message + (
-            " (x_hat = 0.5 costs log 2 nats per pixel; mu = 1 costs 1/2 nat per coordinate)"
-            if not ok
-            else ""
-        )
-
-    def gradients() -> tuple[bool, str]:
-        grads = part(out["gradients"], "vae_loss on float64 inputs")
-        if grads.get("connected") is False:
-            return False, "vae_loss is cut from the graph: no .detach(), .item() or numpy"
-        names = ("x_hat", "mu", "logvar")
-        for name in names:
-            if isinstance(grads.get(name), str):
-                return False, f"no gradient reaches {name}: do not detach it"
-        p, x = inputs["grad_x_hat"], inputs["grad_x"]
-        mu, logvar, beta = inputs["grad_mu"], inputs["grad_logvar"], inputs["grad_beta"]
-        batch = len(p)
-        shapes = {"x_hat": p.shape, "mu": mu.shape, "logvar": mu.shape}
-        got = [as_array(grads[n], f"the gradient with respect to {n}", shapes[n]) for n in names]
-        reference = [
-            (p - x) / (p * (1 - p)) / batch,
-            beta * mu / batch,
-            beta * 0.5 * np.expm1(logvar) / batch,
-        ]
-        candidates = [reference]
-        own = out.get("own_gradients")
-        if isinstance(own, dict) and own.get("connected") is True:
-            with contextlib.suppress(MalformedOutput, KeyError):
-                candidates.append([as_array(own[n], n, shapes[n]) for n in names])
-        ok = any(
-            # atol: an epsilon of 1e-6 in a log moves d/dx_hat by up to 1e-6 / x_hat^2 / B
-            all(close(g, e, atol=2e-4, rtol=1e-3) for g, e in zip(got, want, strict=True))
-            for want in candidates
-        )
-        return ok, (
-            "the gradients should be those of mean(nll + beta * kl) over the batch: check the "
-            "reductions and that the KL is computed on mu and logvar themselves (not detached)"
-        )
-
-    def nll() -> tuple[bool, str]:
-        x_hat, x = f32(inputs["term_x_hat"]), f32(inputs["term_x"])
-        got = as_array(out["nll"], "bernoulli_nll(x_hat, x) with image-shaped x")
-        expected = ref_nll(x_hat, x)
-        if got.shape != expected.shape:
-            return False, f"bernoulli_nll must return shape {expected.shape}, got {got.shape}"
-        if close(got, expected / PIXELS, atol=1e-3, rtol=1e-4):
-            return False, "bernoulli_nll averages over pixels: sum them"
-        if close(got, -expected, atol=2e-2, rtol=1e-4):
-            return False, "bernoulli_nll has the wrong sign: a cross-entropy is never negative"
-        return close(got, expected, atol=2e-2, rtol=1e-4), (
-            "bernoulli_nll must be the binary cross-entropy summed over the pixels of each image"
-        )
-
-    def kl() -> tuple[bool, str]:
-        mu, logvar = f32(inputs["term_mu"]), f32(inputs["term_logvar"])
-        got = as_array(out["kl"], "gaussian_kl(mu, logvar)")
-        expected = ref_kl(mu, logvar)
-        if got.shape != expected.shape:
-            return False, f"gaussian_kl must return shape {expected.shape}, got {got.shape}"
-        if close(got, -expected, atol=1e-3, rtol=1e-4):
-            return False, "gaussian_kl has the wrong sign: a KL is never negative"
-        if close(got, 2 * expected, atol=1e-3, rtol=1e-4):
-            return False, "gaussian_kl is missing its factor 1/2"
-        if close(got, expected / mu.shape[1], atol=1e-3, rtol=1e-4):
-            return False, "gaussian_kl averages over latent coordinates: sum them"
-        return close(got, expected, atol=1e-3, rtol=1e-4), (
-            "gaussian_kl must be 1/2 * sum(mu^2 + exp(logvar) - 1 - logvar) over latent coordinates"
-        )
-
-    checks.judge("values", values)
-    checks.judge("known", known)
-    checks.judge("gradients", gradients)
-    checks.judge("nll", nll)
-    checks.judge("kl", kl)
 
 
 # ------------------------------------------------------------------ q4: evaluate
@@ -1119,6 +843,346 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("no_grad", no_grad)
 
 
+# ------------------------------------------------------------------ q10: binarize
+
+BINARIZE_DRAWS = 400
+
+
+def binarize_inputs(rng: np.random.Generator) -> dict:
+    """Grey values (some exactly 0 or 1; skewed, so that thresholding at 0.5 changes the mean) in a
+    flat batch for the statistics, and an image batch for the shape."""
+    rows = int(rng.choice([3, 5, 7]))
+    grey = rng.uniform(0.0, 1.0, (rows, PIXELS)) ** 1.5  # mean 0.4, but 37% above 0.5
+    mask = rng.uniform(0, 1, grey.shape)
+    grey[mask < 0.1] = 0.0
+    grey[mask > 0.95] = 1.0
+    return {
+        "grey": np.round(grey, 3).astype(np.float32),
+        "images": rng.uniform(0, 1, (int(rng.choice([2, 4, 6])), 1, 28, 28)).astype(np.float32),
+        "draws": BINARIZE_DRAWS,
+    }
+
+
+def binarize_probe(ns: dict, inputs: dict) -> dict:
+    """Statistics of many calls of binarize: never a single draw's values."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    binarize = ns["binarize"]
+
+    def form():
+        images = inputs["images"]
+        out = binarize(images.clone())
+        if not isinstance(out, torch.Tensor):
+            return {"tensor": False}
+        return {
+            "tensor": True,
+            "shape": list(out.shape),
+            "dtype": str(out.dtype),
+            "binary": bool(((out == 0) | (out == 1)).all()),
+        }
+
+    def statistics():
+        grey = inputs["grey"]
+        total = torch.zeros(grey.shape, dtype=torch.float64)
+        pairs = torch.zeros((grey.shape[0], grey.shape[1] - 1), dtype=torch.float64)
+        not_binary = 0
+        first = second = None
+        for draw in range(inputs["draws"]):
+            out = binarize(grey.clone())
+            out = torch.as_tensor(out).detach().to("cpu", torch.float64).reshape(grey.shape)
+            not_binary += int((~((out == 0) | (out == 1))).sum())
+            total += out
+            pairs += out[:, :-1] * out[:, 1:]  # neighbours both on: x_i x_(i+1) if independent
+            if draw == 0:
+                first = out
+            elif draw == 1:
+                second = out
+        return {
+            "frequency": total / inputs["draws"],
+            "pairs": pairs / inputs["draws"],
+            "not_binary": not_binary,
+            "calls_differ": bool((first != second).any()),
+        }
+
+    return {"form": attempt(form), "statistics": attempt(statistics)}
+
+
+def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Values 0/1, shape and dtype kept, a fresh draw per call, frequencies equal to grey values."""
+    grey = f32(inputs["grey"])
+    draws = inputs["draws"]
+
+    def form() -> dict:
+        value = part(out["form"], "binarize(x)")
+        if value.get("tensor") is not True:
+            raise MalformedOutput("binarize must return a torch tensor")
+        return value
+
+    def stats() -> dict:
+        return part(out["statistics"], f"{draws} calls of binarize")
+
+    def binary() -> tuple[bool, str]:
+        bad = stats()["not_binary"]
+        if type(bad) is not int:
+            raise MalformedOutput("binarize: the count of non-binary values is not an integer")
+        return bad == 0 and form()["binary"] is True, (
+            "every value of binarize(x) must be exactly 0.0 or 1.0: draw a Bernoulli variable per "
+            "pixel, do not return probabilities or add noise to them"
+        )
+
+    def shape() -> tuple[bool, str]:
+        got = form()
+        want = list(inputs["images"].shape)
+        if got.get("shape") != want:
+            return False, f"binarize must keep x's shape {want}, got {got.get('shape')}"
+        return got.get("dtype") == "torch.float32", (
+            f"binarize must keep x's dtype (torch.float32), got {got.get('dtype')}: "
+            "return a float tensor, not a boolean one"
+        )
+
+    def mean() -> tuple[bool, str]:
+        freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
+        spread = math.sqrt(float((grey * (1 - grey)).sum()) / draws) / grey.size
+        got, want = float(freq.mean()), float(grey.mean())
+        return abs(got - want) <= 6 * spread + 1e-6, (
+            f"the mean of binarize(x) over many calls is {got:.3f}, but the mean grey value is "
+            f"{want:.3f}: each pixel must be 1 with probability x (not x > 0.5)"
+        )
+
+    def fresh() -> tuple[bool, str]:
+        return stats()["calls_differ"] is True, (
+            "two calls of binarize on the same x gave the same image: draw fresh random numbers "
+            "at every call and do not reseed the generator"
+        )
+
+    def pixelwise() -> tuple[bool, str]:
+        freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
+        variance = grey * (1 - grey) / draws
+        ends = (grey == 0) | (grey == 1)
+        if not np.array_equal(freq[ends], grey[ends]):
+            return False, "pixels at exactly 0 or 1 must always give 0 or 1"
+        inner = ~ends
+        z2 = float(((freq[inner] - grey[inner]) ** 2 / variance[inner]).mean())
+        worst = float(np.abs(freq - grey).max())
+        if not (z2 < 1.5 and worst < 0.2):
+            return False, (
+                f"over {draws} calls the frequency of 1s at each pixel should track its grey "
+                f"value (largest difference {worst:.2f}): pixel i must be 1 with probability x[i]"
+            )
+        pairs = as_array(stats()["pairs"], "the frequency of neighbouring 1s", freq[:, 1:].shape)
+        both = grey[:, :-1] * grey[:, 1:]
+        inner = (both > 0) & (both < 1)
+        z2 = float(((pairs[inner] - both[inner]) ** 2 / (both * (1 - both) / draws)[inner]).mean())
+        return z2 < 1.5, (
+            "neighbouring pixels are on together more often than x[i] * x[i+1]: draw each pixel "
+            "independently (one random number per pixel, not one per image or per call)"
+        )
+
+    checks.judge("binary", binary)
+    checks.judge("shape", shape)
+    checks.judge("mean", mean)
+    checks.judge("fresh", fresh)
+    checks.judge("frequency", pixelwise)
+
+
+# ------------------------------------------------------------------ q11: ConvVAE
+
+
+def dense_parameters(latent: int, hidden: int = 400) -> int:
+    """Parameters of section 2's fully connected VAE (two hidden layers of `hidden` each side)."""
+    encoder = (PIXELS + 1) * hidden + (hidden + 1) * hidden + 2 * (hidden + 1) * latent
+    decoder = (latent + 1) * hidden + (hidden + 1) * hidden + (hidden + 1) * PIXELS
+    return encoder + decoder
+
+
+def conv_inputs(rng: np.random.Generator) -> dict:
+    """A random latent size, odd batches of images and codes, moments for the sampling check."""
+    latent = int(rng.integers(2, 7))
+    return {
+        "seed": int(rng.integers(0, 2**31)),
+        "latent": latent,
+        "images": rng.uniform(0, 1, (int(rng.choice([3, 5, 7])), 1, 28, 28)).astype(np.float32),
+        "z": (3.0 * rng.standard_normal((int(rng.choice([1, 5, 9])), latent))).astype(np.float32),
+        "stat_mu": rng.uniform(-2.0, 2.0, latent).astype(np.float32),
+        "stat_logvar": rng.uniform(-1.5, 1.0, latent).astype(np.float32),
+        "rows": 20000,
+    }
+
+
+def conv_probe(ns: dict, inputs: dict) -> dict:
+    """Build the student's ConvVAE at a random latent size and report what each method returns."""
+    import torch
+    from torch import nn
+
+    attempt = ns["_vae_grading_attempt"]
+    ConvVAE = ns["ConvVAE"]
+    latent, images = inputs["latent"], inputs["images"]
+
+    def model():
+        torch.manual_seed(inputs["seed"])
+        return ConvVAE(latent_dim=latent)
+
+    def encode():
+        m = model()
+        with torch.no_grad():
+            mu, logvar = m.encode(images)
+            mu_flat, logvar_flat = m.encode(images.reshape(len(images), -1))
+        return {"mu": mu, "logvar": logvar, "mu_flat": mu_flat, "logvar_flat": logvar_flat}
+
+    def decode():
+        with torch.no_grad():
+            return model().decode(inputs["z"])
+
+    def forward():
+        m = model()
+        out = m(images)
+        if not isinstance(out, tuple) or len(out) != 3:
+            return {"triple": False}
+        x_hat, mu, logvar = out
+        with torch.no_grad():
+            mu_enc, logvar_enc = m.encode(images)
+        return {
+            "triple": True,
+            "x_hat": x_hat.detach(),
+            "mu": mu.detach(),
+            "logvar": logvar.detach(),
+            "mu_enc": mu_enc,
+            "logvar_enc": logvar_enc,
+        }
+
+    def sampling():
+        rows, m = inputs["rows"], model()
+        mu = inputs["stat_mu"].reshape(1, -1).repeat(rows, 1).requires_grad_()
+        logvar = inputs["stat_logvar"].reshape(1, -1).repeat(rows, 1).requires_grad_()
+        z = m.reparameterize(mu, logvar)
+        again = m.reparameterize(mu, logvar)
+        d_mu, d_logvar = torch.autograd.grad(z.sum(), (mu, logvar), allow_unused=True)
+        return {
+            "mean": z.detach().mean(dim=0),
+            "var": z.detach().var(dim=0),
+            "differ": bool((z != again).any()),
+            "grads": d_mu is not None and d_logvar is not None,
+        }
+
+    def gradients():
+        m = model()
+        x_hat, mu, logvar = m(images)
+        params = [p for p in m.parameters() if p.requires_grad]
+        total = x_hat.sum() + mu.sum() + logvar.sum()
+        grads = torch.autograd.grad(total, params, allow_unused=True)
+        convs = [
+            mod.weight for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d))
+        ]
+        conv_ids = {id(w) for w in convs}
+        conv_grad = any(
+            g is not None and float(g.abs().sum()) > 0
+            for p, g in zip(params, grads, strict=True)
+            if id(p) in conv_ids
+        )
+        reached = sum(1 for g in grads if g is not None and float(g.abs().sum()) > 0)
+        return {"reached": reached, "params": len(params), "conv_grad": conv_grad}
+
+    def convolutional():
+        m = model()
+        modules = list(m.modules())
+        return {
+            "conv2d": any(isinstance(mod, nn.Conv2d) for mod in modules),
+            "parameters": int(sum(p.numel() for p in m.parameters())),
+        }
+
+    return {
+        "encode": attempt(encode),
+        "decode": attempt(decode),
+        "forward": attempt(forward),
+        "sampling": attempt(sampling),
+        "gradients": attempt(gradients),
+        "convolutional": attempt(convolutional),
+    }
+
+
+def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Q1's contract at a random latent size and odd batches, gradients, convolutions, its size."""
+    batch, latent = len(inputs["images"]), inputs["latent"]
+
+    def encode() -> tuple[bool, str]:
+        enc = part(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
+        shape = (batch, latent)
+        mu = as_array(enc["mu"], f"mu of ConvVAE(latent_dim={latent}).encode", shape)
+        logvar = as_array(enc["logvar"], "logvar of encode", shape)
+        mu_flat = as_array(enc["mu_flat"], "mu for flat input (B, 784)", shape)
+        logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input (B, 784)", shape)
+        same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
+        return same, (
+            "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs "
+            "(reshape x to (B, 1, 28, 28)), and must be deterministic"
+        )
+
+    def decode() -> tuple[bool, str]:
+        z = inputs["z"]
+        x_hat = as_array(out["decode"], f"decode(z) for {len(z)} codes", (len(z), PIXELS))
+        if not np.all(np.isfinite(x_hat)) or x_hat.min() < 0 or x_hat.max() > 1:
+            return False, "decode must give probabilities in [0, 1]: end with a sigmoid"
+        return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
+
+    def forward() -> tuple[bool, str]:
+        got = part(out["forward"], "ConvVAE forward")
+        if got.get("triple") is not True:
+            return False, "forward must return the tuple (x_hat, mu, logvar)"
+        x_hat = as_array(got["x_hat"], "forward's x_hat", (batch, PIXELS))
+        mu = as_array(got["mu"], "forward's mu", (batch, latent))
+        logvar = as_array(got["logvar"], "forward's logvar", (batch, latent))
+        if x_hat.min() < 0 or x_hat.max() > 1:
+            return False, "forward's x_hat must hold probabilities in [0, 1]"
+        same = close(mu, as_array(got["mu_enc"], "mu"), atol=1e-5) and close(
+            logvar, as_array(got["logvar_enc"], "logvar"), atol=1e-5
+        )
+        return same, "forward must return the (mu, logvar) that encode gives for the same x"
+
+    def sampling() -> tuple[bool, str]:
+        stats = part(out["sampling"], "ConvVAE.reparameterize")
+        mean = as_array(stats["mean"], "the sample mean", (latent,))
+        var = as_array(stats["var"], "the sample variance", (latent,))
+        mu, variance = f32(inputs["stat_mu"]), np.exp(f32(inputs["stat_logvar"]))
+        if stats.get("differ") is not True:
+            return False, "reparameterize must draw fresh noise at every call"
+        if stats.get("grads") is not True:
+            return False, "reparameterize must be differentiable in mu and logvar"
+        spread = 5 * math.sqrt(variance.max() / inputs["rows"]) + 0.005
+        ok = close(mean, mu, atol=spread) and bool(np.abs(var / variance - 1).max() < 0.08)
+        return ok, "reparameterize must sample z with mean mu and variance exp(logvar)"
+
+    def gradients() -> tuple[bool, str]:
+        grads = part(out["gradients"], "a backward pass through ConvVAE")
+        if grads.get("conv_grad") is not True:
+            return False, "no gradient reaches a convolution's weights: are they used in forward?"
+        return grads.get("reached") == grads.get("params"), (
+            f"only {grads.get('reached')} of {grads.get('params')} parameter tensors get a "
+            "gradient from forward: every layer built in __init__ should be used"
+        )
+
+    def convolutional() -> tuple[bool, str]:
+        got = part(out["convolutional"], "ConvVAE's modules")
+        if got.get("conv2d") is not True:
+            return False, "ConvVAE must use at least one nn.Conv2d"
+        count = got.get("parameters")
+        if type(count) is not int:
+            raise MalformedOutput("the parameter count is not an integer")
+        dense = dense_parameters(latent)
+        return count < dense // 2, (
+            f"ConvVAE(latent_dim={latent}) has {count:,} parameters, not much fewer than the "
+            f"{dense:,} of the fully connected VAE: keep the channels few and avoid large "
+            "fully connected layers"
+        )
+
+    checks.judge("encode", encode)
+    checks.judge("decode", decode)
+    checks.judge("forward", forward)
+    checks.judge("sampling", sampling)
+    checks.judge("gradients", gradients)
+    checks.judge("convolutional", convolutional)
+
+
 # ------------------------------------------------------------------ the questions
 
 QUESTIONS = [
@@ -1128,9 +1192,6 @@ QUESTIONS = [
         vae_inputs,
         vae_probe,
         vae_verdict,
-    ),
-    Question(
-        "q2", ("values", "known", "gradients", "nll", "kl"), loss_inputs, loss_probe, loss_verdict
     ),
     number_question(
         "q3",
@@ -1166,5 +1227,19 @@ QUESTIONS = [
         reconstruct_inputs,
         reconstruct_probe,
         reconstruct_verdict,
+    ),
+    Question(
+        "q10",
+        ("binary", "shape", "mean", "fresh", "frequency"),
+        binarize_inputs,
+        binarize_probe,
+        binarize_verdict,
+    ),
+    Question(
+        "q11",
+        ("encode", "decode", "forward", "sampling", "gradients", "convolutional"),
+        conv_inputs,
+        conv_probe,
+        conv_verdict,
     ),
 ]

@@ -2,10 +2,11 @@
 its own question only, keep every sound variant at full marks, and give guesses nothing.
 
 The VAE mutants and variants are self-contained classes (or subclasses of a correct base) that
-differ from a correct model only where they say they do. Mistakes in `vae_loss`, its two terms and
-`evaluate` are cascades: `with_answers` rebinds the key's functions to the mutant namespace, so the
-key's own `evaluate` and `train_vae` call the mutant exactly as in a student's kernel, and the
-mutant must still cost only its own question (see CASCADES).
+differ from a correct model only where they say they do. Mistakes in `evaluate` are cascades:
+`with_answers` rebinds the key's functions to the mutant namespace, so the key's own `train_vae`
+calls the mutant exactly as in a student's kernel, and the mutant must still cost only its own
+question (see CASCADES). The loss (`vae_loss`, `bernoulli_nll`, `gaussian_kl`) is provided, not
+graded: an edited copy of it must cost nothing (see EDITED_LOSS).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from tests.otter_support import (
 )
 
 ASSIGNMENT = "03_vae_implementation"
-AUTO_GRADED = {"q1", "q2", "q3", "q4", "q5", "q6", "q7"}
+AUTO_GRADED = {"q1", "q3", "q4", "q5", "q6", "q7", "q10", "q11"}
 
 
 @pytest.fixture(autouse=True)
@@ -278,7 +279,7 @@ class VAELogits(BaseVAE):
         return torch.sigmoid(self.decode_logits(z))
 
 
-# ---------------------------------------------------------------- q2: the loss
+# ---------------------------------------------------------------- the provided loss
 
 
 def _nll(x_hat, x):
@@ -290,10 +291,8 @@ def _kl(mu, logvar):
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=1)
 
 
-def loss_kl_wrong_sign(x_hat, x, mu, logvar, beta=1.0):
-    """The KL added with the wrong sign (the -0.5 * sum(...) form without its minus)."""
-    kl = 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
-    return (_nll(x_hat, x) + beta * kl).mean()
+# The loss is provided in the notebook (not graded); a student may still edit its cell. These
+# broken versions must cost nothing: the probes of evaluate and train_vae swap in reference terms.
 
 
 def loss_mean_over_pixels(x_hat, x, mu, logvar, beta=1.0):
@@ -306,43 +305,6 @@ def loss_sum_over_batch(x_hat, x, mu, logvar, beta=1.0):
     return (_nll(x_hat, x) + beta * _kl(mu, logvar)).sum()
 
 
-def loss_beta_on_reconstruction(x_hat, x, mu, logvar, beta=1.0):
-    """beta multiplies the wrong term."""
-    return (beta * _nll(x_hat, x) + _kl(mu, logvar)).mean()
-
-
-def loss_ignores_beta(x_hat, x, mu, logvar, beta=1.0):
-    """beta accepted but unused."""
-    return (_nll(x_hat, x) + _kl(mu, logvar)).mean()
-
-
-def loss_kl_missing_half(x_hat, x, mu, logvar, beta=1.0):
-    """The KL without its factor 1/2."""
-    return (_nll(x_hat, x) + beta * 2 * _kl(mu, logvar)).mean()
-
-
-def loss_kl_mean_over_dims(x_hat, x, mu, logvar, beta=1.0):
-    """The KL averaged over latent coordinates."""
-    return (_nll(x_hat, x) + beta * _kl(mu, logvar) / mu.shape[1]).mean()
-
-
-def loss_detached_kl(x_hat, x, mu, logvar, beta=1.0):
-    """KL computed on detached tensors: no gradient reaches the encoder through it."""
-    return (_nll(x_hat, x) + beta * _kl(mu.detach(), logvar.detach())).mean()
-
-
-def loss_squared_error(x_hat, x, mu, logvar, beta=1.0):
-    """Squared error instead of the Bernoulli likelihood."""
-    recon = (x_hat - x.reshape(x_hat.shape)).pow(2).sum(dim=1)
-    return (recon + beta * _kl(mu, logvar)).mean()
-
-
-def loss_no_reshape(x_hat, x, mu, logvar, beta=1.0):
-    """Image-shaped targets not reshaped: F.binary_cross_entropy refuses them."""
-    recon = F.binary_cross_entropy(x_hat, x, reduction="sum") / x_hat.shape[0]
-    return recon + beta * _kl(mu, logvar).mean()
-
-
 def nll_mean_over_pixels(x_hat, x):
     """bernoulli_nll averaged over pixels."""
     return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="none").mean(dim=1)
@@ -350,11 +312,11 @@ def nll_mean_over_pixels(x_hat, x):
 
 def kl_wrong_sign(mu, logvar):
     """gaussian_kl with the wrong sign."""
-    return -_kl(mu, logvar)
+    return 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
 
 
 def loss_sum_then_divide(x_hat, x, mu, logvar, beta=1.0):
-    """reduction='sum' divided by the batch size, and the textbook KL."""
+    """reduction='sum' divided by the batch size, and the textbook KL (used by an evaluate)."""
     batch = x_hat.shape[0]
     recon = F.binary_cross_entropy(x_hat, x.view_as(x_hat), reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
@@ -369,24 +331,13 @@ def loss_torch_distributions(x_hat, x, mu, logvar, beta=1.0):
     return torch.mean(-log_lik + beta * kl)
 
 
-def loss_from_logits(x_hat, x, mu, logvar, beta=1.0):
-    """BCE with logits on logit(x_hat), for a decoder whose decode applies the sigmoid."""
-    logits = torch.logit(x_hat, eps=1e-7)
-    recon = F.binary_cross_entropy_with_logits(logits, x.reshape_as(x_hat), reduction="none")
-    return (recon.sum(dim=1) + beta * _kl(mu, logvar)).mean()
-
-
-def nll_from_logits(x_hat, x):
-    """bernoulli_nll via BCE with logits."""
-    logits = torch.logit(x_hat)
-    target = x.flatten(start_dim=1)
-    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
-
-
-def kl_distributions(mu, logvar):
-    """gaussian_kl via torch.distributions."""
-    q = Normal(mu, torch.exp(0.5 * logvar))
-    return kl_divergence(q, Normal(0.0, 1.0)).sum(dim=-1)
+EDITED_LOSS = {
+    "vae_loss_mean_over_pixels": ("vae_loss", loss_mean_over_pixels),
+    "vae_loss_sum_over_batch": ("vae_loss", loss_sum_over_batch),
+    "bernoulli_nll_mean_over_pixels": ("bernoulli_nll", nll_mean_over_pixels),
+    "gaussian_kl_wrong_sign": ("gaussian_kl", kl_wrong_sign),
+    "vae_loss_torch_distributions": ("vae_loss", loss_torch_distributions),
+}
 
 
 # ---------------------------------------------------------------- q4: evaluate
@@ -600,108 +551,53 @@ class VAEClampedDecoder(BaseVAE):
         return torch.sigmoid(self.decoder(z)).clamp(1e-6, 1 - 1e-6)
 
 
-# ---------------------------------------------------------------- q2: more mistakes and variants
+# ---------------------------------------------------------------- q10: binarize
 
 
-def loss_returns_item(x_hat, x, mu, logvar, beta=1.0):
-    """Returns a Python float: no graph, not a tensor."""
-    return (_nll(x_hat, x) + beta * _kl(mu, logvar)).mean().item()
+def binarize_threshold(x):
+    """Rounds at 0.5: the same image at every call."""
+    return (x > 0.5).float()
 
 
-def loss_per_image(x_hat, x, mu, logvar, beta=1.0):
-    """Forgets the batch mean: one value per image."""
-    return _nll(x_hat, x) + beta * _kl(mu, logvar)
+def binarize_reseeds(x):
+    """Reseeds the global generator: the same draw at every call."""
+    torch.manual_seed(0)
+    return torch.bernoulli(x)
 
 
-def nll_default_reduction(x_hat, x):
-    """F.binary_cross_entropy with its default reduction: one scalar mean."""
-    return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
+def binarize_uniform_noise(x):
+    """Adds uniform noise to the grey values: no Bernoulli draw, values not 0 or 1."""
+    return (x + 0.2 * (torch.rand_like(x) - 0.5)).clamp(0, 1)
 
 
-def nll_wrong_sign(x_hat, x):
-    """The log-likelihood instead of its negative."""
-    return -_nll(x_hat, x)
+def binarize_probabilities(x):
+    """Returns the probabilities themselves."""
+    return x.clone()
 
 
-def kl_missing_half(mu, logvar):
-    """gaussian_kl without its factor 1/2."""
-    return 2 * _kl(mu, logvar)
+def binarize_returns_bool(x):
+    """The right draw, but a boolean tensor."""
+    return torch.rand_like(x) < x
 
 
-def kl_mean_over_dims(mu, logvar):
-    """gaussian_kl averaged over latent coordinates."""
-    return _kl(mu, logvar) / mu.shape[1]
+def binarize_one_number_per_call(x):
+    """One uniform number for every pixel: right frequencies, but the pixels are not independent."""
+    return (torch.rand((), device=x.device) < x).float()
 
 
-def loss_epsilon_in_log(x_hat, x, mu, logvar, beta=1.0):
-    """torch.log(x_hat + 1e-6): an epsilon inside the logs."""
-    x = x.reshape(x_hat.shape)
-    nll = -(x * torch.log(x_hat + 1e-6) + (1 - x) * torch.log(1 - x_hat + 1e-6)).sum(dim=1)
-    return (nll + beta * _kl(mu, logvar)).mean()
+def binarize_compare(x):
+    """A uniform number per pixel, compared with x."""
+    return (torch.rand_like(x) < x).float()
 
 
-def loss_clamped(x_hat, x, mu, logvar, beta=1.0):
-    """Probabilities clamped to [1e-6, 1 - 1e-6] before the logs."""
-    p = x_hat.clamp(1e-6, 1 - 1e-6)
-    x = x.view(x.size(0), -1)
-    nll = -(x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
-    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)
-    return torch.mean(nll + beta * kl)
+def binarize_distribution(x):
+    """torch.distributions.Bernoulli."""
+    return Bernoulli(probs=x).sample()
 
 
-def loss_float64(x_hat, x, mu, logvar, beta=1.0):
-    """Everything computed in float64 (and returned as float64)."""
-    x_hat, x = x_hat.double(), x.double().reshape(x_hat.shape)
-    mu, logvar = mu.double(), logvar.double()
-    return (_nll(x_hat, x) + beta * _kl(mu, logvar)).mean()
-
-
-def loss_bce_sum_divided(x_hat, x, mu, logvar, beta=1.0):
-    """F.binary_cross_entropy(reduction='sum') over the batch, divided by its size; batch KL."""
-    batch = x_hat.size(0)
-    recon = F.binary_cross_entropy(x_hat, x.reshape(batch, -1), reduction="sum") / batch
-    kl = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar) / batch
-    return recon + beta * kl
-
-
-def loss_validated_normal(x_hat, x, mu, logvar, beta=1.0):
-    """KL from torch.distributions with validate_args=True; Bernoulli from logits, unvalidated."""
-    target = x.reshape(x_hat.shape)
-    bern = Bernoulli(logits=torch.logit(x_hat), validate_args=False)
-    q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
-    p = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
-    kl = kl_divergence(q, p).sum(dim=1)
-    return (-bern.log_prob(target).sum(dim=1) + beta * kl).mean()
-
-
-def nll_epsilon_in_log(x_hat, x):
-    """bernoulli_nll with an epsilon of 1e-6 inside the logs."""
-    x = x.reshape(x_hat.shape)
-    return -(x * torch.log(x_hat + 1e-6) + (1 - x) * torch.log(1 - x_hat + 1e-6)).sum(dim=1)
-
-
-def nll_clamped(x_hat, x):
-    """bernoulli_nll on probabilities clamped to [1e-6, 1 - 1e-6]."""
-    p = torch.clamp(x_hat, min=1e-6, max=1 - 1e-6)
-    return F.binary_cross_entropy(p, x.reshape(p.shape), reduction="none").sum(dim=1)
-
-
-def nll_bernoulli_distribution(x_hat, x):
-    """torch.distributions.Bernoulli without validation (grey targets)."""
-    dist = Bernoulli(probs=x_hat, validate_args=False)
-    return -dist.log_prob(x.flatten(start_dim=1)).sum(dim=-1)
-
-
-def nll_float64(x_hat, x):
-    """bernoulli_nll in float64."""
-    return _nll(x_hat.double(), x.double())
-
-
-def kl_validated(mu, logvar):
-    """gaussian_kl via torch.distributions with validate_args=True."""
-    q = Normal(mu, torch.exp(0.5 * logvar), validate_args=True)
-    p = Normal(torch.zeros_like(mu), torch.ones_like(mu), validate_args=True)
-    return kl_divergence(q, p).sum(dim=-1)
+def binarize_floor(x):
+    """floor(x + u) with u uniform on [0, 1) is 1 exactly when u >= 1 - x: probability x."""
+    return torch.floor(x + torch.rand_like(x))
 
 
 # ---------------------------------------------------------------- q4: more mistakes and variants
@@ -769,6 +665,132 @@ def train_vae_inline_test_loss(model, train_x, test_x, epochs, batch_size=128, l
     return history
 
 
+# ---------------------------------------------------------------- q11: ConvVAE
+
+
+class ConvBase(nn.Module):
+    """A correct convolutional VAE (the notebook's design) that each mutant below breaks once."""
+
+    def __init__(self, latent_dim=20, channels=(16, 32)):
+        super().__init__()
+        c1, c2 = channels
+        self.latent_dim, self.input_dim = latent_dim, 784
+        self.enc = nn.Sequential(
+            nn.Conv2d(1, c1, 4, 2, 1), nn.ELU(), nn.Conv2d(c1, c2, 4, 2, 1), nn.ELU(), nn.Flatten()
+        )
+        self.mu_head = nn.Linear(c2 * 49, latent_dim)
+        self.logvar_head = nn.Linear(c2 * 49, latent_dim)
+        self.dec = nn.Sequential(
+            nn.Linear(latent_dim, c2 * 49),
+            nn.ELU(),
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1),
+            nn.ELU(),
+            nn.ConvTranspose2d(c1, 1, 4, 2, 1),
+        )
+
+    def encode(self, x):
+        hidden = self.enc(x.reshape(-1, 1, 28, 28))
+        return self.mu_head(hidden), self.logvar_head(hidden)
+
+    def reparameterize(self, mu, logvar):
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def decode(self, z):
+        return torch.sigmoid(self.dec(z)).flatten(1)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+
+class ConvDense(BaseVAE):
+    """Not convolutional: the fully connected VAE under the new name."""
+
+    def __init__(self, latent_dim=20, channels=(16, 32)):
+        super().__init__(latent_dim=latent_dim, hidden_dim=400)
+
+
+class ConvHardCodedLatent(ConvBase):
+    """Ignores latent_dim: always 20."""
+
+    def __init__(self, latent_dim=20, channels=(16, 32)):
+        super().__init__(latent_dim=20, channels=channels)
+
+
+class ConvNoSigmoid(ConvBase):
+    """Returns logits instead of probabilities."""
+
+    def decode(self, z):
+        return self.dec(z).flatten(1)
+
+
+class ConvImageShaped(ConvBase):
+    """decode returns (B, 1, 28, 28) instead of flat rows."""
+
+    def decode(self, z):
+        return torch.sigmoid(self.dec(z))
+
+
+class ConvNeedsImages(ConvBase):
+    """encode feeds x to the convolutions as it comes: fails on flat (B, 784) input."""
+
+    def encode(self, x):
+        hidden = self.enc(x)
+        return self.mu_head(hidden), self.logvar_head(hidden)
+
+
+class ConvLogvarAsStd(ConvBase):
+    """Uses exp(logvar) as the standard deviation."""
+
+    def reparameterize(self, mu, logvar):
+        return mu + torch.exp(logvar) * torch.randn_like(mu)
+
+
+class ConvUpsample(nn.Module):
+    """Correct, laid out differently: max-pooling encoder, upsampling + Conv2d decoder, one head."""
+
+    def __init__(self, latent_dim=20, channels=(8, 16)):
+        super().__init__()
+        c1, c2 = channels
+        self.latent_dim = latent_dim
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Linear(c2 * 7 * 7, 2 * latent_dim)
+        self.start = nn.Linear(latent_dim, c2 * 7 * 7)
+        self.body = nn.Sequential(
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c2, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c1, 1, 3, padding=1),
+        )
+        self.c2 = c2
+
+    def encode(self, x):
+        h = self.features(x.view(x.shape[0], 1, 28, 28)).flatten(start_dim=1)
+        mu, logvar = self.head(h).chunk(2, dim=-1)
+        return mu, logvar
+
+    def reparameterize(self, mu, logvar):
+        return Normal(mu, (0.5 * logvar).exp()).rsample()
+
+    def decode(self, z):
+        h = torch.relu(self.start(z)).view(-1, self.c2, 7, 7)
+        return torch.sigmoid(self.body(h)).view(z.shape[0], 784)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+
 # ---------------------------------------------------------------- mutants and variants
 
 # name -> (question, variable, value): each mutant must cost its question and no other.
@@ -785,26 +807,6 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "vae_forward_decodes_mean": ("q1", "VAE", VAEForwardDecodesMean),
     "vae_image_shaped_output": ("q1", "VAE", VAEImageShapedOutput),
     "vae_hard_coded_sizes": ("q1", "VAE", VAEHardCoded),
-    # vae_loss mistakes: the key's evaluate and train_vae call vae_loss (cascades, see LIVE)
-    "loss_kl_wrong_sign": ("q2", "vae_loss", loss_kl_wrong_sign),
-    "loss_mean_over_pixels": ("q2", "vae_loss", loss_mean_over_pixels),
-    "loss_sum_over_batch": ("q2", "vae_loss", loss_sum_over_batch),
-    "loss_beta_on_reconstruction": ("q2", "vae_loss", loss_beta_on_reconstruction),
-    "loss_ignores_beta": ("q2", "vae_loss", loss_ignores_beta),
-    "loss_kl_missing_half": ("q2", "vae_loss", loss_kl_missing_half),
-    "loss_kl_mean_over_dims": ("q2", "vae_loss", loss_kl_mean_over_dims),
-    "loss_detached_kl": ("q2", "vae_loss", loss_detached_kl),
-    "loss_squared_error": ("q2", "vae_loss", loss_squared_error),
-    "loss_no_reshape": ("q2", "vae_loss", loss_no_reshape),
-    "loss_returns_item": ("q2", "vae_loss", loss_returns_item),
-    "loss_per_image": ("q2", "vae_loss", loss_per_image),
-    # the two terms: the key's vae_loss and train_vae call them (cascades, see LIVE)
-    "nll_mean_over_pixels": ("q2", "bernoulli_nll", nll_mean_over_pixels),
-    "nll_default_reduction": ("q2", "bernoulli_nll", nll_default_reduction),
-    "nll_wrong_sign": ("q2", "bernoulli_nll", nll_wrong_sign),
-    "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
-    "kl_missing_half": ("q2", "gaussian_kl", kl_missing_half),
-    "kl_mean_over_dims": ("q2", "gaussian_kl", kl_mean_over_dims),
     "q3_binary_floor_zero": ("q3", "q3_answer", 0.0),
     "q3_every_pixel": ("q3", "q3_answer", 784 * math.log(2)),
     "q3_bits": ("q3", "q3_answer", 84.0),
@@ -826,6 +828,18 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "reconstruct_samples": ("q7", "reconstruct", reconstruct_samples),
     "reconstruct_image_shaped": ("q7", "reconstruct", reconstruct_image_shaped),
     "reconstruct_with_grad": ("q7", "reconstruct", reconstruct_with_grad),
+    "binarize_threshold": ("q10", "binarize", binarize_threshold),
+    "binarize_reseeds": ("q10", "binarize", binarize_reseeds),
+    "binarize_uniform_noise": ("q10", "binarize", binarize_uniform_noise),
+    "binarize_probabilities": ("q10", "binarize", binarize_probabilities),
+    "binarize_returns_bool": ("q10", "binarize", binarize_returns_bool),
+    "binarize_one_number_per_call": ("q10", "binarize", binarize_one_number_per_call),
+    "conv_dense": ("q11", "ConvVAE", ConvDense),
+    "conv_hard_coded_latent": ("q11", "ConvVAE", ConvHardCodedLatent),
+    "conv_no_sigmoid": ("q11", "ConvVAE", ConvNoSigmoid),
+    "conv_image_shaped": ("q11", "ConvVAE", ConvImageShaped),
+    "conv_needs_images": ("q11", "ConvVAE", ConvNeedsImages),
+    "conv_logvar_as_std": ("q11", "ConvVAE", ConvLogvarAsStd),
 }
 
 # name -> (question, variable, value): correct answers written differently, full marks everywhere.
@@ -837,21 +851,6 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "vae_forward_inlines_sampling": ("q1", "VAE", VAEInlineForward),
     "vae_forward_inlines_rsample": ("q1", "VAE", VAEInlineRsample),
     "vae_clamped_decoder": ("q1", "VAE", VAEClampedDecoder),
-    "loss_sum_then_divide": ("q2", "vae_loss", loss_sum_then_divide),
-    "loss_torch_distributions": ("q2", "vae_loss", loss_torch_distributions),
-    "loss_from_logits": ("q2", "vae_loss", loss_from_logits),
-    "loss_epsilon_in_log": ("q2", "vae_loss", loss_epsilon_in_log),
-    "loss_clamped": ("q2", "vae_loss", loss_clamped),
-    "loss_float64": ("q2", "vae_loss", loss_float64),
-    "loss_bce_sum_divided": ("q2", "vae_loss", loss_bce_sum_divided),
-    "loss_validated_normal": ("q2", "vae_loss", loss_validated_normal),
-    "nll_from_logits": ("q2", "bernoulli_nll", nll_from_logits),
-    "nll_epsilon_in_log": ("q2", "bernoulli_nll", nll_epsilon_in_log),
-    "nll_clamped": ("q2", "bernoulli_nll", nll_clamped),
-    "nll_bernoulli_distribution": ("q2", "bernoulli_nll", nll_bernoulli_distribution),
-    "nll_float64": ("q2", "bernoulli_nll", nll_float64),
-    "kl_torch_distributions": ("q2", "gaussian_kl", kl_distributions),
-    "kl_validated": ("q2", "gaussian_kl", kl_validated),
     "q3_rounded": ("q3", "q3_answer", 58.22),
     "evaluate_one_pass": ("q4", "evaluate", evaluate_one_pass),
     "evaluate_small_batches": ("q4", "evaluate", evaluate_small_batches),
@@ -860,13 +859,18 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "train_vae_inline_test_loss": ("q5", "train_vae", train_vae_inline_test_loss),
     "q6_upper_case": ("q6", "q6_answer", " C "),
     "reconstruct_detach": ("q7", "reconstruct", reconstruct_detach),
+    "binarize_torch_bernoulli": ("q10", "binarize", torch.bernoulli),
+    "binarize_compare": ("q10", "binarize", binarize_compare),
+    "binarize_distribution": ("q10", "binarize", binarize_distribution),
+    "binarize_floor": ("q10", "binarize", binarize_floor),
+    "conv_separate_heads": ("q11", "ConvVAE", ConvBase),
+    "conv_upsample": ("q11", "ConvVAE", ConvUpsample),
 }
 
-# The names that the key's own evaluate and train_vae call: with_answers rebinds the key's
-# functions to the mutant namespace, so these mutants are the cascades (a vae_loss bug seen by the
-# key's evaluate and train_vae, an evaluate bug seen by the key's train_vae) that must still cost
-# their own question only.
-UPSTREAM = {"vae_loss", "bernoulli_nll", "gaussian_kl", "evaluate"}
+# The names that the key's own train_vae calls: with_answers rebinds the key's functions to the
+# mutant namespace, so these mutants are the cascades (an evaluate bug seen by the key's train_vae)
+# that must still cost their own question only. Edits of the provided loss: see EDITED_LOSS.
+UPSTREAM = {"evaluate"}
 CASCADES = sorted(name for name, (_, var, _) in MUTANTS.items() if var in UPSTREAM)
 
 
@@ -878,7 +882,8 @@ def test_auto_graded_questions_are_the_expected_ones() -> None:
 
 
 def test_hidden_tests_cover_every_auto_graded_question() -> None:
-    assert [q.name for q in hidden_questions(ASSIGNMENT)] == sorted(AUTO_GRADED)
+    names = [q.name for q in hidden_questions(ASSIGNMENT)]
+    assert len(names) == len(set(names)) and set(names) == AUTO_GRADED, names
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -921,7 +926,14 @@ def test_probes_put_the_students_functions_back() -> None:
     assert namespace["vae_loss"] is loss_mean_over_pixels
     assert namespace["evaluate"] is evaluate_decodes_mean
     assert "bernoulli_nll" in namespace and "gaussian_kl" in namespace
-    assert scores["q2"] < 1 and scores["q4"] < 1 and scores["q5"] == 1, scores
+    assert scores["q4"] < 1 and scores["q5"] == 1, scores
+
+
+@pytest.mark.parametrize("edit", sorted(EDITED_LOSS))
+def test_edited_provided_loss_costs_nothing(edit: str) -> None:
+    """The loss is provided, not graded: breaking its cell costs no point of Q4 or Q5."""
+    name, value = EDITED_LOSS[edit]
+    check_variant_full_marks(ASSIGNMENT, {name: value})
 
 
 def test_guesses_score_zero() -> None:
@@ -931,10 +943,14 @@ def test_guesses_score_zero() -> None:
 def test_feedback_names_the_mistake() -> None:
     """Messages say what is wrong where the mistake can be told apart."""
     cases = {
-        "loss_mean_over_pixels": "averaged over pixels",
-        "loss_sum_over_batch": "summed over the batch",
         "evaluate_decodes_mean": "decodes mu",
         "vae_no_sigmoid": "sigmoid",
+        "binarize_threshold": "x > 0.5",
+        "binarize_reseeds": "do not reseed",
+        "binarize_probabilities": "exactly 0.0 or 1.0",
+        "binarize_returns_bool": "not a boolean one",
+        "conv_dense": "nn.Conv2d",
+        "conv_no_sigmoid": "sigmoid",
     }
     for mutant, phrase in cases.items():
         question, name, value = MUTANTS[mutant]

@@ -88,8 +88,11 @@ def with_stable_ids(nb: nbformat.NotebookNode, salt: str) -> nbformat.NotebookNo
 
 
 def normalise_generated(nb: nbformat.NotebookNode, salt: str) -> nbformat.NotebookNode:
-    """Clean a generated notebook: no outputs, python3 kernel, content-derived cell ids."""
+    """Clean a generated notebook: no outputs, python3 kernel, content-derived cell ids, and no
+    trailing empty cell (otter assign appends one after the export cell)."""
     nb = strip_outputs(nb)
+    while nb.cells and not cell_source(nb.cells[-1]).strip():
+        nb.cells.pop()
     nb.metadata["kernelspec"] = dict(PYTHON3_KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     return with_stable_ids(nb, salt)
