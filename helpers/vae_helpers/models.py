@@ -154,8 +154,9 @@ class MLPVAE(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(x_hat, mu, logvar), decoding one sampled z per image."""
-        mu, logvar = self.encode(x)
-        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+        posterior = self.encode(x)
+        codes = self.reparameterize(*posterior)
+        return (self.decode(codes), *posterior)
 
 
 def _per_image_mean(total: Tensor, target: Tensor) -> Tensor:

@@ -75,8 +75,8 @@ def _write(path: Path, nb: nbformat.NotebookNode) -> None:
 def make_broken_batch(key: nbformat.NotebookNode, folder: Path, marker: Path) -> None:
     """The submissions named in expected_batch.csv, each the answer key with one thing broken.
 
-    In the key, `negative_elbo` (q9) calls `gaussian_kl` (q2) and `bernoulli_nll` (q8), so losing
-    `gaussian_kl` costs q9 too; every other answer stands alone.
+    In the key, `negative_elbo` (q9) calls `gaussian_kl` (q2), but q9 is judged with reference
+    terms swapped in, so losing `gaussian_kl` costs q2 only: one mistake, one question.
     """
     with zipfile.ZipFile(folder / "correct_zip.zip", "w") as zf:
         zf.writestr("submission/renamed.ipynb", nbformat.writes(key))
@@ -86,7 +86,7 @@ def make_broken_batch(key: nbformat.NotebookNode, folder: Path, marker: Path) ->
         folder / "syntax_error.ipynb",
         _edited(key, "def monte_carlo_kl", lambda s: s + "\n    return (mu +\n"),
     )
-    _write(  # raises before defining gaussian_kl: q2 and q9 (which calls it) are lost
+    _write(  # raises before defining gaussian_kl: q2 is lost, q9 is judged with reference terms
         folder / "exception.ipynb",
         _edited(key, "def gaussian_kl", lambda s: 'raise RuntimeError("not finished")\n' + s),
     )

@@ -131,6 +131,7 @@ def test_verify_passes_on_a_real_assignment(
 def _fake_course(root: Path, names: list[str]) -> CourseLayout:
     layout = CourseLayout(root)
     layout.solutions.mkdir(parents=True)
+    layout.course_toml.write_text(CourseLayout().course_toml.read_text())
     for name in names:
         layout.source(name).write_text("{}")
     return layout
@@ -146,7 +147,7 @@ def test_verify_cli_verifies_every_assignment_by_default(
     layout = _fake_course(tmp_path / "course", names)
     seen: dict[str, list[str]] = {}
 
-    def fake_build_all(*args: object) -> list[BuiltAssignment]:
+    def fake_build_all(*args: object, **_options: object) -> list[BuiltAssignment]:
         selected = args[1]
         assert isinstance(selected, list)
         seen["built"] = list(selected)
@@ -180,7 +181,7 @@ def test_build_verify_verifies_every_assignment_by_default(
     layout = _fake_course(tmp_path / "course", names)
     seen: dict[str, list[str]] = {}
 
-    def fake_build_all(*args: object) -> list[BuiltAssignment]:
+    def fake_build_all(*args: object, **_options: object) -> list[BuiltAssignment]:
         selected = args[1]
         assert isinstance(selected, list)
         return [BuiltAssignment(name) for name in selected]
@@ -192,6 +193,6 @@ def test_build_verify_verifies_every_assignment_by_default(
         return 0
 
     monkeypatch.setattr(tools.build, "build_all", fake_build_all)
-    monkeypatch.setattr(tools.verify, "verify_built", fake_verify_built)
+    monkeypatch.setattr(tools.build, "verify_built", fake_verify_built)
     assert tools.build.main(["--check", "--verify", "--root", str(layout.root)]) == 0
     assert seen == {"verified": names}
