@@ -551,7 +551,14 @@ def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("float", returns_float)
     checks.judge("value", value)
     checks.judge("flat", flat)
-    checks.judge("unchanged", unchanged)
+    checks.judge(  # a property of a working evaluate: a stub that returns nothing earns nothing
+        "unchanged",
+        lambda: (
+            unchanged()
+            if checks.results["float"].passed
+            else (False, "evaluate must return the score before its side effects are judged")
+        ),
+    )
 
 
 # ------------------------------------------------------------------ q5: train_vae
@@ -751,7 +758,14 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("history", shape)
     checks.judge("learns", learns)
     checks.judge("terms", terms)
-    checks.judge("test_untouched", test_untouched)
+    checks.judge(  # a property of a working train_vae: a stub that trains nothing earns nothing
+        "test_untouched",
+        lambda: (
+            test_untouched()
+            if checks.results["history"].passed
+            else (False, "train_vae must return its history before its side effects are judged")
+        ),
+    )
     checks.judge("test_score", test_score)
 
 
