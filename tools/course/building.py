@@ -1,13 +1,6 @@
-"""Build the student notebooks and autograders from the Otter Assign sources in solutions/.
+"""One `otter assign` run per source, normalised outputs, and comparing them with disk.
 
-Usage: python -m tools.build [NN_name ...] [--check] [--verify] [--jobs N]
-
-For each `solutions/NN_name.ipynb` this runs `otter assign` in a temporary folder and writes
-  notebooks/NN_name/NN_name.ipynb           the student notebook (public tests in its metadata)
-  autograder/NN_name/NN_name-autograder.zip the Gradescope / `otter run` zip (deterministic)
-  autograder/NN_name/tests/qN.py            every test, public and hidden, as in the zip
-It also cleans the sources (no outputs, current set-up cell). `--check` writes nothing and fails
-when a generated file is stale, missing or extra; `--verify` then runs `tools.verify`.
+The command is `tools/build.py`; this module is what it (and verify, bench, tests) build with.
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
-"""Write the student edition of the course: what students get, and nothing else.
+"""The student edition: the allow-list, its README, and the leak scan over it.
 
-Usage: python -m tools.release [--output release/] [--allow-placeholder]      (make release)
-
-The edition is made from an allow-list (the student notebooks, the helper package, the student
-requirements, a licence and a README written for students), never by deleting secrets from a
-copy. It refuses while `course.toml` names the placeholder repository, scans every file of the
-edition for solution code and hidden-test text, and prints the commands that publish it.
+The command is `tools/release.py`.
 """
 
 from __future__ import annotations

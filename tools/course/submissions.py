@@ -1,13 +1,6 @@
-"""Grade a folder of submissions with an assignment's autograder; write one CSV row each.
+"""Finding, reading and grading submissions, and the CSV their rows go to.
 
-Usage: python -m tools.grade SUBMISSIONS_DIR --assignment NN_name [--output grades/NN_name.csv]
-       [--jobs N] [--cell-timeout S] [--timeout S] [--resume | --overwrite] [--no-sandbox]
-
-A submission is a `.ipynb` file, a `.zip` (only the notebook inside is read; nothing is extracted,
-any `.OTTER_LOG` is ignored), or a folder holding one of those. Each runs in a bubblewrap sandbox
-(`vae_grading.sandbox`) with per-cell and per-submission limits; the verdicts are computed here,
-outside the sandbox (`vae_grading.local_grading`). One bad submission never stops the batch or
-touches another row. Columns: submission, q1..qN, total, max_total, status, reason.
+The command is `tools/grade.py`; the sandbox and verdicts are in `vae_grading`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
-"""Verify the built assignments: key scores 100 %, student copy scores 0, nothing leaks.
+"""The checks behind `make verify`: key at full marks, blank at 0, no leaks, environment.
 
-Usage: python -m tools.verify [NN_name ...] [--jobs N]
-
-For each assignment (built afresh into a temporary folder, and compared with the committed files):
-  * the answer key, graded by `otter run` with its own autograder zip, scores full marks;
-  * the untouched student notebook is graded without crashing, scores 0 on every auto-graded
-    question, and every failure message names its question;
-  * no solution block and no hidden test appears in any file under notebooks/;
-  * the autograder's environment pins the course's Python, otter-grader and CPU-only torch.
-Grading seconds are printed (the benchmark in bench/grading_time.py reports them properly).
+The command is `tools/verify.py`.
 """
 
 from __future__ import annotations
