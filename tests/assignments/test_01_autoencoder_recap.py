@@ -6,15 +6,14 @@ other (a wrong `reconstruction_loss` must not also cost `train_autoencoder`). Ev
 correct answer written differently (epsilon in the log, clamping, torch.distributions, BCE from
 logits, float64, other layer choices); it must keep every point.
 
-Namespaces are assembled like a kernel's (`_as_kernel`): the key's functions are rebound to the
-same globals as the replaced answers, so `train_autoencoder` really calls a mutant
-`reconstruction_loss`, as it would in a student's notebook.
+Namespaces are assembled like a kernel's (`tests.otter_support.with_answers`): the key's functions
+are rebound to the same globals as the replaced answers, so `train_autoencoder` really calls a
+mutant `reconstruction_loss`, as it would in a student's notebook.
 """
 
 from __future__ import annotations
 
 import math
-import types
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ from tests.otter_support import (
     check_mutant_costs_one_question,
     check_variant_full_marks,
     hidden_questions,
-    key_namespace,
     run_key_notebook,
+    with_answers,
 )
 
 ASSIGNMENT = "01_autoencoder_recap"
@@ -898,30 +897,6 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 }
 
 
-# ---------------------------------------------------------------- kernel-like namespaces
-
-
-def _as_kernel(replacements: dict[str, Any]) -> dict[str, Any]:
-    """The key's namespace with `replacements`, its functions rebound to that same namespace.
-
-    In a notebook every function looks its helpers up in one global namespace; the cached key's
-    functions would keep calling the key's own helpers, so a mutant helper would never reach
-    them. Rebinding makes `train_autoencoder` call a mutant `reconstruction_loss`.
-    """
-    key = key_namespace(ASSIGNMENT)
-    key_globals = key["train_autoencoder"].__globals__
-    scope = dict(key)
-    scope.update(replacements)
-    for name, value in list(scope.items()):
-        if isinstance(value, types.FunctionType) and value.__globals__ is key_globals:
-            rebound = types.FunctionType(
-                value.__code__, scope, value.__name__, value.__defaults__, value.__closure__
-            )
-            rebound.__kwdefaults__ = value.__kwdefaults__
-            scope[name] = rebound
-    return scope
-
-
 # ---------------------------------------------------------------- tests
 
 
@@ -937,13 +912,13 @@ def test_hidden_questions_are_the_auto_graded_ones() -> None:
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_mutant_costs_only_its_question(mutant: str) -> None:
     question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, _as_kernel({name: value}), mutant)
+    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_correct_variant_keeps_full_marks(variant: str) -> None:
     _, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, _as_kernel({name: value}))
+    check_variant_full_marks(ASSIGNMENT, {name: value})
 
 
 def test_guesses_score_zero() -> None:
@@ -968,7 +943,7 @@ def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
     from vae_grading.probes import KERNEL_RUNTIME, encode_inputs
 
     question = next(q for q in hidden_questions(ASSIGNMENT) if q.name == "q4")
-    scope = _as_kernel({"reconstruction_loss": rec_not_implemented})
+    scope = with_answers(ASSIGNMENT, {"reconstruction_loss": rec_not_implemented})
     exec(KERNEL_RUNTIME, scope)
     inputs = _as_probe_inputs(encode_inputs(question.make_inputs(np.random.default_rng(7))))
     out = question.probe(scope, inputs)
