@@ -1,4 +1,4 @@
-"""MNIST as float tensors that live on the compute device, and fast index-based batching."""
+"""MNIST and Fashion-MNIST as float tensors on the compute device, and fast index batching."""
 
 from __future__ import annotations
 
@@ -20,50 +20,116 @@ MNIST_FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 class MNISTNotFoundError(FileNotFoundError):
     """MNIST is not in the data folder and could not be downloaded."""
 
 
+class FashionMNISTNotFoundError(FileNotFoundError):
+    """Fashion-MNIST is not in the data folder and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A torchvision dataset in MNIST's file format: its class (and folder), names and error."""
+
+    title: str  # the name in messages
+    folder: str  # the torchvision class, also its folder under the data root
+    loader: str  # the public function, named in argument errors
+    error: type[FileNotFoundError]
+
+
+_MNIST = _Source("MNIST", "MNIST", "load_mnist", MNISTNotFoundError)
+_FASHION_MNIST = _Source(
+    "Fashion-MNIST", "FashionMNIST", "load_fashion_mnist", FashionMNISTNotFoundError
+)
+
+
+def _raw_dir(source: _Source, root: Path | None) -> Path:
+    """The folder torchvision reads `source` from: `<root>/<folder>/raw`."""
+    return (settings.data_dir() if root is None else Path(root)) / source.folder / "raw"
+
+
 def mnist_raw_dir(root: Path | None = None) -> Path:
     """The folder torchvision reads MNIST from: `<root>/MNIST/raw` (root defaults to data_dir())."""
-    return (settings.data_dir() if root is None else Path(root)) / "MNIST" / "raw"
+    return _raw_dir(_MNIST, root)
 
 
-def _missing_message(root: Path, reason: str) -> str:
-    """The one error message shown when MNIST cannot be found or fetched."""
-    raw = mnist_raw_dir(root)
+def fashion_mnist_raw_dir(root: Path | None = None) -> Path:
+    """Fashion-MNIST's folder: `<root>/FashionMNIST/raw` (root defaults to data_dir())."""
+    return _raw_dir(_FASHION_MNIST, root)
+
+
+def _missing_message(source: _Source, root: Path, reason: str) -> str:
+    """The one error message shown when the dataset cannot be found or fetched."""
+    raw = _raw_dir(source, root)
     missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
     return (
-        f"MNIST not found in {raw} ({reason}; missing: {', '.join(missing) or 'none'}).\n"
+        f"{source.title} not found in {raw} ({reason}; missing: {', '.join(missing) or 'none'}).\n"
         f"The folder comes from the {settings.DATA_DIR_VAR} environment variable "
         f"(default {settings.DEFAULT_DATA_DIR}). To fix it, either run this once with an internet "
-        f"connection (the files are downloaded automatically), or copy the four MNIST files "
-        f"({', '.join(MNIST_FILES)}, or the official .gz archives) into {raw}, or set "
-        f"{settings.DATA_DIR_VAR} to the folder that already contains MNIST/raw/."
+        f"connection (the files are downloaded automatically), or copy the four {source.title} "
+        f"files ({', '.join(MNIST_FILES)}, or the official .gz archives) into {raw}, or set "
+        f"{settings.DATA_DIR_VAR} to the folder that already contains {source.folder}/raw/."
     )
 
 
-def _load_uint8(split: str, download: bool) -> tuple[Tensor, Tensor]:
+def _load_uint8(source: _Source, split: str, download: bool) -> tuple[Tensor, Tensor]:
     """The split's images (N, 28, 28) uint8 and labels (N,) int64 on the CPU, via torchvision."""
-    from torchvision.datasets import MNIST  # heavy import, only when data is needed
+    from torchvision import datasets  # heavy import, only when data is needed
 
     root = settings.data_dir()
-    raw = mnist_raw_dir(root)
+    raw = _raw_dir(source, root)
     prefix = "train" if split == "train" else "t10k"
     needed = (raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte")
     have_files = all(path.is_file() for path in needed)
     if not have_files and not download:
-        raise MNISTNotFoundError(_missing_message(root, "download=False, so nothing was fetched"))
+        reason = "download=False, so nothing was fetched"
+        raise source.error(_missing_message(source, root, reason))
     try:
         fetch = download and not have_files
-        dataset = MNIST(root=str(root), train=split == "train", download=fetch)
+        dataset_class = getattr(datasets, source.folder)
+        dataset = dataset_class(root=str(root), train=split == "train", download=fetch)
     except (RuntimeError, OSError) as err:  # URLError is an OSError; torchvision wraps others
         detail = " ".join(line.strip() for line in str(err).splitlines()[:3] if line.strip())
         detail = (detail or type(err).__name__)[:200]
-        raise MNISTNotFoundError(_missing_message(root, f"download failed: {detail}")) from None
+        reason = f"download failed: {detail}"
+        raise source.error(_missing_message(source, root, reason)) from None
     return dataset.data, dataset.targets
+
+
+def _load_images(
+    source: _Source,
+    split: str,
+    device: torch.device | str | None,
+    limit: int | None,
+    download: bool,
+) -> tuple[Tensor, Tensor]:
+    """The loader behind load_mnist and load_fashion_mnist: checks, reads, converts on device."""
+    if split not in ("train", "test"):
+        raise ValueError(f"{source.loader}: split must be 'train' or 'test', got {split!r}")
+    check_positive_int(limit, "limit", source.loader, allow_none=True)
+    target = resolve_device(device)
+    data, targets = _load_uint8(source, split, download)
+    if limit is not None:
+        data, targets = data[:limit], targets[:limit]
+    # One conversion for the whole split: move the uint8 bytes first (4x less to copy), then scale.
+    images = data.to(target).unsqueeze(1).to(torch.float32).div_(255.0)
+    labels = targets.to(device=target, dtype=torch.int64)
+    return images, labels
 
 
 def load_mnist(
@@ -74,17 +140,18 @@ def load_mnist(
     download: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """MNIST `split`: images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,), on `device`."""
-    if split not in ("train", "test"):
-        raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
-    check_positive_int(limit, "limit", "load_mnist", allow_none=True)
-    target = resolve_device(device)
-    data, targets = _load_uint8(split, download)
-    if limit is not None:
-        data, targets = data[:limit], targets[:limit]
-    # One conversion for the whole split: move the uint8 bytes first (4x less to copy), then scale.
-    images = data.to(target).unsqueeze(1).to(torch.float32).div_(255.0)
-    labels = targets.to(device=target, dtype=torch.int64)
-    return images, labels
+    return _load_images(_MNIST, split, device, limit, download)
+
+
+def load_fashion_mnist(
+    split: Literal["train", "test"] = "train",
+    *,
+    device: torch.device | str | None = None,
+    limit: int | None = None,
+    download: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """Fashion-MNIST `split` (labels index FASHION_MNIST_CLASSES), in load_mnist's format."""
+    return _load_images(_FASHION_MNIST, split, device, limit, download)
 
 
 @dataclass
