@@ -247,11 +247,7 @@ def _batch_iterator(
     drop_last: bool,
 ) -> Iterator[Tensor | tuple[Tensor, ...]]:
     """The generator behind batches() (separate so argument errors surface at the call)."""
-    if shuffle:
-        perm_device = generator.device if generator is not None else device
-        order = torch.randperm(count, device=perm_device, generator=generator).to(device)
-    else:
-        order = None
+    order = _shuffled_order(count, device, generator) if shuffle else None
     stop = count - count % batch_size if drop_last else count
     for start in range(0, stop, batch_size):
         if order is None:
@@ -260,3 +256,23 @@ def _batch_iterator(
             index = order[start : start + batch_size]
             chunk = tuple(tensor.index_select(0, index) for tensor in tensors)
         yield chunk[0] if len(chunk) == 1 else chunk
+
+
+def _shuffled_order(count: int, device: torch.device, generator: torch.Generator | None) -> Tensor:
+    """A random permutation of range(count) on `device` (drawn on the generator's device)."""
+    perm_device = generator.device if generator is not None else device
+    return torch.randperm(count, device=perm_device, generator=generator).to(device)
+
+
+def index_batches(
+    count: int, batch_size: int, *, device: torch.device, generator: torch.Generator | None = None
+) -> Iterator[Tensor]:
+    """Shuffled row indices in chunks of `batch_size` (the last may be shorter), on `device`.
+
+    The same permutation and chunks as ``batches(x, batch_size=..., generator=...)`` for `count`
+    rows, for loops that gather rows themselves (fit's CUDA-graph step).
+    """
+    check_positive_int(batch_size, "batch_size", "index_batches")
+    order = _shuffled_order(count, device, generator)
+    for start in range(0, count, batch_size):
+        yield order[start : start + batch_size]

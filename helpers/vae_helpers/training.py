@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
+from vae_helpers import cuda_graphs
 from vae_helpers._validation import check_positive_int, module_device
-from vae_helpers.data import batches
+from vae_helpers.data import index_batches
 from vae_helpers.device import seed_everything
 
 LossFn = Callable[[nn.Module, Tensor], "Tensor | Mapping[str, Tensor]"]
@@ -91,16 +92,11 @@ def _check_data(x: Tensor, name: str, model: nn.Module, caller: str) -> None:
         )
 
 
-def _single(chunks: Iterator[Tensor | tuple[Tensor, ...]]) -> Iterator[Tensor]:
-    """The batches of one tensor (what batches() yields when given a single tensor)."""
-    for chunk in chunks:
-        yield cast(Tensor, chunk)
-
-
 def _autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager[Any]:
     """bfloat16 autocast on CUDA when asked (losses stay float32), else a no-op context."""
     if bf16 and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        # No weight-cast cache: each weight is cast once per step anyway; capture needs it off.
+        return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
     return contextlib.nullcontext()
 
 
@@ -133,11 +129,13 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean of every loss term over `x`, in eval mode without gradients (training mode restored)."""
     _check_data(x, "x", model, "evaluate")
+    check_positive_int(batch_size, "batch_size", "evaluate")
     was_training = model.training
     model.eval()
     sums = _TermSums()
     try:
-        for batch in _single(batches(x, batch_size=batch_size, shuffle=False)):
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
             sums.add(_terms(loss_fn(model, batch), "evaluate"), len(batch))
     finally:
         model.train(was_training)
@@ -161,6 +159,23 @@ def default_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr)
 
 
+WARMUP = cuda_graphs.WARMUP_STEPS
+
+
+def _capture(
+    step: cuda_graphs.StepFn, batch_size: int, device: torch.device
+) -> cuda_graphs.GraphedStep:
+    """fit's step captured in a CUDA graph; a failure raises one clear error."""
+    try:
+        return cuda_graphs.GraphedStep(step, batch_size, device)
+    except Exception as err:  # after a failed capture CUDA's random state is not usable
+        raise RuntimeError(
+            f"fit: could not capture the training step in a CUDA graph ({type(err).__name__}: "
+            f"{err}). The loss function must be graph-safe (no .item(), no data-dependent "
+            "branches). Restart the kernel and train with cuda_graph=False."
+        ) from err
+
+
 def fit(
     model: nn.Module,
     loss_fn: LossFn,
@@ -176,16 +191,22 @@ def fit(
     desc: str = "training",
     schedule: Schedule = "constant",
     bf16: bool = False,
+    cuda_graph: bool = False,
     on_epoch_end: Callable[[int, History], None] | None = None,
 ) -> History:
     """Train `model` on `train_x` (Adam by default); return per-epoch train/test loss history.
 
     `schedule="onecycle"` warms the learning rate up to `lr` over the first quarter of the steps
-    and anneals it to almost 0 by the last one (torch's OneCycleLR, which also cycles Adam's
-    beta1); "constant" keeps `lr`.
+    and anneals it to almost 0 by the last one (torch's OneCycleLR, Adam's betas left constant);
+    "constant" keeps `lr`.
     `bf16=True` runs the forward pass under bfloat16 autocast on CUDA (ignored elsewhere); the
     loss function must then compute its losses from logits (autocast keeps them in float32).
     The loss terms are accumulated on the device and read once per epoch (no sync per step).
+    `cuda_graph=True` (CUDA with torch >= 2.11 and the default optimizer; ignored elsewhere)
+    captures the training step in a CUDA graph after a few eager steps and replays it for every
+    full batch: the same arithmetic with one launch per step (Adam's capturable form, the
+    learning rate in a device tensor). The loss function must be graph-safe (fixed shapes, no
+    host syncs such as `.item()` or data-dependent Python branches); a capture that fails raises.
     `on_epoch_end(epoch, history)` is called after each epoch; its time is not in
     ``history.seconds`` (benchmarks use it to score the model off the clock).
     """
@@ -203,8 +224,18 @@ def fit(
     generator = None
     if seed is not None:
         generator = torch.Generator(device=train_x.device).manual_seed(seed)
+    graph_mode = (
+        cuda_graph
+        and optimizer is None
+        and train_x.device.type == "cuda"
+        and cuda_graphs.torch_supports_capture()
+    )
     if optimizer is None:
-        optimizer = default_optimizer(model, lr)
+        optimizer = (
+            cuda_graphs.graph_safe_adam(model, lr) if graph_mode else default_optimizer(model, lr)
+        )
+    # Taken before a scheduler can replace the rate tensors by floats.
+    learning_rate = cuda_graphs.TensorLearningRate(optimizer) if graph_mode else None
     batches_per_epoch = math.ceil(len(train_x) / batch_size)
     scheduler = None
     # OneCycleLR needs a few steps per phase; a tiny run (a smoke test) keeps the constant rate.
@@ -214,8 +245,23 @@ def fit(
             max_lr=lr,
             total_steps=epochs * batches_per_epoch,
             pct_start=ONECYCLE_WARMUP,
+            cycle_momentum=False,  # same scores as cycling beta1, and a captured step needs it
         )
     precision = _autocast(train_x.device, bf16)
+
+    def step(index: Tensor) -> dict[str, Tensor]:
+        """One optimizer step on the rows `index` of train_x; returns the batch's loss terms."""
+        with precision:
+            terms = _terms(loss_fn(model, train_x.index_select(0, index)), "fit")
+        optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        optimizer.step()
+        # Detached: nothing keeps this step's autograd graph alive into the next step.
+        return {key: value.detach() for key, value in terms.items()}
+
+    graphed: cuda_graphs.GraphedStep | None = None
+    eager_full_steps = 0
+    side_stream = torch.cuda.Stream(train_x.device) if graph_mode else None
 
     history = History()
     postfix: dict[str, str] = {}
@@ -225,15 +271,24 @@ def fit(
             started = time.perf_counter()
             model.train()
             sums = _TermSums()
-            for batch in _single(batches(train_x, batch_size=batch_size, generator=generator)):
-                with precision:
-                    terms = _terms(loss_fn(model, batch), "fit")
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimizer.step()
+            for index in index_batches(
+                len(train_x), batch_size, device=train_x.device, generator=generator
+            ):
+                full = len(index) == batch_size
+                if graph_mode and full and graphed is None and eager_full_steps >= WARMUP:
+                    graphed = _capture(step, batch_size, train_x.device)
+                if graphed is not None and full:
+                    terms = graphed(index)
+                elif side_stream is not None and full:
+                    terms = cuda_graphs.warm_up(step, index, side_stream)
+                    eager_full_steps += 1
+                else:
+                    terms = step(index)
                 if scheduler is not None:
                     scheduler.step()
-                sums.add(terms, len(batch))
+                if learning_rate is not None:
+                    learning_rate.restore()
+                sums.add(terms, len(index))
                 bar.update(1)
             for key, value in sums.read(len(train_x)).items():
                 history.train.setdefault(key, []).append(value)
