@@ -2,7 +2,9 @@
 
 Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 0.95] so that an
 epsilon up to 1e-6 inside a log, clamping, or BCE from torch changes a sum over 784 pixels by far
-less than the tolerances below; float32 and float64 answers both pass.
+less than the tolerances below; float32 and float64 answers both pass. q8b is the exception on
+purpose: its logits reach far into the range where sigmoid rounds to 0 or 1 in float32, since
+staying exact there is what the question asks for.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def ref_nll(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Summed binary cross-entropy per row, x flattened to x_hat's shape."""
     x = x.reshape(x_hat.shape)
     return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
+
+
+def ref_nll_logits(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Summed binary cross-entropy of sigmoid(logits) per row, exact in float64 for any logit."""
+    x = x.reshape(logits.shape)
+    return (np.logaddexp(0.0, logits) - x * logits).sum(axis=-1)
 
 
 def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -350,6 +358,164 @@ def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("gradient", gradient)
 
 
+# ------------------------------------------------------------------ q8b: bernoulli_nll_from_logits
+
+
+def _signed(rng: np.random.Generator, rows: int, low: float, high: float) -> np.ndarray:
+    """Logits with magnitudes in [low, high], each row holding both signs against targets 0, 1
+    and grey (two of each pairing, in a random order), so every kind of saturation is probed."""
+    kinds = np.array([(sign, kind) for sign in (1.0, -1.0) for kind in range(3) for _ in range(2)])
+    logits = np.empty((rows, len(kinds)))
+    targets = np.empty((rows, len(kinds)))
+    for row in range(rows):
+        order = rng.permutation(len(kinds))
+        sign, kind = kinds[order, 0], kinds[order, 1]
+        logits[row] = sign * rng.uniform(low, high, len(kinds))
+        grey = rng.uniform(0.05, 0.95, len(kinds))
+        targets[row] = np.where(kind == 0, 0.0, np.where(kind == 1, 1.0, grey))
+    return np.stack([logits, targets])
+
+
+def logits_inputs(rng: np.random.Generator) -> dict:
+    """Moderate logits on grey targets, saturated (|l| 20-80) and extreme (|l| 100-1000) logits
+    against targets 0, 1 and grey, image-shaped targets, and a mixed batch for the gradient."""
+    batch, pixels = int(rng.integers(4, 9)), int(rng.integers(9, 20))
+    saturated = _signed(rng, 6, 20.0, 80.0).astype(np.float32)
+    extreme = _signed(rng, 4, 100.0, 1000.0).astype(np.float32)
+    mixed = np.concatenate(
+        [_signed(rng, 3, 0.1, 5.0), _signed(rng, 3, 20.0, 80.0), _signed(rng, 3, 100.0, 1000.0)],
+        axis=2,
+    ).astype(np.float32)
+    return {
+        "logits": rng.uniform(-5.0, 5.0, (batch, pixels)).astype(np.float32),
+        "x": rng.uniform(0, 1, (batch, pixels)).astype(np.float32),
+        "sat_logits": saturated[0],
+        "sat_x": saturated[1],
+        "ext_logits": extreme[0],
+        "ext_x": extreme[1],
+        "img_logits": rng.uniform(-8.0, 8.0, (3, 784)).astype(np.float32),
+        "img": rng.uniform(0, 1, (3, 1, 28, 28)).astype(np.float32),
+        "grad_logits": mixed[0],
+        "grad_x": mixed[1],
+    }
+
+
+def logits_probe(ns: dict, inputs: dict) -> dict:
+    """bernoulli_nll_from_logits on each kind of input, and its gradient in float32."""
+    attempt = ns["_vae_grading_attempt"]
+    nll = ns["bernoulli_nll_from_logits"]
+
+    def gradient():
+        logits = inputs["grad_logits"].clone().requires_grad_()
+        out = nll(logits, inputs["grad_x"])
+        if not out.requires_grad:
+            return {"connected": False}
+        out.sum().backward()
+        return {"connected": True, "logits": logits.grad}
+
+    return {
+        "values": attempt(lambda: nll(inputs["logits"], inputs["x"])),
+        "saturated": attempt(lambda: nll(inputs["sat_logits"], inputs["sat_x"])),
+        "extreme": attempt(lambda: nll(inputs["ext_logits"], inputs["ext_x"])),
+        "images": attempt(lambda: nll(inputs["img_logits"], inputs["img"])),
+        "gradient": attempt(gradient),
+    }
+
+
+def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Q8's quantity with x_hat = sigmoid(logits), within float32 rounding for every logit, and
+    the gradient sigmoid(l) - x, finite everywhere."""
+    tol = {"atol": 1e-3, "rtol": 1e-4}
+
+    def data(key: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+        return inputs[key].astype(np.float64), inputs[target].astype(np.float64)
+
+    def values() -> tuple[bool, str]:
+        logits, x = data("logits", "x")
+        expected = ref_nll_logits(logits, x)
+        got = as_array(out["values"], "bernoulli_nll_from_logits(logits, x)")
+        if got.shape != expected.shape:
+            return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
+        if close(got, expected / x.shape[1], **tol):
+            return False, "sum over pixels, do not average: an image's likelihood is a product"
+        if close(got, -expected, **tol):
+            return False, "sign error: the negative log-likelihood is >= 0"
+        if close(got, ref_nll_logits(-logits, x), **tol):
+            return False, "the logit's sign is flipped: sigmoid(logit) is the probability of x = 1"
+        if close(got, (x * np.logaddexp(0.0, -logits)).sum(axis=-1), **tol):
+            return False, "the (1 - x) log(1 - sigmoid(logit)) term of each pixel is missing"
+        return close(got, expected, **tol), (
+            "for moderate logits the values should equal Q8's binary cross-entropy with "
+            "x_hat = sigmoid(logits), summed over pixels (grey targets)"
+        )
+
+    def formula_wrong() -> bool:
+        """Whether the moderate-logit check failed: then its message is the one that helps."""
+        result = checks.results.get("values")
+        return result is not None and not result.passed
+
+    def saturated() -> tuple[bool, str]:
+        logits, x = data("sat_logits", "sat_x")
+        got = as_array(out["saturated"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
+        if formula_wrong():
+            return close(got, ref_nll_logits(logits, x), **tol), (
+                "wrong for logits of size 20 to 80 too: fix the moderate-logit formula first"
+            )
+        if not np.isfinite(got).all():
+            return False, (
+                "inf or nan for logits of size 20 to 80: sigmoid(l) rounds to exactly 1 for l "
+                "above about 17 in float32 (about 37 in float64), and log(1 - 1) = log 0"
+            )
+        return close(got, ref_nll_logits(logits, x), **tol), (
+            "wrong for logits of size 20 to 80 (targets 0, 1 and grey): sigmoid(30) == 1.0 in "
+            "float32, so any route through log(1 - sigmoid(l)) loses the answer there "
+            "(F.binary_cross_entropy clamps the log at -100, an epsilon caps it near 16)"
+        )
+
+    def extreme() -> tuple[bool, str]:
+        logits, x = data("ext_logits", "ext_x")
+        got = as_array(out["extreme"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
+        if formula_wrong():
+            return close(got, ref_nll_logits(logits, x), **tol), (
+                "wrong for logits of size 100 to 1000 too: fix the moderate-logit formula first"
+            )
+        return close(got, ref_nll_logits(logits, x), **tol), (
+            "wrong or not finite for logits of size 100 to 1000 (targets 0, 1 and grey): there "
+            "sigmoid(l) is exactly 0 or 1 and exp(|l|) overflows to inf in float32, so nothing "
+            "may be exponentiated into overflow on the way to the answer"
+        )
+
+    def images() -> tuple[bool, str]:
+        logits, img = data("img_logits", "img")
+        got = as_array(out["images"], "bernoulli_nll_from_logits with x of shape (B, 1, 28, 28)")
+        return close(got, ref_nll_logits(logits, img), atol=2e-2, rtol=1e-4), (
+            "with image-shaped x, shape (3, 1, 28, 28), and logits of shape (3, 784) the result "
+            "should have shape (3,) and equal the flattened computation"
+        )
+
+    def gradient() -> tuple[bool, str]:
+        grads = out["gradient"]
+        if isinstance(grads, dict) and grads.get("connected") is False:
+            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+        logits, x = data("grad_logits", "grad_x")
+        got = as_array(grads["logits"], "the gradient with respect to the logits", logits.shape)
+        if not np.isfinite(got).all():
+            return False, (
+                "the gradient is inf or nan for some logits (sizes up to 1000): every operation "
+                "on the way, including a torch.where branch that is not selected, must stay finite"
+            )
+        return close(got, 0.5 * (1.0 + np.tanh(0.5 * logits)) - x, atol=1e-5, rtol=1e-4), (
+            "d(nll)/d(logit) should be sigmoid(logit) - x for every pixel, including logits of "
+            "size 20 to 1000 (where a route through sigmoid then log gives 0 or nan)"
+        )
+
+    checks.judge("values", values)
+    checks.judge("saturated", saturated)
+    checks.judge("extreme", extreme)
+    checks.judge("images", images)
+    checks.judge("gradient", gradient)
+
+
 # ------------------------------------------------------------------ q9: negative_elbo
 
 
@@ -509,6 +675,13 @@ QUESTIONS = [
         "exp(logvar) is sigma^2; used as a standard deviation it gives variance sigma^4",
     ),
     Question("q8", ("values", "images", "gradient"), nll_inputs, nll_probe, nll_verdict),
+    Question(
+        "q8b",
+        ("values", "saturated", "extreme", "images", "gradient"),
+        logits_inputs,
+        logits_probe,
+        logits_verdict,
+    ),
     Question("q9", ("combination", "beta", "gradients"), elbo_inputs, elbo_probe, elbo_verdict),
     choice_question(
         "q10",

