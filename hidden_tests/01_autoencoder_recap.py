@@ -887,8 +887,9 @@ QUESTIONS = [
         "q3_answer",
         Q3_EXPECTED,
         0.5,
-        "each of the 100 inked pixels costs -log 0.1 = 2.303 nats and each of the 684 background "
-        "pixels -log 0.9 = 0.105 nats; add them all up",
+        "each pixel costs -[x log 0.1 + (1 - x) log 0.9]; summed over the 784 pixels this is "
+        "-(100 log 0.1 + 684 log 0.9) whatever the individual values, since only their sum (100) "
+        "and the number of pixels enter: about 100 x 2.303 + 684 x 0.105 nats",
     ),
     Question(
         "q4",

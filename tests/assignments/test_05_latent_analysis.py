@@ -801,6 +801,43 @@ def iw_float64_codes(model, x, k):
         return _iw_from_log_lik(log_px_z, mu, std, z, k)
 
 
+def iw_chunked_over_k(model, x, k, chunk=256):
+    """Samples in chunks of 256, combined with a running logaddexp; no no_grad, detached at the
+    end; the explicit Gaussian log-density formula instead of Normal.log_prob."""
+    flat = x.reshape(x.shape[0], -1)
+    mu, logvar = model.encode(flat)
+    total = torch.full((flat.shape[0],), -math.inf)
+    done = 0
+    while done < k:
+        n = min(chunk, k - done)
+        eps = torch.randn(n, *mu.shape)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        probs = model.decode(z.reshape(n * flat.shape[0], -1)).reshape(n, flat.shape[0], -1)
+        log_lik = -F.binary_cross_entropy(probs, flat.expand_as(probs), reduction="none").sum(-1)
+        # log p(z) - log q(z|x) for diagonal Gaussians, written out (the 2 pi terms cancel)
+        log_ratio = (-0.5 * z**2 + 0.5 * eps**2 + 0.5 * logvar).sum(-1)
+        total = torch.logaddexp(total, torch.logsumexp(log_lik + log_ratio, dim=0))
+        done += n
+    return (total - math.log(k)).detach()
+
+
+def iw_independent_distributions_chunked(model, x, k):
+    """torch.distributions (Independent Normal, Bernoulli from logits), chunks of 1000 samples
+    kept in a list, one logsumexp over all of them at the end, under inference_mode."""
+    flat = x.flatten(1)
+    with torch.inference_mode():
+        mu, logvar = model.encode(flat)
+        q = Independent(Normal(mu, (0.5 * logvar).exp()), 1)
+        prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)
+        parts = []
+        for n in [1000] * (k // 1000) + ([k % 1000] if k % 1000 else []):
+            z = q.sample((n,))
+            probs = model.decode(z.reshape(-1, mu.shape[1])).reshape(n, len(flat), -1)
+            lik = Independent(Bernoulli(logits=torch.logit(probs)), 1).log_prob(flat)
+            parts.append(lik + prior.log_prob(z) - q.log_prob(z))
+        return torch.logsumexp(torch.cat(parts), dim=0) - math.log(k)
+
+
 def kw_branches(step, warmup_steps):
     """Explicit cases, written with if statements."""
     if warmup_steps == 0 or step >= warmup_steps:
@@ -864,6 +901,43 @@ def rp_stacked_adam_four_samples(model, x, mu, logvar, steps, lr):
     return params[:, :d].detach().clone(), params[:, d:].detach().clone()
 
 
+def rp_nadam_distributions(model, x, mu, logvar, steps, lr):
+    """NAdam instead of Adam, torch.distributions for the likelihood and the KL, two samples per
+    step, the mean over images; the model's parameters are simply left out of the optimiser."""
+    flat = x.reshape(len(x), -1)
+    m = mu.detach().clone().requires_grad_(True)
+    lv = logvar.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.NAdam([m, lv], lr=lr)
+    for _ in range(steps):
+        q = Normal(m, torch.exp(0.5 * lv))
+        z = q.rsample((2,))
+        probs = model.decode(z.reshape(-1, m.shape[1])).reshape(2, len(flat), -1)
+        log_lik = Independent(Bernoulli(probs=probs), 1).log_prob(flat).mean(0)
+        kl = kl_divergence(q, Normal(torch.zeros_like(m), torch.ones_like(m))).sum(-1)
+        optimizer.zero_grad()
+        (kl - log_lik).mean().backward()
+        optimizer.step()
+    return m.detach(), lv.detach()
+
+
+def rp_sign_descent_by_hand(model, x, mu, logvar, steps, lr):
+    """No torch.optim: hand-written signed-gradient steps of size lr (each entry moves by lr),
+    gradients from torch.autograd.grad, so the model's .grad fields are never touched."""
+    flat = x.reshape(len(x), -1)
+    m, lv = mu.detach().clone(), logvar.detach().clone()
+    for step in range(steps):
+        m.requires_grad_(True)
+        lv.requires_grad_(True)
+        z = m + torch.exp(0.5 * lv) * torch.randn_like(m)
+        recon = F.binary_cross_entropy(model.decode(z), flat, reduction="none").sum(-1)
+        kl = 0.5 * (m**2 + lv.exp() - 1.0 - lv).sum(-1)
+        g_mu, g_lv = torch.autograd.grad((recon + kl).sum(), [m, lv])
+        size = lr * (1.0 - step / (2 * steps))  # shrinks to lr / 2 to settle
+        m = (m - size * g_mu.sign()).detach()
+        lv = (lv - size * g_lv.sign()).detach()
+    return m, lv
+
+
 def rp_frozen_model_no_grad_params(model, x, mu, logvar, steps, lr):
     """Freezes the parameters' requires_grad during the loop, restores them after."""
     flags = [p.requires_grad for p in model.parameters()]
@@ -900,6 +974,12 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "iw_distributions_validated": ("q7", "iwae_bound", iw_distributions_validated),
     "iw_float64": ("q7", "iwae_bound", iw_float64),
     "iw_float64_codes": ("q7", "iwae_bound", iw_float64_codes),
+    "iw_chunked_over_k": ("q7", "iwae_bound", iw_chunked_over_k),
+    "iw_independent_distributions_chunked": (
+        "q7",
+        "iwae_bound",
+        iw_independent_distributions_chunked,
+    ),
     "q6_upper_case": ("q6", "q6_answer", "C"),
     "q6_parenthesised": ("q6", "q6_answer", "(c)"),
     "q8_padded": ("q8", "q8_answer", " b"),
@@ -911,6 +991,8 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "fb_loop_float64": ("q11", "free_bits_kl", fb_loop_float64),
     "rp_stacked_adam_four_samples": ("q12", "refine_posterior", rp_stacked_adam_four_samples),
     "rp_frozen_model_no_grad_params": ("q12", "refine_posterior", rp_frozen_model_no_grad_params),
+    "rp_nadam_distributions": ("q12", "refine_posterior", rp_nadam_distributions),
+    "rp_sign_descent_by_hand": ("q12", "refine_posterior", rp_sign_descent_by_hand),
 }
 
 # ---------------------------------------------------------------- cascades

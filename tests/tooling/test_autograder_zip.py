@@ -96,5 +96,5 @@ def test_zip_installs_and_grades_without_the_repository(
     blank = tmp_path / "blank" / f"{ASSIGNMENT}.ipynb"
     blank.parent.mkdir()
     shutil.copy(built_course.student_notebook(ASSIGNMENT), blank)
-    assert _grade(python, tmp_path / "autograder.zip", key, tmp_path / "key_out", env) == 19
+    assert _grade(python, tmp_path / "autograder.zip", key, tmp_path / "key_out", env) == 18
     assert _grade(python, tmp_path / "autograder.zip", blank, tmp_path / "blank_out", env) == 0

@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 2
+points = 1
 
 @test_case(points=0, hidden=False)
 def test_reconstruction_loss_is_a_positive_scalar(reconstruction_loss):

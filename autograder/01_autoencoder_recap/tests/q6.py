@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q6"
-points = 2
+points = 1
 
 @test_case(points=0, hidden=False)
 def test_latent_mesh_shape_and_range(latent_mesh):

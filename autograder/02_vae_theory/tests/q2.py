@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 3
+points = 1
 
 @test_case(points=0, hidden=False)
 def test_gaussian_kl_shape(gaussian_kl):

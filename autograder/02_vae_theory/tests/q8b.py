@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q8b"
-points = 3
+points = 6
 
 @test_case(points=0, hidden=False)
 def test_bernoulli_nll_from_logits_shape_and_values(bernoulli_nll_from_logits):

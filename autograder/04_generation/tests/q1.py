@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q1"
-points = 3
+points = 1
 
 @test_case(points=0, hidden=False)
 def test_sample_prior_shape_and_range(sample_prior):

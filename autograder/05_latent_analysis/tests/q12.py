@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q12"
-points = 2
+points = 4
 
 @test_case(points=0, hidden=False)
 def test_refine_posterior_shapes(refine_posterior):
@@ -26,7 +26,7 @@ def test_refine_posterior_shapes(refine_posterior):
     new_mu, new_logvar = refine_posterior(model, torch.rand(4, 784).round(), mu, logvar, 5, 0.05)
     assert tuple(new_mu.shape) == (4, 3) and tuple(new_logvar.shape) == (4, 3), 'return (mu, logvar), each of shape (B, d) = (4, 3)'
     assert all((torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))), "the model's parameters changed: optimise only mu and logvar"
-    assert torch.equal(mu, torch.zeros(4, 3)), 'do not change the mu passed in: work on a copy'
+    assert torch.equal(mu, torch.zeros(4, 3)) and torch.equal(logvar, torch.zeros(4, 3)), 'do not change the mu and logvar passed in: work on copies'
 
 @test_case(points=None, hidden=True)
 def test_q12_hidden_evidence():

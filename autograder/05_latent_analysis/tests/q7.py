@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q7"
-points = 4
+points = 6
 
 @test_case(points=0, hidden=False)
 def test_iwae_bound_shape(iwae_bound):
@@ -31,6 +31,8 @@ def test_iwae_bound_shape(iwae_bound):
     assert isinstance(bound, torch.Tensor), f'iwae_bound must return a tensor, got {type(bound)}'
     assert tuple(bound.shape) == (4,), f'expected one value per image, shape (4,), got {tuple(bound.shape)}'
     assert torch.isfinite(bound).all() and (bound < 0).all(), 'log p(x) of binary images is a finite negative number of nats'
+    big = iwae_bound(TinyVAE(), torch.rand(2, 1, 28, 28).round(), 5000)
+    assert tuple(big.shape) == (2,) and torch.isfinite(big).all(), f'with k = 5000 and x of shape (2, 1, 28, 28) expected 2 finite values: the bound must work for k up to at least 5000, got {big}'
 
 @test_case(points=None, hidden=True)
 def test_q7_hidden_evidence():
