@@ -14,6 +14,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from vae_helpers._validation import module_device
+
 WARMUP_STEPS = 3  # eager steps on a side stream before capture, as torch's recipe asks
 
 StepFn = Callable[[Tensor], dict[str, Tensor]]
@@ -36,8 +38,8 @@ def torch_supports_capture(version: str | None = None) -> bool:
 
 def graph_safe_adam(model: nn.Module, lr: float) -> torch.optim.Adam:
     """Adam whose learning rate lives in a device tensor, so a captured step reads its value."""
-    device = next(model.parameters()).device
-    return torch.optim.Adam(model.parameters(), lr=torch.tensor(lr, device=device), capturable=True)
+    rate = torch.tensor(lr, device=module_device(model))
+    return torch.optim.Adam(model.parameters(), lr=rate, capturable=True)
 
 
 class TensorLearningRate:

@@ -134,8 +134,7 @@ def evaluate(
     model.eval()
     sums = _TermSums()
     try:
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
+        for batch in x.split(batch_size):
             sums.add(_terms(loss_fn(model, batch), "evaluate"), len(batch))
     finally:
         model.train(was_training)
