@@ -349,7 +349,9 @@ def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
         p, target = inputs["x_hat64"], inputs["x64"]
         got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
-        return close(got, (p - target) / (p * (1 - p)), atol=1e-6, rtol=1e-3), (
+        # atol on the scale of the two terms x/p and (1-x)/(1-p), whose difference is the
+        # gradient: an epsilon inside the logs moves each term by ~eps/p even where they cancel.
+        return close(got, (p - target) / (p * (1 - p)), atol=1e-3, rtol=1e-3), (
             "d(nll)/d(x_hat) should be (x_hat - x) / (x_hat (1 - x_hat)) for each pixel"
         )
 

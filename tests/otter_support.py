@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -216,9 +217,10 @@ def check_mutant_costs_one_question(
 def check_variant_full_marks(assignment: str, replacements: Mapping[str, Any]) -> None:
     """A correct alternative keeps every point of every question."""
     namespace = with_answers(assignment, replacements)
-    scores = hidden_scores(assignment, namespace)
+    seed = secrets.randbits(32)  # the feedback below comes from the same inputs as the scores
+    scores = hidden_scores(assignment, namespace, seed=seed)
     lost = {name: s for name, s in scores.items() if s < 1.0}
-    assert not lost, (lost, hidden_feedback(assignment, namespace))
+    assert not lost, (seed, lost, hidden_feedback(assignment, namespace, seed=seed))
 
 
 def check_guesses_score_zero(assignment: str) -> None:
