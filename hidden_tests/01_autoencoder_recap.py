@@ -85,7 +85,7 @@ def ae_inputs(rng: np.random.Generator) -> dict:
             "latent_dim": latent,
             "hidden_dims": [int(rng.integers(16, 40))],
             "seed": int(rng.integers(0, 2**31)),
-            "big": (4.0 * rng.standard_normal((9, PIXELS))).astype(np.float32),
+            "big": (4.0 * rng.standard_normal((64, PIXELS))).astype(np.float32),
             "far": (100.0 * rng.standard_normal((9, latent))).astype(np.float32),
         },
         "widths": {"small": small, "medium": small + int(rng.integers(24, 64)), "latent": 9},
@@ -93,7 +93,7 @@ def ae_inputs(rng: np.random.Generator) -> dict:
             "latent_dim": int(rng.integers(2, 5)),
             "hidden_dims": hidden(),
             "seed": int(rng.integers(0, 2**31)),
-            "images": rng.uniform(0, 1, (5, 1, 28, 28)).astype(np.float32),
+            "images": rng.uniform(0, 1, (16, 1, 28, 28)).astype(np.float32),
         },
     }
 
@@ -250,7 +250,13 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if not _ok(value):
             raise MalformedOutput(f"AutoEncoder raised {value['error'][:200]}")
         _, z = _pair(value["big"], "forward on large inputs")
-        return bool((z < 0).any()), (
+        # Any negative code from any of the models counts: one random network can map every
+        # input to non-negative codes by chance, four practically never do.
+        negative = bool((z < 0).any())
+        for index in range(len(configs)):
+            _, config_z = _pair(reported(index)["flat"], "forward on (B, 784) input")
+            negative = negative or bool((config_z < 0).any())
+        return negative, (
             "codes are never negative: the encoder's last layer must be linear, with no "
             "activation after it"
         )
@@ -283,8 +289,10 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                     False,
                     f"some {part} parameters received no gradient: do not detach z or x_hat",
                 )
-            if not any(as_float(g, "a gradient") > 0 for g in grads):
-                return False, f"all {part} gradients are zero"
+            # Only the decoder must see a non-zero gradient: a correct encoder's can be exactly
+            # zero by chance (every ReLU of a small decoder dead for these images).
+            if part == "decoder" and not any(as_float(g, "a gradient") > 0 for g in grads):
+                return False, "all decoder gradients are zero"
         return True, ""
 
     checks.judge("shapes", shapes)

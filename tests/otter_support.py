@@ -208,10 +208,14 @@ def check_mutant_costs_one_question(
 ) -> None:
     """A classic mistake loses points on `question` and on no other question."""
     namespace = with_answers(assignment, replacements)
-    scores = hidden_scores(assignment, namespace)
-    assert scores[question] < 1.0, f"no hidden check of {question} catches {mutant}"
+    seed = secrets.randbits(32)  # reported with any failure, so it can be replayed
+    scores = hidden_scores(assignment, namespace, seed=seed)
+    assert scores[question] < 1.0, f"no hidden check of {question} catches {mutant} (seed {seed})"
     others = {name: s for name, s in scores.items() if name != question and s < 1.0}
-    assert not others, f"{mutant} is also charged on {others}: one mistake must cost one question"
+    assert not others, (
+        f"{mutant} is also charged on {others} (seed {seed}): one mistake must cost one question",
+        hidden_feedback(assignment, namespace, seed=seed),
+    )
 
 
 def check_variant_full_marks(assignment: str, replacements: Mapping[str, Any]) -> None:
