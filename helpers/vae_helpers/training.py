@@ -158,9 +158,6 @@ def default_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr)
 
 
-WARMUP = cuda_graphs.WARMUP_STEPS
-
-
 def _capture(
     step: cuda_graphs.StepFn, batch_size: int, device: torch.device
 ) -> cuda_graphs.GraphedStep:
@@ -274,7 +271,12 @@ def fit(
                 len(train_x), batch_size, device=train_x.device, generator=generator
             ):
                 full = len(index) == batch_size
-                if graph_mode and full and graphed is None and eager_full_steps >= WARMUP:
+                if (
+                    graph_mode
+                    and full
+                    and graphed is None
+                    and eager_full_steps >= cuda_graphs.WARMUP_STEPS
+                ):
                     graphed = _capture(step, batch_size, train_x.device)
                 if graphed is not None and full:
                     terms = graphed(index)

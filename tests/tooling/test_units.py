@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import zipfile
@@ -11,11 +12,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
+from tools.course.answer_keys import key_without_setup_cell
 from tools.course.config import CourseConfigError, load_course_config
 from tools.course.layout import CourseLayout, LayoutError
 from tools.course.leaks import find_leaks, hidden_test_secrets, solution_secrets
 from tools.course.notebooks import normalise_generated, notebook_text, strip_outputs
-from tools.course.otter_format import read_assignment_config
+from tools.course.otter_format import in_test_regions, read_assignment_config, region_marker
 from tools.course.setup_cells import (
     find_setup_cell,
     grading_requirements_text,
@@ -313,3 +315,21 @@ def test_export_cell_saves_first_and_starts_no_test_kernel(name: str) -> None:
     exports = [c.source for c in nb.cells if c.cell_type == "code" and "grader.export(" in c.source]
     assert len(exports) == 1, f"{name}: expected one export cell"
     assert "force_save=True" in exports[0] and "run_tests=True" not in exports[0], exports[0]
+
+
+def test_gpu_keys_runs_the_cells_the_tools_run() -> None:
+    """bench/gpu_keys.py picks cells without nbformat (GPU machines lack it): the same cells."""
+    spec = importlib.util.spec_from_file_location(
+        "gpu_keys", CourseLayout().root / "bench" / "gpu_keys.py"
+    )
+    assert spec is not None and spec.loader is not None
+    gpu_keys = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_keys)
+    for assignment in CourseLayout().assignments():
+        nb = key_without_setup_cell(assignment)
+        expected = [
+            cell.source
+            for cell, in_tests in zip(nb.cells, in_test_regions(nb), strict=True)
+            if cell.cell_type == "code" and not in_tests and region_marker(cell) is None
+        ]
+        assert gpu_keys.code_cells(assignment) == expected, assignment
