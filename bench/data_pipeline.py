@@ -24,7 +24,10 @@ Two "data only" rows time one pass of each pipeline without any training (what t
 itself costs). A ``ceiling`` row times the compute alone: forward, backward and optimizer step
 on one batch that stays resident on the device (no data pipeline at all; Adam with the update
 ``fit`` uses, ``vae_helpers.training.default_optimizer``), as many steps as an epoch has; the
-``of ceiling`` column gives each training row's images/s as a fraction of it. The one-off
+``of ceiling`` column gives each training row's images/s as a fraction of it. Where the device
+multiplies bfloat16 in hardware (``vae_helpers.device.has_native_bf16``: an AVX512-BF16 or AMX
+CPU, an Ampere or newer GPU), two more rows time ``fit(..., bf16=True)`` and the same ceiling under
+bfloat16 autocast, and that ``fit`` row's share is of the bfloat16 ceiling. The one-off
 set-up time (building the dataset / converting the tensors) is reported separately and not
 counted in the throughput. The ratio column is throughput relative to the ``dataloader`` row
 of the same kind. Training speed-up is bounded by Amdahl's law:
@@ -41,14 +44,15 @@ import platform
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
 from vae_helpers import settings
 from vae_helpers.data import batches, load_mnist
-from vae_helpers.device import get_device
+from vae_helpers.device import get_device, has_native_bf16
 from vae_helpers.models import MLPVAE, vae_loss_terms
 from vae_helpers.training import default_optimizer, fit
 
@@ -129,7 +133,7 @@ def _helpers_epoch(
     for index, x in enumerate(batches(images, batch_size=BATCH_SIZE)):
         if max_batches is not None and index >= max_batches:
             break
-        loss = vae_loss_terms(model, x)["loss"]
+        loss = vae_loss_terms(model, cast(torch.Tensor, x))["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -152,12 +156,17 @@ def _timed(
 
 
 def _ceiling_epoch(
-    model: MLPVAE, optimizer: torch.optim.Optimizer, batch: torch.Tensor, steps: int
+    model: MLPVAE,
+    optimizer: torch.optim.Optimizer,
+    batch: torch.Tensor,
+    steps: int,
+    bf16: bool = False,
 ) -> float:
     """`steps` training steps on one resident batch: the compute, without any data pipeline."""
     total = torch.zeros((), device=batch.device)
     for _ in range(steps):
-        loss = vae_loss_terms(model, batch)["loss"]
+        with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = vae_loss_terms(model, batch)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -226,26 +235,35 @@ def main() -> None:
     seconds, loss = _timed(lambda: _helpers_epoch(model, optimizer, images), args.epochs, device)
     results.append(Result("batches", "train", helpers_setup, seconds, loss))
 
-    model, _ = _new_model(device)
-
-    def fit_epoch() -> float:
-        """One epoch through vae_helpers.training.fit."""
-        history = fit(model, vae_loss_terms, images, epochs=1, lr=LR, progress=False)
-        return history.train["loss"][-1]
-
-    seconds, loss = _timed(fit_epoch, args.epochs, device)
-    results.append(Result("fit", "train", helpers_setup, seconds, loss))
-
-    model, _ = _new_model(device)
+    precisions = [False, True] if has_native_bf16(device) else [False]
     resident = images[:BATCH_SIZE].contiguous()
     steps = -(-count // BATCH_SIZE)
-    optimizer = default_optimizer(model, LR)
-    _ceiling_epoch(model, optimizer, resident, WARMUP_BATCHES)
-    seconds, loss = _timed(
-        lambda: _ceiling_epoch(model, optimizer, resident, steps), args.epochs, device
-    )
-    ceiling = Result("ceiling", "train", 0.0, seconds * count / (steps * BATCH_SIZE), loss)
-    results.append(ceiling)
+    ceilings: dict[str, Result] = {}
+    for bf16 in precisions:
+        suffix = " bf16" if bf16 else ""
+        model, _ = _new_model(device)
+
+        def fit_epoch(model: MLPVAE = model, bf16: bool = bf16) -> float:
+            """One epoch through vae_helpers.training.fit."""
+            history = fit(model, vae_loss_terms, images, epochs=1, lr=LR, bf16=bf16, progress=False)
+            return history.train["loss"][-1]
+
+        seconds, loss = _timed(fit_epoch, args.epochs, device)
+        results.append(Result("fit" + suffix, "train", helpers_setup, seconds, loss))
+
+        model, _ = _new_model(device)
+        optimizer = default_optimizer(model, LR)
+        _ceiling_epoch(model, optimizer, resident, WARMUP_BATCHES, bf16)
+        seconds, loss = _timed(
+            partial(_ceiling_epoch, model, optimizer, resident, steps, bf16),
+            args.epochs,
+            device,
+        )
+        ceiling = Result(
+            "ceiling" + suffix, "train", 0.0, seconds * count / (steps * BATCH_SIZE), loss
+        )
+        ceilings[suffix] = ceiling
+        results.append(ceiling)
 
     seconds, _ = _timed(lambda: _data_only_dataloader(loader, device), args.epochs, device)
     results.append(Result("dataloader", "data only", loader_setup, seconds, None))
@@ -255,6 +273,7 @@ def main() -> None:
     baseline = {r.kind: r.seconds for r in results if r.path == "dataloader"}
     rows = [r.row(args.epochs * count, baseline[r.kind]) for r in results]
     for result, row in zip(results, rows, strict=True):
+        ceiling = ceilings[" bf16" if result.path.endswith(" bf16") else ""]
         row["of_ceiling"] = (
             round(ceiling.seconds / result.seconds, 3) if result.kind == "train" else None
         )
@@ -263,20 +282,20 @@ def main() -> None:
         f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}"
     )
     print(
-        f"{'path':<12}{'what':<11}{'setup s':>8}{'time s':>9}{'images/s':>11}{'ratio':>8}"
+        f"{'path':<14}{'what':<11}{'setup s':>8}{'time s':>9}{'images/s':>11}{'ratio':>8}"
         f"{'of ceiling':>12}  loss"
     )
     for row in rows:
         loss_text = "" if row["loss"] is None else f"{row['loss']:.2f}"
         share = "" if row["of_ceiling"] is None else f"{100 * row['of_ceiling']:.0f}%"
         print(
-            f"{row['path']:<12}{row['kind']:<11}{row['setup_s']:>8.2f}{row['seconds']:>9.2f}"
+            f"{row['path']:<14}{row['kind']:<11}{row['setup_s']:>8.2f}{row['seconds']:>9.2f}"
             f"{row['images_per_s']:>11.0f}{row['ratio']:>7.2f}x{share:>12}  {loss_text}"
         )
     print("ratio: images/s relative to the DataLoader row of the same kind (train or data only)")
     print(
         "of ceiling: images/s as a share of the compute ceiling (forward + backward + step on "
-        "one resident batch)"
+        "one resident batch; bf16 rows: of the bf16 ceiling)"
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

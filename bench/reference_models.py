@@ -23,7 +23,9 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -60,12 +62,10 @@ def main() -> None:
                 (
                     "05",
                     f"VAE latent 20, β={beta:g}, {SWEEP_EPOCHS} epochs",
-                    lambda beta=beta: pretrained_vae(
-                        20, beta=beta, epochs=SWEEP_EPOCHS, progress=False
-                    ),
+                    partial(pretrained_vae, 20, beta=beta, epochs=SWEEP_EPOCHS, progress=False),
                 )
             )
-        rows = []
+        rows: list[dict[str, Any]] = []
         load = os.getloadavg()[0]
         for notebooks, name, call in calls:
             seconds, score = timed(call)

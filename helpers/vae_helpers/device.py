@@ -50,6 +50,20 @@ def resolve_device(device: torch.device | str | None) -> torch.device:
     return get_device() if device is None else torch.device(device)
 
 
+def has_native_bf16(device: torch.device) -> bool:
+    """True when `device` multiplies bfloat16 matrices in hardware (Ampere+ GPU, AVX512-BF16 CPU).
+
+    Elsewhere bfloat16 is emulated and slower than float32, so fit's `bf16=True` is ignored there.
+    """
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    if device.type == "cpu":
+        cpu = getattr(torch, "cpu", None)
+        probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch's own CPU checks
+        return any(bool(getattr(cpu, probe, lambda: False)()) for probe in probes)
+    return False
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's random, numpy and torch (all CUDA devices too) with `seed`."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -159,6 +159,11 @@ class MLPVAE(nn.Module):
         return (self.decode(codes), *posterior)
 
 
+def _at_least_float32(t: Tensor) -> Tensor:
+    """`t` in float32 when it is in a lower precision (bfloat16 autocast), else unchanged."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 def _per_image_mean(total: Tensor, target: Tensor) -> Tensor:
     """A sum over the batch divided by the number of images (nats per image)."""
     return total / target.shape[0]
@@ -206,12 +211,14 @@ def vae_loss_terms(model: nn.Module, x: Tensor, beta: float = 1.0) -> dict[str, 
     exact); any other model is called as ``x_hat, mu, logvar = model(x)``.
     """
     target = flatten_images(x)
+    # Under bfloat16 autocast the layers' outputs are bfloat16; the loss arithmetic (the KL's
+    # exp and sums, the BCE) runs in float32 so the reported nats keep their precision.
     if isinstance(model, MLPVAE):
-        mu, logvar = model.encode(target)
+        mu, logvar = map(_at_least_float32, model.encode(target))
         q = model.posterior(mu, logvar)
         recon = _bce_from_logits(model.decode_logits(q.rsample()), target)
     else:
-        x_hat, mu, logvar = model(target)
+        x_hat, mu, logvar = map(_at_least_float32, model(target))
         q = MLPVAE.posterior(mu, logvar)
         recon = _bce_from_probabilities(flatten_images(x_hat), target)
     kl = _per_image_mean(kl_divergence(q, _prior(mu)).sum(), target)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from vae_helpers import pretrained
+from vae_helpers import pretrained, training
 from vae_helpers.checkpoints import checkpoint_path, train_or_load
 from vae_helpers.models import (
     MLPVAE,
@@ -363,3 +363,63 @@ def test_cached_pretrained_model_loads_without_mnist(
     assert all(
         torch.equal(a, b) for a, b in zip(again.parameters(), model.parameters(), strict=True)
     )
+
+
+def _fit_toy(bf16: bool) -> History:
+    """Three seeded epochs of a small MLPVAE, with or without bf16 asked for."""
+    train_x = _toy_images(384, seed=3)
+    torch.manual_seed(5)
+    model = MLPVAE(latent_dim=4, hidden_dim=32, hidden_layers=2, activation="elu")
+    return fit(
+        model, vae_loss_terms, train_x, epochs=3, batch_size=64, seed=4, bf16=bf16, progress=False
+    )
+
+
+def test_fit_bf16_is_ignored_without_native_bfloat16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where bfloat16 would be emulated (slower than float32), bf16=True changes nothing."""
+    monkeypatch.setattr(training, "has_native_bf16", lambda device: False)
+    assert _fit_toy(bf16=True).train == _fit_toy(bf16=False).train
+
+
+def test_fit_bf16_on_the_cpu_autocasts_and_keeps_the_losses_in_float32(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With native bfloat16 (forced here, so any CPU runs it) the layers run in bfloat16 while the
+    loss terms stay float32: the history is close to float32's but not identical to it."""
+    monkeypatch.setattr(training, "has_native_bf16", lambda device: True)
+    dtypes: set[torch.dtype] = set()
+    real_loss = vae_loss_terms
+
+    def spying_loss(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """vae_loss_terms, recording the dtype of the first layer's output and of the terms."""
+        dtypes.add(model.encoder[0](x.reshape(len(x), -1)).dtype)
+        terms = real_loss(model, x)
+        dtypes.update(value.dtype for value in terms.values())
+        return terms
+
+    train_x = _toy_images(384, seed=3)
+    torch.manual_seed(5)
+    model = MLPVAE(latent_dim=4, hidden_dim=32, hidden_layers=2, activation="elu")
+    mixed = fit(
+        model, spying_loss, train_x, epochs=3, batch_size=64, seed=4, bf16=True, progress=False
+    )
+    assert dtypes == {torch.bfloat16, torch.float32}
+    plain = _fit_toy(bf16=False)
+    assert mixed.train["loss"] != plain.train["loss"]
+    assert mixed.train["loss"] == pytest.approx(plain.train["loss"], rel=0.02)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_vae_loss_terms_under_autocast_computes_the_kl_in_float32() -> None:
+    """The KL from bfloat16 layer outputs is summed in float32 (a bfloat16 sum of a batch's KL
+    would be off by whole nats)."""
+    torch.manual_seed(0)
+    model = MLPVAE(latent_dim=20, hidden_dim=64, hidden_layers=1)
+    x = _toy_images(256, seed=1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        terms = vae_loss_terms(model, x)
+        mu, logvar = model.encode(x)
+    assert mu.dtype == torch.bfloat16
+    assert all(value.dtype == torch.float32 for value in terms.values())
+    exact = 0.5 * (mu.double().pow(2) + logvar.double().exp() - 1 - logvar.double()).sum() / len(x)
+    assert terms["kl"].item() == pytest.approx(exact.item(), rel=1e-5)

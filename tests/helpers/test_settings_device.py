@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vae_helpers import settings
-from vae_helpers.device import get_device, seed_everything
+from vae_helpers.device import get_device, has_native_bf16, seed_everything
 
 
 def test_defaults_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,3 +103,35 @@ def test_seed_everything_repeats_every_generator() -> None:
     assert draw()[0] != first[0]
     with pytest.raises(TypeError, match="seed must be an int"):
         seed_everything("42")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("avx512_bf16", "amx", "expected"),
+    [(False, False, False), (True, False, True), (False, True, True)],
+)
+def test_native_bf16_on_the_cpu_follows_torchs_checks(
+    monkeypatch: pytest.MonkeyPatch, avx512_bf16: bool, amx: bool, expected: bool
+) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert has_native_bf16(torch.device("cpu")) is expected
+
+
+def test_native_bf16_without_torchs_checks_or_on_other_devices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An older torch without the CPU probes means float32; MPS and meta never use bfloat16."""
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    assert has_native_bf16(torch.device("cpu")) is False
+    assert has_native_bf16(torch.device("mps")) is False
+    assert has_native_bf16(torch.device("meta")) is False
+
+
+@pytest.mark.parametrize(("capability", "expected"), [((7, 5), False), ((8, 0), True)])
+def test_native_bf16_on_cuda_needs_ampere(
+    monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], expected: bool
+) -> None:
+    """A T4 (Colab's free GPU, 7.5) emulates bfloat16 matrix products; an A100 (8.0) has them."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert has_native_bf16(torch.device("cuda")) is expected
