@@ -90,6 +90,7 @@ def train_reference(
         batch_size=VAE_RECIPE.batch_size,
         lr=VAE_RECIPE.lr,
         schedule=VAE_RECIPE.schedule,
+        betas=VAE_RECIPE.betas,
         seed=VAE_RECIPE.seed,
         bf16=bf16,
         cuda_graph=cuda_graph,

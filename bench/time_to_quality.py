@@ -3,7 +3,7 @@
 Run from the repository root (MNIST under $VAE_DATA_DIR/MNIST/raw/):
 
     VAE_DATA_DIR=/path/to/data .venv/bin/python bench/time_to_quality.py [--threads 2] \
-        [--seeds-epochs 20] [--json out.json]
+        [--seeds-epochs 20] [--float32] [--json out.json]
 
 The two contenders, trained side by side in one process with their epochs interleaved (so a
 change in the machine's load hits both alike):
@@ -137,11 +137,17 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--limit", type=int, help="smoke test: this many train and test images")
     parser.add_argument("--course-epochs", type=int, help="smoke test: fewer course epochs")
+    parser.add_argument(
+        "--float32",
+        action="store_true",
+        help="train the course in float32 even where bfloat16 is native (as on CPUs without it)",
+    )
     args = parser.parse_args()
     if args.threads < 1 or args.seeds_epochs < 1:
         parser.error("--threads and --seeds-epochs must be >= 1")
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    course_bf16 = has_native_bf16(device) and not args.float32
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
     from torchvision import datasets, transforms
@@ -162,7 +168,7 @@ def main() -> None:
         f"time to quality on {device}, torch threads {torch.get_num_threads()}, "
         f"{len(dataset)} training images for the seeds, {len(train_x)} for the course, "
         f"{len(test_x)} test images; load average {load_before:.2f}; course in bfloat16: "
-        f"{has_native_bf16(device)}"
+        f"{course_bf16}"
     )
     print(
         f"course recipe: {recipe}; seeds: 784-400-20 ReLU, Adam 1e-3, batch 128, DataLoader, "
@@ -216,8 +222,9 @@ def main() -> None:
         batch_size=recipe.batch_size,
         lr=recipe.lr,
         schedule=recipe.schedule,
+        betas=recipe.betas,
         seed=recipe.seed,
-        bf16=True,
+        bf16=course_bf16,
         cuda_graph=True,
         progress=False,
         on_epoch_end=after_course_epoch,
@@ -269,7 +276,7 @@ def main() -> None:
             "torch": torch.__version__,
             "python": platform.python_version(),
             "course_recipe": str(recipe),
-            "course_bf16": has_native_bf16(device),
+            "course_bf16": course_bf16,
             "seeds": seeds.epochs,
             "course": course.epochs,
             "table": rows,

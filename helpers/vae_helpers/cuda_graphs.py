@@ -36,10 +36,12 @@ def torch_supports_capture(version: str | None = None) -> bool:
     return (major, minor) >= OLDEST_CHECKED_TORCH
 
 
-def graph_safe_adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+def graph_safe_adam(
+    model: nn.Module, lr: float, betas: tuple[float, float] = (0.9, 0.999)
+) -> torch.optim.Adam:
     """Adam whose learning rate lives in a device tensor, so a captured step reads its value."""
     rate = torch.tensor(lr, device=module_device(model))
-    return torch.optim.Adam(model.parameters(), lr=rate, capturable=True)
+    return torch.optim.Adam(model.parameters(), lr=rate, betas=betas, capturable=True)
 
 
 class TensorLearningRate:

@@ -22,6 +22,7 @@ LossFn = Callable[[nn.Module, Tensor], "Tensor | Mapping[str, Tensor]"]
 Schedule = Literal["constant", "onecycle"]
 ONECYCLE_WARMUP = 0.25  # fraction of the steps spent warming up to the peak learning rate
 ONECYCLE_MIN_STEPS = 8  # fewer optimizer steps than this: constant learning rate instead
+ADAM_BETAS = (0.9, 0.999)  # torch's defaults
 
 
 @dataclass
@@ -141,7 +142,9 @@ def evaluate(
     return sums.read(len(x))
 
 
-def default_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+def default_optimizer(
+    model: nn.Module, lr: float, betas: tuple[float, float] = ADAM_BETAS
+) -> torch.optim.Optimizer:
     """Adam with the fastest update the model's device offers (same arithmetic as plain Adam).
 
     CUDA and CPU: the fused kernel, one call for all parameters (measured on one CPU thread for
@@ -152,10 +155,10 @@ def default_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     params = list(model.parameters())
     if device is not None and device.type in ("cuda", "cpu"):
         try:
-            return torch.optim.Adam(params, lr=lr, fused=True)
+            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
         except (RuntimeError, TypeError, ValueError):
             pass
-    return torch.optim.Adam(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
 def _capture(
@@ -181,6 +184,7 @@ def fit(
     epochs: int,
     batch_size: int = 128,
     lr: float = 1e-3,
+    betas: tuple[float, float] = ADAM_BETAS,
     optimizer: torch.optim.Optimizer | None = None,
     seed: int | None = None,
     progress: bool = True,
@@ -191,6 +195,8 @@ def fit(
     on_epoch_end: Callable[[int, History], None] | None = None,
 ) -> History:
     """Train `model` on `train_x` (Adam by default); return per-epoch train/test loss history.
+
+    `lr` and `betas` set the default Adam (ignored when an `optimizer` is given).
 
     `schedule="onecycle"` warms the learning rate up to `lr` over the first quarter of the steps
     and anneals it to almost 0 by the last one (torch's OneCycleLR, Adam's betas left constant);
@@ -212,6 +218,8 @@ def fit(
 
     check_positive_int(epochs, "epochs", "fit")
     check_positive_int(batch_size, "batch_size", "fit")
+    if not (len(betas) == 2 and all(0.0 <= beta < 1.0 for beta in betas)):
+        raise ValueError(f"fit: betas must be two numbers in [0, 1), got {betas!r}")
     if schedule not in ("constant", "onecycle"):
         raise ValueError(f"fit: schedule must be 'constant' or 'onecycle', got {schedule!r}")
     _check_data(train_x, "train_x", model, "fit")
@@ -230,7 +238,9 @@ def fit(
     )
     if optimizer is None:
         optimizer = (
-            cuda_graphs.graph_safe_adam(model, lr) if graph_mode else default_optimizer(model, lr)
+            cuda_graphs.graph_safe_adam(model, lr, betas)
+            if graph_mode
+            else default_optimizer(model, lr, betas)
         )
     # Taken before a scheduler can replace the rate tensors by floats.
     learning_rate = cuda_graphs.TensorLearningRate(optimizer) if graph_mode else None

@@ -101,3 +101,10 @@ def test_fit_cuda_graph_changes_nothing_off_cuda() -> None:
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1], strict=True):
         assert torch.equal(a, b)
+
+
+def test_graph_safe_adam_takes_the_recipes_betas() -> None:
+    model = MLPVAE(latent_dim=2, hidden_dim=8)
+    assert cuda_graphs.graph_safe_adam(model, 1e-3).param_groups[0]["betas"] == (0.9, 0.999)
+    optimizer = cuda_graphs.graph_safe_adam(model, 1e-3, (0.9, 0.9))
+    assert optimizer.param_groups[0]["betas"] == (0.9, 0.9)

@@ -423,3 +423,52 @@ def test_vae_loss_terms_under_autocast_computes_the_kl_in_float32() -> None:
     assert all(value.dtype == torch.float32 for value in terms.values())
     exact = 0.5 * (mu.double().pow(2) + logvar.double().exp() - 1 - logvar.double()).sum() / len(x)
     assert terms["kl"].item() == pytest.approx(exact.item(), rel=1e-5)
+
+
+def test_fit_betas_set_the_default_adam() -> None:
+    """betas=(0.9, 0.9) trains as an Adam built with those betas would, and unlike the default."""
+    train_x = _toy_images(256, seed=6)
+
+    def run(**kwargs: object) -> list[float]:
+        """Two seeded epochs from the same initial weights."""
+        torch.manual_seed(8)
+        model = MLPVAE(latent_dim=4, hidden_dim=32, hidden_layers=2, activation="elu")
+        if kwargs.pop("explicit", False):
+            kwargs["optimizer"] = torch.optim.Adam(model.parameters(), lr=3e-3, betas=(0.9, 0.9))
+        history = fit(
+            model, vae_loss_terms, train_x, epochs=2, lr=3e-3, seed=9, progress=False, **kwargs
+        )
+        return history.train["loss"]
+
+    chosen = run(betas=(0.9, 0.9))
+    assert chosen == pytest.approx(run(explicit=True), rel=1e-5)
+    assert chosen != pytest.approx(run(), rel=1e-5)
+    model = MLPVAE(latent_dim=2, hidden_dim=8)
+    assert training.default_optimizer(model, 1e-3, (0.8, 0.95)).param_groups[0]["betas"] == (
+        0.8,
+        0.95,
+    )
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (0.9, 1.0), (-0.1, 0.9)])
+def test_fit_rejects_bad_betas(betas: tuple[float, ...]) -> None:
+    model = MLPVAE(latent_dim=2, hidden_dim=8)
+    with pytest.raises(ValueError, match=r"betas must be two numbers in \[0, 1\)"):
+        fit(model, vae_loss_terms, _toy_images(16), epochs=1, betas=betas, progress=False)  # type: ignore[arg-type]
+
+
+def test_reference_recipe_passes_its_betas_to_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pretrained_vae trains with VAE_RECIPE's betas (the time-to-quality recipe), not Adam's."""
+    seen: dict[str, object] = {}
+
+    def recording_fit(*args: object, **kwargs: object) -> History:
+        seen.update(kwargs)
+        raise RuntimeError("stop after recording")
+
+    monkeypatch.setattr(pretrained, "fit", recording_fit)
+    monkeypatch.setattr(pretrained, "load_mnist", lambda *a, **k: (torch.zeros(4, 784), None))
+    monkeypatch.delenv("VAE_FAST", raising=False)
+    with pytest.raises(RuntimeError, match="stop after recording"):
+        pretrained.pretrained_vae(device="cpu", progress=False)
+    assert seen["betas"] == pretrained.VAE_RECIPE.betas == (0.9, 0.9)
+    assert seen["epochs"] == pretrained.VAE_RECIPE.epochs
