@@ -25,6 +25,7 @@ from vae_grading.evidence import (
     close,
     number_question,
 )
+from vae_grading.references import probabilities
 
 PIXELS = 784
 
@@ -35,11 +36,6 @@ def ref_bce(x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Binary cross-entropy summed over pixels, one value per image (x flattened like x_hat)."""
     x = x.reshape(x_hat.shape)
     return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=-1)
-
-
-def probabilities(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    """Stand-in decoder outputs away from 0 and 1."""
-    return rng.uniform(0.05, 0.95, size=shape)
 
 
 def _pair(value: object, what: str) -> tuple[np.ndarray, np.ndarray]:

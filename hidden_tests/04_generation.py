@@ -24,6 +24,7 @@ from vae_grading.evidence import (
     choice_question,
     close,
 )
+from vae_grading.references import sigmoid
 
 # ------------------------------------------------------------------ references (grader only)
 
@@ -40,10 +41,6 @@ def ref_slerp(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
     omega = math.acos(cos)
     t = np.linspace(0.0, 1.0, steps)[:, None]
     return (np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / math.sin(omega)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _pair_at_angle(rng: np.random.Generator, dims: int, low: float, high: float) -> tuple:
