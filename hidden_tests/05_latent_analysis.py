@@ -25,7 +25,7 @@ from vae_grading.evidence import (
     choice_question,
     close,
 )
-from vae_grading.references import sigmoid
+from vae_grading.references import ref_kl_entries, sigmoid
 
 # ------------------------------------------------------------------ references (grader only)
 
@@ -50,7 +50,7 @@ def normal_quantiles(side: int) -> np.ndarray:
 
 def ref_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """The closed-form KL of each coordinate, averaged over the rows."""
-    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).mean(axis=0)
+    return ref_kl_entries(mu, logvar).mean(axis=0)
 
 
 def unit_noise(rng: np.random.Generator, n: int, columns: int) -> np.ndarray:
@@ -819,11 +819,6 @@ def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 
 # ------------------------------------------------------------------ q11: free_bits_kl
-
-
-def ref_kl_entries(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
-    """The closed-form KL of every entry, (B, d)."""
-    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
 
 
 def fb_inputs(rng: np.random.Generator) -> dict:

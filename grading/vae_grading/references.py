@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def ref_kl_entries(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) of every entry, in the inputs' shape."""
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
+
+
 def ref_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL(N(mu, exp(logvar)) || N(0, 1)) summed over the last axis."""
-    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar).sum(axis=-1)
+    return ref_kl_entries(mu, logvar).sum(axis=-1)
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
