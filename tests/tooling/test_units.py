@@ -263,7 +263,7 @@ def test_leak_scan_finds_solution_and_hidden_test_text(tmp_path: Path) -> None:
 
 
 def test_sources_seed_torch_through_otters_seed_variable() -> None:
-    """A graded cell sets `seed = N` on its own line (Otter rewrites it) and seeds torch with it."""
+    """A graded cell sets `seed = N` and seeds torch with it; no otter `seed:` rewrite is used."""
     import re
 
     names = REPO.assignments()
@@ -280,6 +280,49 @@ def test_sources_seed_torch_through_otters_seed_variable() -> None:
             and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
             for s in graded
         ), f"{name}: add `seed = 42` and `seed_everything(seed)` to the imports cell"
+        config = read_assignment_config(nb, REPO.source(name))
+        assert "seed" not in config, f"{name}: otter's seed rewrite breaks `seed=seed,` lines"
+
+
+def test_assignment_config_refuses_otters_seed_rewrite(tmp_path: Path) -> None:
+    from tools.course.otter_format import AssignmentConfigError, check_assignment_config
+
+    course = load_course_config()
+    config = {"name": "01_x", "python_version": course.python_version, "seed": {"variable": "s"}}
+    with pytest.raises(AssignmentConfigError, match=r"remove `seed:`.*`seed=seed,`"):
+        check_assignment_config(config, tmp_path / "01_x.ipynb", course)
+
+
+def test_colab_badge_links_the_release_and_is_placed_after_the_config() -> None:
+    from tools.course.setup_cells import (
+        colab_badge_source,
+        course_cells_problems,
+        with_course_cells,
+    )
+
+    course = load_course_config()
+    owner, repo = course.github_owner_and_repo
+    badge = colab_badge_source(course, "01_x")
+    assert badge.startswith("[![Open In Colab](https://colab.research.google.com/assets/")
+    assert badge.endswith(
+        f"(https://colab.research.google.com/github/{owner}/{repo}/blob/{course.release}"
+        "/notebooks/01_x/01_x.ipynb)"
+    )
+    config = new_raw_cell("# ASSIGNMENT CONFIG\nname: 01_x")
+    nb = new_notebook(cells=[config, new_markdown_cell("# T"), new_code_cell("import otter")])
+    assert course_cells_problems(nb, course, "01_x") == [
+        "the first code cell is not the set-up cell (tag otter_ignore)",
+        "there is no Open in Colab badge",
+    ]
+    current = with_course_cells(nb, course, "01_x")
+    assert [c.cell_type for c in current.cells] == ["raw", "markdown", "markdown", "code", "code"]
+    assert current.cells[1].source == badge
+    assert course_cells_problems(current, course, "01_x") == []
+    assert with_course_cells(current, course, "01_x").cells == current.cells  # idempotent
+    current.cells[1].source = badge.replace(course.release, "v0.9")
+    assert course_cells_problems(current, course, "01_x") == [
+        "the Open in Colab badge does not link to course.toml's repository/release"
+    ]
 
 
 def test_versions_come_from_course_toml() -> None:

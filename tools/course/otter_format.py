@@ -100,11 +100,17 @@ def read_assignment_config(nb: nbformat.NotebookNode, path: Path) -> dict[str, A
 
 
 def check_assignment_config(config: dict[str, Any], path: Path, course: CourseConfig) -> None:
-    """Fail with one message when the config's name or Python disagrees with the file/course."""
+    """Fail with one message when the config's name, seed or Python is wrong for the file/course."""
     if config.get("name") != path.stem:
         raise AssignmentConfigError(
             f"{path}: ASSIGNMENT CONFIG name is {config.get('name')!r}; set it to {path.stem!r} "
             "(the file name without .ipynb)"
+        )
+    if "seed" in config:
+        raise AssignmentConfigError(
+            f"{path}: remove `seed:` from the ASSIGNMENT CONFIG: otter assign rewrites every line "
+            "that starts with the seed variable, keyword arguments such as `seed=seed,` too, and "
+            "breaks the student notebook; set `seed = 42` in the imports cell instead"
         )
     if str(config.get("python_version")) != course.python_version:
         raise AssignmentConfigError(

@@ -28,7 +28,7 @@ def test_iwae_bound_shape(iwae_bound):
     assert callable(iwae_bound), 'define a function iwae_bound(model, x, k)'
     torch.manual_seed(0)
     bound = iwae_bound(TinyVAE(), torch.rand(4, 784).round(), 5)
-    assert isinstance(bound, torch.Tensor), f'iwae_bound must return a tensor, got {type(bound)}'
+    assert isinstance(bound, torch.Tensor), f'iwae_bound must return a tensor, got {type(bound).__name__}'
     assert tuple(bound.shape) == (4,), f'expected one value per image, shape (4,), got {tuple(bound.shape)}'
     assert torch.isfinite(bound).all() and (bound < 0).all(), 'log p(x) of binary images is a finite negative number of nats'
     big = iwae_bound(TinyVAE(), torch.rand(2, 1, 28, 28).round(), 5000)
