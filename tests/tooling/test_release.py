@@ -69,7 +69,9 @@ def test_release_passes_a_current_build_and_refuses_a_stale_one(
     from tools.build import main as build_main
 
     layout = _copy_of(built_course, tmp_path / "course")
-    for name in ("requirements.txt", "environment.yml", "LICENSE"):
+    for name in ALLOW_LIST:
+        if name in ("notebooks", "helpers"):
+            continue
         shutil.copy(REPO.root / name, layout.root / name)
     toml = layout.course_toml.read_text().replace("your-org/vae-course", "a-school/vae-2027")
     layout.course_toml.write_text(toml)

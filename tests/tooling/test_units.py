@@ -330,14 +330,38 @@ def test_versions_come_from_course_toml() -> None:
     course = load_course_config()
     requirements = (REPO.root / "requirements.txt").read_text()
     assert f"otter-grader=={course.otter_version}" in requirements
-    environment = (REPO.root / "environment.yml").read_text()
-    assert f"python={course.python_version}" in environment
+    for name in ("environment.yml", "environment-cpu.yml"):
+        environment = (REPO.root / name).read_text()
+        assert f"python={course.python_version}" in environment, name
     grading = REPO.grading_requirements.read_text()
     assert f"otter-grader[grading,plugins]=={course.otter_version}" in grading
     for name in REPO.assignments():
         path = REPO.source(name)
         config = read_assignment_config(nbformat.read(path, as_version=4), path)
         assert str(config["python_version"]) == course.python_version, name
+
+
+def test_the_cpu_route_installs_the_same_packages_with_cpu_torch() -> None:
+    """requirements-cpu.txt is requirements.txt plus the PyTorch CPU index, nothing else."""
+    import yaml
+
+    lines = [
+        line.strip()
+        for line in (REPO.root / "requirements-cpu.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines == [
+        "--index-url https://download.pytorch.org/whl/cpu",
+        "--extra-index-url https://pypi.org/simple",
+        "-r requirements.txt",
+    ]
+    for name, requirements in (
+        ("environment.yml", "requirements.txt"),
+        ("environment-cpu.yml", "requirements-cpu.txt"),
+    ):
+        deps = yaml.safe_load((REPO.root / name).read_text())["dependencies"]
+        pip = next(d["pip"] for d in deps if isinstance(d, dict))
+        assert pip == [f"-r {requirements}"], name
 
 
 def test_commands_read_the_course_toml_of_their_root(tmp_path: Path) -> None:

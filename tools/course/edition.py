@@ -31,7 +31,15 @@ from tools.course.notebooks import read_notebook
 from tools.course.setup_cells import course_cells_problems
 
 #: What the student edition holds, relative to the course root (folders copied whole).
-ALLOW_LIST = ("notebooks", "helpers", "requirements.txt", "environment.yml", "LICENSE")
+ALLOW_LIST = (
+    "notebooks",
+    "helpers",
+    "requirements.txt",
+    "requirements-cpu.txt",
+    "environment.yml",
+    "environment-cpu.yml",
+    "LICENSE",
+)
 #: Never copied even inside an allowed folder: build and editor leftovers.
 SKIPPED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
 SKIPPED_SUFFIXES = (".egg-info", ".pyc")
@@ -83,12 +91,13 @@ autoencoder and a look inside its latent space. Work through them in order:
 ```bash
 git clone {course.repo_url} vae-course && cd vae-course
 python3 -m venv .venv && source .venv/bin/activate   # or: conda env create -f environment.yml
-pip install -r requirements.txt
+pip install -r requirements.txt      # Linux without an NVIDIA GPU: requirements-cpu.txt instead
 jupyter lab notebooks/
 ```
 
-On Linux without an NVIDIA GPU, `pip install torch torchvision --index-url
-https://download.pytorch.org/whl/cpu` first saves a large download.
+On Linux without an NVIDIA GPU, `pip install -r requirements-cpu.txt` (or
+`conda env create -f environment-cpu.yml`) installs the CPU-only build of torch: about 200 MB
+instead of several GB. On macOS and Windows, and with an NVIDIA GPU, use `requirements.txt`.
 
 ## In Colab
 
