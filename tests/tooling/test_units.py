@@ -400,3 +400,23 @@ def test_gpu_keys_runs_the_cells_the_tools_run() -> None:
             if cell.cell_type == "code" and not in_tests and region_marker(cell) is None
         ]
         assert gpu_keys.code_cells(assignment) == expected, assignment
+
+
+def test_plugin_report_lists_each_question_score() -> None:
+    from vae_grading.otter_plugin import TrustedVerdicts
+    from vae_grading.scoring import QuestionScore
+
+    plugin = TrustedVerdicts.__new__(TrustedVerdicts)
+    assert "did not reach its verdicts" in plugin.generate_report()
+    plugin.scores = {"q1": QuestionScore("q1", 1.0, 1.0), "q10": QuestionScore("q10", 0.5, 2.0)}
+    assert plugin.generate_report().splitlines() == [
+        "question  score",
+        "q1        1 / 1",
+        "q10       0.5 / 2",
+    ]
+
+
+def test_grading_kernels_use_ipc_not_tcp() -> None:
+    from vae_grading.kernels import IPCKernelManager
+
+    assert IPCKernelManager().transport == "ipc"

@@ -139,6 +139,15 @@ def test_{question}_hidden_evidence():
         "({plugin}); it did not run"
     )
 '''
+#: What otter prints and shows: the plugin's per-question report instead of otter's summary,
+#: which would say "No log found" (the plugin deletes the kernel-written log on purpose) and list
+#: a "Public Tests" row of NaN (public checks are worth 0); each question's verdict messages are
+#: shown to students once the grades are published.
+GRADING_REPORT = """generate:
+  show_hidden: true
+  force_public_test_summary: false
+  print_summary: false
+"""
 _HIDDEN_COMMENT = re.compile(r"^\s*#.*\bhidden\b", re.IGNORECASE)
 
 
@@ -181,6 +190,7 @@ def with_trusted_grading(
     config.source = (
         cell_source(config).rstrip("\n")
         + f"\nplugins:\n  - {PLUGIN}:\n      assignment: {assignment}\n"
+        + GRADING_REPORT
     )
     cells, question, in_tests = [], None, False
     for cell in nb.cells:
