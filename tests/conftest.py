@@ -6,6 +6,8 @@ from typing import Any
 
 from tests.validity import COLLECTOR
 
+pytest_plugins = ["tests.heartbeat"]  # "still running …" every 30 s during a long test
+
 
 def pytest_runtest_logreport(report: Any) -> None:
     """Count mutant, variant and guess checks as they finish."""

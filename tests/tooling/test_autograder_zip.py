@@ -61,9 +61,8 @@ def _grade(python: Path, zip_path: Path, notebook: Path, out: Path, env: dict) -
         assert noise not in printed, f"otter run printed {noise!r}:\n{printed[-3000:]}"
     assert "TrustedVerdicts Report" in printed and "Total Score" in printed, printed[-3000:]
     results = json.loads((out / "results.json").read_text())
-    assert [t["name"] for t in results["tests"]] == sorted(
-        (t["name"] for t in results["tests"]), key=lambda name: (len(name), name)
-    ), "every row is a question: no Public Tests summary row"
+    names = [t["name"] for t in results["tests"]]
+    assert all(re.fullmatch(r"q\d+\w*", name) for name in names), f"not only questions: {names}"
     return sum(t.get("score") or 0 for t in results["tests"] if t.get("max_score"))
 
 
