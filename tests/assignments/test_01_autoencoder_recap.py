@@ -14,24 +14,17 @@ mutant `reconstruction_loss`, as it would in a student's notebook.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli
 
+from tests.assignments.harness import AssignmentChecks, Cases
 from tests.otter_support import (
-    check_blank_fails_public,
-    check_guesses_score_zero,
-    check_key_full_marks,
-    check_mutant_costs_one_question,
-    check_variant_full_marks,
     hidden_questions,
-    run_key_notebook,
     with_answers,
 )
 
@@ -900,29 +893,10 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 # ---------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_key_earns_full_marks(seed: int) -> None:
-    check_key_full_marks(ASSIGNMENT, seed)
+class TestGrading(AssignmentChecks):
+    """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-
-def test_hidden_questions_are_the_auto_graded_ones() -> None:
-    assert [q.name for q in hidden_questions(ASSIGNMENT)] == sorted(AUTO_GRADED)
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_mutant_costs_only_its_question(mutant: str) -> None:
-    question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_keeps_full_marks(variant: str) -> None:
-    _, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, {name: value})
-
-
-def test_guesses_score_zero() -> None:
-    check_guesses_score_zero(ASSIGNMENT)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
 
 
 def _as_probe_inputs(value: Any) -> Any:
@@ -952,14 +926,3 @@ def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
     assert all("error" in out["own"][part] for part in ("frozen", "bookkeeping", "adam", "easy"))
     reference = out["reference"]
     assert not any(isinstance(v, dict) and "error" in v for v in reference.values()), reference
-
-
-def test_missing_answers_fail_public_checks() -> None:
-    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
-
-
-@pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)
