@@ -273,8 +273,8 @@ def fit_indexed(
     """
     from tqdm.auto import tqdm  # imported here: no work at package import
 
-    for value, name in ((rows, "rows"), (epochs, "epochs"), (batch_size, "batch_size")):
-        check_positive_int(value, name, "fit_indexed")
+    for size, name in ((rows, "rows"), (epochs, "epochs"), (batch_size, "batch_size")):
+        check_positive_int(size, name, "fit_indexed")
     batches_per_epoch = math.ceil(rows / batch_size)
     learning_rate = schedules.LearningRate(
         optimizer, scheduler, epochs * batches_per_epoch, in_tensor=cuda_graph
