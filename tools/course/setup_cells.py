@@ -11,7 +11,6 @@ from tools.course.config import CourseConfig
 from tools.course.notebooks import cell_source
 from tools.course.otter_format import IGNORE_TAG, config_cell_index
 
-SETUP_MARKER = "# Set-up cell"
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_BADGE_ID = "colab-badge"
 
