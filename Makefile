@@ -70,7 +70,9 @@ test: lint
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \
-	  tests/helpers tests/assignments tests/tooling/test_units.py tests/tooling/test_release.py
+	  tests/helpers tests/assignments tests/grading tests/test_heartbeat.py \
+	  tests/tooling/test_units.py tests/tooling/test_release.py tests/tooling/test_versions.py \
+	  tests/tooling/test_docs.py tests/tooling/test_setup.py tests/tooling/test_student_notebooks.py
 
 validity: setup
 	$(PY) -m tests.validity

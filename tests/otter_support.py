@@ -15,7 +15,7 @@ from typing import Any
 
 from otter.test_files.exception_test import test_case
 
-from tools.course.answer_keys import HEADLESS_ENV, execute_key, graded_code_namespace
+from tools.course.answer_keys import graded_code_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -75,28 +75,6 @@ def failures(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
 def key_namespace(assignment: str) -> types.MappingProxyType:
     """Execute the answer key's graded code (no ignored cells, no tests) and return its globals."""
     return graded_code_namespace(assignment)
-
-
-def run_key_notebook(
-    assignment: str, tmp_path: Path, monkeypatch: Any, *, needs_mnist: bool = True
-) -> None:
-    """Execute the whole answer key, every cell, in fast mode in a fresh kernel and cache."""
-    from tests.data_requirement import missing_data, mnist_files_missing
-    from vae_helpers import settings
-
-    data_dir = settings.data_dir()
-    if needs_mnist and mnist_files_missing(data_dir):
-        missing_data(f"MNIST not found under {data_dir}: set VAE_DATA_DIR to run the key")
-    env = {
-        "VAE_FAST": "1",
-        "VAE_DEVICE": "cpu",
-        "VAE_DATA_DIR": str(data_dir),
-        "VAE_CACHE_DIR": str(tmp_path / "cache"),
-        **HEADLESS_ENV,
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    execute_key(assignment, tmp_path, {}, timeout=300)
 
 
 def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, Any]:

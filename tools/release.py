@@ -7,7 +7,7 @@ requirements, a licence and a README written for students), never by deleting se
 copy. It refuses while `course.toml` names the placeholder repository, scans every file of the
 edition for solution code and hidden-test text, and prints the commands that publish it. It also
 refuses a build that does not match `course.toml` and `solutions/` (set-up cells, Colab badges,
-any generated file): run `make build` and commit first.
+any generated file), and a release that the package versions or CHANGELOG.md do not name.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tools.course.config import CourseConfigError
 from tools.course.edition import (
     ReleaseError,
     check_build_is_current,
+    check_release_notes,
     check_repository,
     write_edition,
 )
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         layout, course = open_course(args)
         check_repository(course, args.allow_placeholder)
+        check_release_notes(layout, course)
         print(f"checking that the build matches course.toml and solutions/ ({course.release})…")
         check_build_is_current(layout, course)
         files = write_edition(layout, course, args.output.resolve(), args.allow_placeholder)

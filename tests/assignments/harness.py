@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -30,7 +29,6 @@ from tests.otter_support import (
     check_mutant_costs_one_question,
     check_variant_full_marks,
     hidden_questions,
-    run_key_notebook,
 )
 
 #: One replaced answer: (the question it belongs to, the notebook variable, the value put there).
@@ -49,7 +47,6 @@ class Cases:
     variants: Mapping[str, Case]  # correct answers written differently: full marks
     cascades: Mapping[str, Cascade] = field(default_factory=dict)  # upstream mistake + others
     key_seeds: tuple[int | None, ...] = (0, 1, 2)  # None: a fresh secret seed, as in grading
-    needs_mnist: bool = True  # whether running the key top to bottom reads MNIST
 
     def __post_init__(self) -> None:
         """A registry without mutants or variants would test nothing; names must be unique."""
@@ -113,11 +110,3 @@ class AssignmentChecks:
 
     def test_missing_answers_fail_public_checks(self) -> None:
         check_blank_fails_public(self.CASES.assignment, set(self.CASES.auto_graded))
-
-    @pytest.mark.slow
-    def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        run_key_notebook(
-            self.CASES.assignment, tmp_path, monkeypatch, needs_mnist=self.CASES.needs_mnist
-        )

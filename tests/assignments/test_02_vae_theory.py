@@ -586,4 +586,4 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 class TestGrading(AssignmentChecks):
     """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, key_seeds=(None,), needs_mnist=False)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, key_seeds=(None,))

@@ -262,12 +262,6 @@ def test_duplicated_keys_keep_one_value() -> None:
     assert report.outputs == {"value": 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="probes._decode_array lets numpy's ValueError/OverflowError escape (issue 23): "
-    "a shape whose product overflows int64, more than 64 dimensions, or an integer too large "
-    "for a float; parse_report_line must turn them into an error",
-)
 @pytest.mark.parametrize(
     "array",
     [

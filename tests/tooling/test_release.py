@@ -41,7 +41,23 @@ def test_committed_notebooks_match_course_toml() -> None:
 def _copy_of(built_course: CourseLayout, root: Path) -> CourseLayout:
     skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(built_course.root, root, ignore=skip)
+    shutil.copy(REPO.root / "CHANGELOG.md", root / "CHANGELOG.md")
     return CourseLayout(root)
+
+
+def test_release_refuses_a_release_the_changelog_does_not_describe(
+    built_course: CourseLayout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = _copy_of(built_course, tmp_path / "course")
+    changelog = layout.root / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## [1.1.0]", "## [1.0.9]"))
+    code = release_main(
+        ["--root", str(layout.root), "--output", str(tmp_path / "edition"), "--allow-placeholder"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "release v1.1.0 is not described" in err and "CHANGELOG.md" in err
+    assert not (tmp_path / "edition").exists()
 
 
 def test_release_refuses_a_build_older_than_course_toml(

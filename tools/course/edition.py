@@ -17,6 +17,7 @@ from tools.course.building import (
     compare_with_disk,
     temporary_folder,
 )
+from tools.course.changelog import check_changelog
 from tools.course.config import CourseConfig
 from tools.course.layout import CourseLayout
 from tools.course.leaks import (
@@ -29,6 +30,7 @@ from tools.course.leaks import (
 )
 from tools.course.notebooks import read_notebook
 from tools.course.setup_cells import course_cells_problems
+from tools.course.versions import check_versions
 
 #: What the student edition holds, relative to the course root (folders copied whole).
 ALLOW_LIST = (
@@ -136,6 +138,19 @@ def stale_generated_files(layout: CourseLayout, course: CourseConfig, jobs: int 
     with temporary_folder("vae-release-check-") as work:
         built = build_all(layout, layout.assignments(), course, work, jobs=jobs, progress=True)
         return compare_with_disk(layout, built, all_selected=True)
+
+
+def check_release_notes(layout: CourseLayout, course: CourseConfig) -> None:
+    """Refuse (ReleaseError) a release whose versions or CHANGELOG.md do not name it."""
+    problems = check_versions(course.release, layout.root)
+    problems += check_changelog(course.release, layout.root / "CHANGELOG.md")
+    if problems:
+        lines = "\n".join(f"  {p}" for p in problems)
+        raise ReleaseError(
+            f"release {course.release} is not described: make the package versions equal to it "
+            f"and give it a section in CHANGELOG.md, commit, then run `make release` again.\n"
+            f"{lines}"
+        )
 
 
 def check_build_is_current(layout: CourseLayout, course: CourseConfig) -> None:
