@@ -72,7 +72,8 @@ test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \
 	  tests/helpers tests/assignments tests/grading tests/test_heartbeat.py \
 	  tests/tooling/test_units.py tests/tooling/test_release.py tests/tooling/test_versions.py \
-	  tests/tooling/test_docs.py tests/tooling/test_setup.py tests/tooling/test_student_notebooks.py
+	  tests/tooling/test_docs.py tests/tooling/test_setup.py tests/tooling/test_student_notebooks.py \
+	  tests/tooling/test_workload.py
 
 validity: setup
 	$(PY) -m tests.validity
