@@ -34,6 +34,8 @@ DEFAULT_CELL_TIMEOUT_S = 60
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 GRADING_CELL_KEY = "vae_grading"
+PASSED_TEXT = "✓ passed"  # a passed check says so, instead of an empty line under its name
+FAILED_PREFIX = "✗ "
 
 
 class TrustedVerdicts(AbstractOtterPlugin):
@@ -164,8 +166,9 @@ def _as_test_file(score: QuestionScore) -> ExceptionTestFile:
     for check in checks:
         case = TestCase(f"{score.name} {check.name}", "", True, share, None, None)
         cases.append(case)
-        message = None if check.passed else (score.error or check.message)[:300]
-        outcomes.append(TestCaseResult(case, message, check.passed and score.error is None))
+        passed = check.passed and score.error is None
+        message = PASSED_TEXT if passed else FAILED_PREFIX + (score.error or check.message)[:300]
+        outcomes.append(TestCaseResult(case, message, passed))
     test_file = ExceptionTestFile(score.name, "", cases, all_or_nothing=False)
     test_file.test_case_results = outcomes
     return test_file

@@ -420,3 +420,16 @@ def test_grading_kernels_use_ipc_not_tcp() -> None:
     from vae_grading.kernels import IPCKernelManager
 
     assert IPCKernelManager().transport == "ipc"
+
+
+def test_gradescope_feedback_marks_passed_and_failed_checks() -> None:
+    from vae_grading.evidence import CheckResult
+    from vae_grading.otter_plugin import _as_test_file
+    from vae_grading.scoring import QuestionScore
+
+    score = QuestionScore(
+        "q2", 0.5, 1.0, [CheckResult("values", True), CheckResult("gradients", False, "no grad")]
+    )
+    summary = _as_test_file(score).summary()
+    assert "q2 values result:\n        ✓ passed" in summary
+    assert "q2 gradients result:\n        ✗ no grad" in summary
