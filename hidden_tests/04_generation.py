@@ -887,8 +887,9 @@ QUESTIONS = [
     choice_question(
         "q7",
         "q7_answer",
-        "d",
-        "the label carries the class; the code is left with the style, shared across labels",
+        "b",
+        "whatever the label supplies, the code no longer needs to carry: here the thickness, so "
+        "the code keeps the class and the rest of the style",
     ),
     Question(
         "q9",

@@ -527,9 +527,9 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "q5_density_on_shell": ("q5", "q5_answer", "b"),
     "q5_direction_only": ("q5", "q5_answer", "c"),
     "q5_speed": ("q5", "q5_answer", "d"),
-    "q7_label_ignored": ("q7", "q7_answer", "a"),
-    "q7_unrelated": ("q7", "q7_answer", "b"),
-    "q7_noise_elsewhere": ("q7", "q7_answer", "c"),
+    "q7_label_picks_the_class": ("q7", "q7_answer", "a"),
+    "q7_unrelated": ("q7", "q7_answer", "c"),
+    "q7_label_ignored": ("q7", "q7_answer", "d"),
 }
 
 # ---------------------------------------------------------------- variants (correct, different)
@@ -725,8 +725,8 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "sq_float64_log_softmax": ("q9", "sample_quality", sq_float64_log_softmax),
     "sq_numpy_numbers": ("q9", "sample_quality", sq_numpy_numbers),
     "q5_upper_case": ("q5", "q5_answer", "A"),
-    "q7_padded": ("q7", "q7_answer", " d "),
-    "q7_parenthesised": ("q7", "q7_answer", "(d)"),
+    "q7_padded": ("q7", "q7_answer", " b "),
+    "q7_parenthesised": ("q7", "q7_answer", "(b)"),
 }
 
 # ---------------------------------------------------------------- tests
