@@ -914,8 +914,8 @@ QUESTIONS = [
         "q7",
         "q7_answer",
         "a",
-        "the training loss never constrains where codes go or how densely, only that they can "
-        "be decoded",
+        "a Gaussian matches only the mean and spread of the codes; the training loss never "
+        "made them fill that Gaussian, so the gaps between clusters remain",
     ),
     Question("q8", ("endpoints", "values", "spacing"), interp_inputs, interp_probe, interp_verdict),
 ]
