@@ -125,10 +125,10 @@ def render_feedback(feedback: SubmissionFeedback) -> str:
         lines += [f"Note: {_clean(feedback.reason)}", ""]
     lines += ["| question | points | feedback |", "|---|---|---|"]
     for q in feedback.questions:
-        if q.written:
-            text = "; ".join(
-                f"{label}: {_points(got)}/{most:g}" for label, got, most in q.items
-            ) or ("not graded yet" if q.score is None else "")
+        if q.written and q.score is None:
+            text = "not graded yet"
+        elif q.written:
+            text = "; ".join(f"{label}: {_points(got)}/{most:g}" for label, got, most in q.items)
             if q.comment:
                 text += f" — {_clean(q.comment)}"
         elif q.score is not None and q.score >= q.possible:
