@@ -62,9 +62,10 @@ def load_batch(grades: Path, assignment: str, layout: CourseLayout) -> Batch:
     with open(source, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
         header = list(rows[0].keys()) if rows else []
-    key = "student" if "student" in header else "submission"
-    end = "auto_total" if "auto_total" in header else "total"
-    questions = header[header.index("reason") + 1 : header.index(end)] if header else []
+    if "auto_total" in header:  # the gradebook: student, name, email, status, reason, q…
+        key, questions = "student", header[header.index("reason") + 1 : header.index("auto_total")]
+    else:  # tools.grade: submission, q…, total, max_total, status, reason
+        key, questions = "submission", header[1 : header.index("total")] if header else []
     zip_path = layout.autograder_zip(assignment)
     auto = (
         {q.name: q.possible for q in autograder_questions(zip_path)} if zip_path.is_file() else {}

@@ -29,7 +29,10 @@ class MessageLog:
 
     def __init__(self, path: Path, resume: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        cut = resume and path.is_file() and not path.read_bytes().endswith(b"\n")
         self._file: IO[str] = open(path, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
+        if cut and path.stat().st_size:
+            self._file.write("\n")  # end a line an interrupted batch left half-written
         self._lock = threading.Lock()
 
     def add(self, row: Any) -> None:
@@ -99,7 +102,13 @@ class SubmissionFeedback:
 
 
 def _clean(text: str) -> str:
-    return " ".join(str(text).split())[:MAX_MESSAGE_CHARS].replace("|", "\\|")
+    """One message on one line, capped (as Gradescope shows it)."""
+    return " ".join(str(text).split())[:MAX_MESSAGE_CHARS]
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
 
 
 def _points(value: float | None) -> str:
@@ -136,7 +145,7 @@ def render_feedback(feedback: SubmissionFeedback) -> str:
         else:
             text = "; ".join(_clean(m) for m in q.messages) or "no points"
         name = f"{q.name} (written)" if q.written else q.name
-        lines.append(f"| {name} | {_points(q.score)} / {q.possible:g} | {_clean(text)} |")
+        lines.append(f"| {name} | {_points(q.score)} / {q.possible:g} | {_cell(text)} |")
     lines += [
         "",
         "Auto-graded questions were checked by hidden tests on fresh inputs; the message names",
