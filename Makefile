@@ -3,6 +3,8 @@
 #   make test     set up .venv, run the linters and the whole test suite (what CI runs)
 # Others: make test-fast (everyday, under 2 minutes), make validity, make lint, make release,
 #   make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation [GRADE_ARGS=--resume],
+#   make review SUBMISSIONS=dir ASSIGNMENT=NN_name [REVIEW_ARGS=--anonymize] (written answers),
+#   make gradebook [GRADEBOOK_ARGS=...], make report [REPORT_ARGS=...] (see docs/instructors.md),
 #   make bench (needs MNIST under $VAE_DATA_DIR; see bench/README.md), make clean-venv
 # Setup never writes into the system Python: it makes .venv with `python3 -m venv` and installs
 # uv inside it. TORCH=cpu installs CPU-only torch wheels (Linux without an NVIDIA GPU).
@@ -15,7 +17,7 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= default
 TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
-.PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade bench clean-venv
+.PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade review gradebook report bench clean-venv
 
 setup: $(STAMP)
 
@@ -69,6 +71,15 @@ validity: setup
 
 grade: setup
 	$(PY) -m tools.grade "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)" $(GRADE_ARGS)
+
+review: setup
+	$(PY) -m tools.review "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)" $(REVIEW_ARGS)
+
+gradebook: setup
+	$(PY) -m tools.gradebook $(GRADEBOOK_ARGS)
+
+report: setup
+	$(PY) -m tools.report $(REPORT_ARGS)
 
 bench: setup
 	$(PY) bench/data_pipeline.py
