@@ -197,3 +197,15 @@ def test_gradescope_score_export_replaces_the_grade_csv(scored: Path) -> None:
         rows = {r["student"]: r for r in csv.DictReader(f)}
     assert rows["alice"]["name"] == "Alice A" and rows["alice"]["total"] == "16"
     assert rows["alice"]["max_total"] == "24"  # 8 × 1 + 2 × 4 auto-graded, 4 × 2 written
+
+
+def test_report_reads_the_gradebook_with_its_written_questions(scored: Path) -> None:
+    from tools import report
+
+    assert _gradebook(scored) == 0
+    output = scored / "report.html"
+    assert report.main(["--grades", str(scored / "grades"), "--output", str(output)]) == 0
+    page = output.read_text(encoding="utf-8")
+    assert "q4 (written)" in page and "gradebook" in page
+    # q4: alice 1.5, bob 0 → mean 0.75, half at 0, nobody at full marks
+    assert "<td>q4 (written)</td><td>2</td><td>2</td><td>0.75</td><td>50 %</td><td>0 %</td>" in page
