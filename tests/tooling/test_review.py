@@ -157,3 +157,11 @@ def test_review_refuses_an_unknown_assignment_or_folder(tmp_path: Path, capsys) 
     (tmp_path / "subs").mkdir()
     assert review.main([str(tmp_path / "subs"), "--assignment", "99_nothing"]) == 2
     assert "no source for '99_nothing'" in capsys.readouterr().err
+
+
+def test_math_is_cut_out_before_markdown_so_a_line_starting_with_plus_stays_math() -> None:
+    from tools.course.render import markdown_to_html
+
+    page = markdown_to_html("Then $a = b\n+ c_1 * d_2$ and `$code$` and \\$5.\n\n$$x^2$$")
+    assert "<li>" not in page and "<em>" not in page  # no list, no emphasis from the math
+    assert page.count("<math") == 2 and "<code>$code$</code>" in page and "$5" in page

@@ -52,7 +52,7 @@ def tex_to_html(tex: str, display: bool) -> str:
 
     mode = "block" if display else "inline"
     try:
-        mathml = _unicode_variants(convert(tex.strip(), display=mode))
+        mathml = _unicode_variants(convert(tex.strip(), display=mode)).replace("<mi>&</mi>", "")
     except Exception:  # noqa: BLE001 - any TeX the converter cannot read is shown as TeX
         delimiter = "$$" if display else "$"
         return f'<code class="tex">{html.escape(delimiter + tex + delimiter)}</code>'
@@ -66,32 +66,52 @@ def tex_to_html(tex: str, display: bool) -> str:
     )
 
 
+# Math is cut out before Markdown is parsed (as Jupyter does), so that a formula's `+`, `*`, `_`
+# or line break is never read as Markdown; code spans and fenced blocks are left alone.
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<display>.+?)\$\$"
+    r"|(?<![\\$])\$(?P<inline>(?:[^$\\]|\\.)+?)\$"
+    r"|(?P<env>\\begin\{(?P<name>[A-Za-z]+\*?)\}.*?\\end\{(?P=name)\})"
+    r"|\\\[(?P<bracket>.+?)\\\]|\\\((?P<paren>.+?)\\\)",
+    re.S,
+)
+_SLOT = "MATHSLOT{}X"
+
+
+def _cut_math(text: str) -> tuple[str, list[str]]:
+    """The text with every formula replaced by a placeholder, and the formulas' HTML."""
+    formulas: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        if match["inline"] is not None:
+            rendered = tex_to_html(match["inline"], display=False)
+        elif match["paren"] is not None:
+            rendered = tex_to_html(match["paren"], display=False)
+        else:
+            tex = match["display"] or match["bracket"] or match["env"] or ""
+            rendered = tex_to_html(tex, display=True)
+        formulas.append(rendered)
+        return _SLOT.format(len(formulas) - 1)
+
+    pieces = _CODE.split(text)
+    for index in range(0, len(pieces), 2):  # even pieces are outside code
+        pieces[index] = _MATH.sub(keep, pieces[index])
+    return "".join(pieces), formulas
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> Any:
     from markdown_it import MarkdownIt
-    from mdit_py_plugins.amsmath import amsmath_plugin
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    md.use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
-    md.use(amsmath_plugin)
-
-    def inline(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-        return tex_to_html(tokens[idx].content, display=False)
-
-    def block(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-        return tex_to_html(tokens[idx].content, display=True)
-
-    for rule in ("math_inline", "math_inline_double"):
-        md.add_render_rule(rule, inline)
-    for rule in ("math_block", "math_block_label", "amsmath"):
-        md.add_render_rule(rule, block)
-    return md
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 def markdown_to_html(text: str, attachments: Mapping[str, Any] | None = None) -> str:
     """Markdown (with $…$ and $$…$$ math) as HTML; `attachment:` images become data URIs."""
-    rendered: str = _parser().render(text)
+    cut, formulas = _cut_math(text)
+    rendered: str = _parser().render(cut)
+    rendered = re.sub(r"MATHSLOT(\d+)X", lambda m: formulas[int(m[1])], rendered)
     if attachments:
 
         def embed(match: re.Match[str]) -> str:
