@@ -33,7 +33,7 @@ from tools.course.feedback import (
     read_messages,
     write_feedback_files,
 )
-from tools.course.gradetables import GradeTableError, read_grade_table
+from tools.course.gradetables import GradeEntry, GradeTableError, read_grade_table
 from tools.course.layout import CourseLayout
 from tools.course.merging import MergedAssignment, MergeError, merge_assignment
 from tools.course.rubrics import RubricError, load_manual_questions
@@ -72,6 +72,8 @@ def assignment_rows(merged: MergedAssignment) -> tuple[list[str], list[list[str]
             for q in written_names
         ]
         pending = [q for q, v in zip(written_names, written, strict=True) if v is None]
+        if entry.status == NO_SUBMISSION:
+            pending = []
         auto_total = sum(v or 0.0 for v in auto)
         written_total = sum(v or 0.0 for v in written)
         rows.append(
@@ -158,6 +160,8 @@ def merged_feedback(merged: MergedAssignment, grade_csv: Path) -> list[Submissio
     auto_possible = {q: p for q, p in merged.table.possible.items() if q not in written_names}
     items = []
     for sub, entry in merged.table.entries.items():
+        if entry.status == NO_SUBMISSION:
+            continue
         feedback = auto_feedback(merged.assignment, entry, auto_possible, records.get(sub))
         for question in merged.questions:
             score = merged.written[sub].get(question.name)
@@ -178,6 +182,51 @@ def merged_feedback(merged: MergedAssignment, grade_csv: Path) -> list[Submissio
             )
         items.append(feedback)
     return items
+
+
+NO_SUBMISSION = "no submission"
+
+
+def read_roster(path: Path) -> tuple[dict[str, GradeEntry], list[str]]:
+    """Students of a roster CSV (column student, SID or submission; optional name, email)."""
+    if not path.is_file():
+        raise GradebookError(f"roster {path} does not exist")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    column = next((c for c in ("student", "SID", "submission") if rows and c in rows[0]), None)
+    if column is None:
+        raise GradebookError(f"roster {path} needs a column student (or SID, or submission)")
+    students: dict[str, GradeEntry] = {}
+    problems = []
+    for number, row in enumerate(rows, start=2):
+        student = (row.get(column) or "").strip()
+        if not student:
+            continue
+        if student in students:
+            problems.append(f"roster {path} line {number}: {student!r} appears twice")
+        name = (row.get("name") or row.get("Name") or "").strip()
+        email = (row.get("email") or row.get("Email") or "").strip()
+        students[student] = GradeEntry(student, {}, NO_SUBMISSION, "", name, email)
+    return students, problems
+
+
+def apply_roster(merged: MergedAssignment, roster: dict[str, GradeEntry]) -> list[str]:
+    """Add a row for every roster student without a submission; problems for unknown students."""
+    problems = [
+        f"{merged.table.source}: {sub!r} is not on the roster (a misnamed submission?)"
+        for sub in sorted(merged.table.entries)
+        if sub not in roster
+    ]
+    for student, entry in roster.items():
+        if student not in merged.table.entries:
+            merged.table.entries[student] = GradeEntry(
+                student, {}, NO_SUBMISSION, "", entry.name, entry.email
+            )
+            merged.written[student] = {}
+        elif entry.name or entry.email:
+            known = merged.table.entries[student]
+            known.name, known.email = known.name or entry.name, known.email or entry.email
+    return problems
 
 
 def _scores_overrides(values: list[str]) -> dict[str, Path]:
@@ -204,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-pending", action="store_true", help="write rows whose written answers are unscored"
     )
+    parser.add_argument(
+        "--roster", type=Path, help="CSV of the class (column student or SID; name, email)"
+    )
     args = parser.parse_args(argv)
     layout = CourseLayout(args.root.resolve())
     output = args.output or args.grades / "gradebook"
@@ -217,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             raise GradebookError(f"no grade CSVs in {args.grades}: run make grade first")
         sheets, files, feedback = {}, {}, {}
         problems: list[str] = []
+        roster: dict[str, GradeEntry] | None = None
+        if args.roster:
+            roster, roster_problems = read_roster(args.roster)
+            problems += roster_problems
         for name in names:
             if not layout.source(name).is_file():
                 raise GradebookError(f"unknown assignment {name!r}")
@@ -236,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
             except MergeError as exc:
                 problems += [f"{name}: {p}" for p in exc.problems]
                 continue
+            if roster is not None:
+                problems += [f"{name}: {p}" for p in apply_roster(merged, roster)]
+                absent = [s for s, e in merged.table.entries.items() if e.status == NO_SUBMISSION]
+                if absent:
+                    merged.notes.append(f"no submission from {len(absent)}: {', '.join(absent)}")
             for note in merged.notes:
                 print(f"{name}: {note}")
             sheets[name] = assignment_rows(merged)

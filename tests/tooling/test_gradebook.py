@@ -224,3 +224,24 @@ def test_a_sheet_of_another_assignments_question_in_the_folder_is_refused(
         scored, capsys, "q2-scores.csv: not a score sheet of a written question of 02_vae_theory"
     )
     assert "its rows are for 03_vae_implementation" in stray.read_text() or True
+
+
+def test_a_roster_adds_students_without_submission_and_refuses_unknown_or_twice(
+    scored: Path, capsys
+) -> None:
+    roster = scored / "roster.csv"
+    roster.write_text("student,name,email\nalice,Alice A,a@x.org\nbob,Bob B,\ncarl,Carl C,\n")
+    assert _gradebook(scored, "--roster", str(roster)) == 0
+    assert "no submission from 1: carl" in capsys.readouterr().out
+    with open(scored / "grades" / "gradebook" / f"{ASSIGNMENT}.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["carl"]["status"] == "no submission" and rows["carl"]["total"] == "0"
+    assert rows["alice"]["name"] == "Alice A" and rows["carl"]["pending"] == ""
+    assert not (scored / "grades" / "feedback" / ASSIGNMENT / "carl.md").exists()
+    shutil.rmtree(scored / "grades" / "gradebook")
+    roster.write_text("student\nalice\nalice\n")
+    before = _snapshot(scored)
+    assert _gradebook(scored, "--roster", str(roster)) == 2
+    err = capsys.readouterr().err
+    assert "'alice' appears twice" in err and "'bob' is not on the roster" in err
+    assert _snapshot(scored) == before
