@@ -100,3 +100,12 @@ def test_written_questions_show_items_comment_or_pending() -> None:
     assert "| q4 (written) | 1.5 / 2 | a reason: 1/1; another: 0.5/1 — good |" in text
     assert "| q11 (written) | pending / 2 | not graded yet |" in text
     assert json.dumps(text)  # plain text only
+
+
+def test_long_messages_are_capped_in_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "m.messages.jsonl"
+    log = MessageLog(path, resume=False)
+    log.add(GradeRow("eve", messages={"q1": ["x" * 5000] * 50}))
+    log.close()
+    saved = read_messages(path)["eve"]["messages"]["q1"]
+    assert len(saved) == 10 and all(len(m) == 300 for m in saved)

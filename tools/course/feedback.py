@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-MAX_MESSAGE_CHARS = 300
+MAX_MESSAGE_CHARS = 300  # as Gradescope shows a verdict's message
+MAX_MESSAGES = 10  # per question
 PASSED = "all hidden checks passed"
 MESSAGES_SUFFIX = ".messages.jsonl"
 
@@ -41,7 +42,10 @@ class MessageLog:
             "submission": row.submission,
             "status": row.status,
             "reason": row.reason,
-            "messages": row.messages,
+            "messages": {
+                question: [str(m)[:MAX_MESSAGE_CHARS] for m in messages[:MAX_MESSAGES]]
+                for question, messages in row.messages.items()
+            },
         }
         with self._lock:
             self._file.write(json.dumps(record, sort_keys=True) + "\n")
