@@ -64,7 +64,9 @@ test: lint
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \
-	  tests/helpers tests/assignments tests/tooling/test_units.py tests/tooling/test_release.py
+	  tests/helpers tests/assignments tests/tooling/test_units.py tests/tooling/test_release.py \
+	  tests/tooling/test_review.py tests/tooling/test_gradebook.py tests/tooling/test_feedback.py \
+	  tests/tooling/test_report.py
 
 validity: setup
 	$(PY) -m tests.validity
