@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -245,3 +246,25 @@ def test_a_roster_adds_students_without_submission_and_refuses_unknown_or_twice(
     err = capsys.readouterr().err
     assert "'alice' appears twice" in err and "'bob' is not on the roster" in err
     assert _snapshot(scored) == before
+
+
+def test_anonymized_sheets_are_mapped_back_to_students(tmp_path: Path, capsys) -> None:
+    write_submission(tmp_path / "subs", "alice", {"q4": "mine"})
+    write_submission(tmp_path / "subs", "bob", {})
+    write_grade_csv(tmp_path / "grades" / f"{ASSIGNMENT}.csv", {"alice": FULL, "bob": {}})
+    output = tmp_path / "review" / ASSIGNMENT
+    key = tmp_path / "review" / f"{ASSIGNMENT}.key.json"
+    args = [str(tmp_path / "subs"), "--assignment", ASSIGNMENT, "--output", str(output)]
+    assert review.main([*args, "--anonymize", "--key", str(key)]) == 0
+    names = json.loads(key.read_text())["pseudonyms"]
+    for name in WRITTEN:
+        sheet = output / f"{name}-scores.csv"
+        assert "alice" not in sheet.read_text()
+        fill_sheet(sheet, {names["alice"]: ["1", "1"], names["bob"]: ["0", "0"]})
+    assert _gradebook(tmp_path) == 0
+    with open(tmp_path / "grades" / "gradebook" / f"{ASSIGNMENT}.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["alice"]["written_total"] == "8" and rows["bob"]["written_total"] == "0"
+    key.unlink()
+    assert _gradebook(tmp_path) == 2
+    assert "is anonymized but its key file" in capsys.readouterr().err
