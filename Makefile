@@ -13,21 +13,29 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
-STAMP  := $(VENV)/.installed
-TORCH  ?= default
+# The torch build of this .venv: `make setup TORCH=cpu` switches it and later commands keep it.
+TORCH  ?= $(shell cat $(VENV)/.torch 2>/dev/null || echo default)
+STAMP  := $(VENV)/.installed-$(TORCH)
 TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
 .PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade review gradebook report bench clean-venv
 
 setup: $(STAMP)
 
+# A .venv whose interpreter does not run, or that has neither uv nor pip (python3 -m venv fails
+# half-way without python3-venv on Debian/Ubuntu), is removed and made again.
 $(STAMP): requirements.txt requirements-dev.txt helpers/pyproject.toml grading/pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	@case "$(TORCH)" in default|cpu) ;; *) echo "error: TORCH=$(TORCH): use TORCH=cpu or leave it out"; exit 2;; esac
+	@if [ -e $(VENV) ] && ! { $(PY) -c "" 2>/dev/null && { test -x $(UV) || $(PY) -m pip --version >/dev/null 2>&1; }; }; then \
+	  echo "$(VENV) is half-made (no working python or pip): removing it and starting again"; rm -rf $(VENV); fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "error: could not create $(VENV). Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
 	@test -x $(UV) || $(PY) -m pip install --disable-pip-version-check --progress-bar on uv
 	@echo "installing the course environment into $(VENV) (torch is large: the first time takes a few minutes)"
-	$(UV) pip install --python $(PY) $(TORCH_INDEX) -r requirements-dev.txt
+	$(UV) pip install --python $(PY) $(TORCH_INDEX) $(if $(filter-out $(STAMP),$(wildcard $(VENV)/.installed-*)),--reinstall-package torch --reinstall-package torchvision,) -r requirements-dev.txt
 	@$(MAKE) --no-print-directory sandbox-tools
+	@rm -f $(VENV)/.installed-* $(VENV)/.installed
+	@echo $(TORCH) > $(VENV)/.torch
 	@touch $@
 
 # bubblewrap sandboxes student code in `make grade` and `make course` (Linux only).
@@ -64,7 +72,9 @@ test: lint
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \
-	  tests/helpers tests/assignments tests/tooling/test_units.py tests/tooling/test_release.py \
+	  tests/helpers tests/assignments tests/grading tests/test_heartbeat.py \
+	  tests/tooling/test_units.py tests/tooling/test_release.py tests/tooling/test_versions.py \
+	  tests/tooling/test_docs.py tests/tooling/test_setup.py tests/tooling/test_student_notebooks.py \
 	  tests/tooling/test_review.py tests/tooling/test_gradebook.py tests/tooling/test_feedback.py \
 	  tests/tooling/test_report.py
 

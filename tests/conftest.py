@@ -6,11 +6,13 @@ from typing import Any
 
 from tests.validity import COLLECTOR
 
+pytest_plugins = ["tests.heartbeat"]  # "still running …" every 30 s during a long test
+
 
 def pytest_runtest_logreport(report: Any) -> None:
     """Count mutant, variant and guess checks as they finish."""
     if report.when == "call" or (report.when == "setup" and report.failed):
-        COLLECTOR.record(report.nodeid, report.passed)
+        COLLECTOR.record(report.nodeid, report.passed, report.user_properties)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -22,16 +24,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+def pytest_configure(config: Any) -> None:
+    """Register the marker by which the validity report counts a test."""
+    config.addinivalue_line(
+        "markers", "validity(kind): a mutant, variant or guess check, counted in the report"
+    )
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
-    """Mark every mutant and variant check `thorough` (make test-fast leaves them out)."""
-    import pytest
+    """Carry each validity-marked test's (assignment, kind) to its reports, for the collector."""
+    from tests.validity import PROPERTY, classify
 
-    from tests.validity import KINDS
-
-    thorough = pytest.mark.thorough
     for item in items:
-        name = getattr(item, "originalname", item.name)
-        if "tests/assignments/" in item.nodeid and any(
-            pattern.search(name) for kind, pattern in KINDS if kind != "guesses"
-        ):
-            item.add_marker(thorough)
+        found = classify(item)
+        if found is not None:
+            item.user_properties.append((PROPERTY, found))

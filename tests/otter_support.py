@@ -1,4 +1,7 @@
-"""Run an assignment's built Otter tests in-process against any namespace (key, mutant, variant)."""
+"""The assignment tests' toolkit: the answer key's namespace with answers swapped in (a mutant or
+a variant), scored by the trusted hidden tests through the grader's own JSON path; and the built
+public Otter checks, run in-process, which must fail on a blank notebook.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,11 @@ from typing import Any
 
 from otter.test_files.exception_test import test_case
 
-from tools.course.answer_keys import HEADLESS_ENV, execute_key, graded_code_namespace
+from tools.course.answer_keys import graded_code_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 AUTOGRADER = REPO / "autograder"
-NOTEBOOKS = REPO / "notebooks"
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,10 @@ def load_cases(assignment: str, question: str) -> list[test_case]:
     return [value for value in scope.values() if isinstance(value, test_case)]
 
 
-def run_question(
-    assignment: str, question: str, namespace: Mapping[str, Any], *, hidden_only: bool = False
-) -> list[CaseOutcome]:
+def run_question(assignment: str, question: str, namespace: Mapping[str, Any]) -> list[CaseOutcome]:
     """Call every test case of `question` the way Otter does, with arguments from `namespace`."""
     outcomes = []
     for case in load_cases(assignment, question):
-        if hidden_only and not case.hidden:
-            continue
         try:
             case.call_func(dict(namespace))
             error = None
@@ -77,28 +75,6 @@ def failures(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
 def key_namespace(assignment: str) -> types.MappingProxyType:
     """Execute the answer key's graded code (no ignored cells, no tests) and return its globals."""
     return graded_code_namespace(assignment)
-
-
-def run_key_notebook(
-    assignment: str, tmp_path: Path, monkeypatch: Any, *, needs_mnist: bool = True
-) -> None:
-    """Execute the whole answer key, every cell, in fast mode in a fresh kernel and cache."""
-    from tests.data_requirement import missing_data, mnist_files_missing
-    from vae_helpers import settings
-
-    data_dir = settings.data_dir()
-    if needs_mnist and mnist_files_missing(data_dir):
-        missing_data(f"MNIST not found under {data_dir}: set VAE_DATA_DIR to run the key")
-    env = {
-        "VAE_FAST": "1",
-        "VAE_DEVICE": "cpu",
-        "VAE_DATA_DIR": str(data_dir),
-        "VAE_CACHE_DIR": str(tmp_path / "cache"),
-        **HEADLESS_ENV,
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    execute_key(assignment, tmp_path, {}, timeout=300)
 
 
 def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,33 +106,6 @@ def with_answers(assignment: str, replacements: Mapping[str, Any]) -> dict[str, 
 def check_expected_questions(assignment: str, auto_graded: set[str]) -> None:
     """The built autograder holds exactly the expected auto-graded questions."""
     assert set(question_names(assignment)) == auto_graded
-
-
-def check_key_passes(assignment: str, question: str) -> None:
-    """The key passes every case of `question`, which has at least one hidden case."""
-    outcomes = run_question(assignment, question, key_namespace(assignment))
-    assert outcomes, f"{question} has no test cases"
-    assert any(o.hidden for o in outcomes), f"{question} has no hidden test case"
-    assert not failures(outcomes), failures(outcomes)
-
-
-def check_mutant_caught(
-    assignment: str, question: str, replacements: Mapping[str, Any], mutant: str
-) -> None:
-    """Some hidden case of `question` fails for the key with a classic mistake swapped in."""
-    namespace = with_answers(assignment, replacements)
-    outcomes = run_question(assignment, question, namespace, hidden_only=True)
-    assert failures(outcomes), f"no hidden test of {question} catches {mutant}"
-
-
-def check_variant_passes(
-    assignment: str, questions: list[str], replacements: Mapping[str, Any]
-) -> None:
-    """Every case of `questions` passes for the key with a correct alternative swapped in."""
-    namespace = with_answers(assignment, replacements)
-    for question in questions:
-        outcomes = run_question(assignment, question, namespace)
-        assert not failures(outcomes), (question, failures(outcomes))
 
 
 def check_blank_fails_public(assignment: str, auto_graded: set[str]) -> None:

@@ -7,23 +7,24 @@ tests/assignments/) that lose points on their own question and on no other, the 
 that keep full marks, the guess checks (every wrong letter, an empty notebook) that earn nothing,
 and the share of points carried by public checks (target 0 %). The numbers come from the same
 test runs as `make test` (see tests/conftest.py), so the report never disagrees with the suite.
+A test counts by its marker, `@pytest.mark.validity(kind)`, which the assignment harness
+(tests/assignments/harness.py) puts on every registered case; test names play no part.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.otter_support import AUTOGRADER
 
-KINDS = (
-    ("mutants", re.compile(r"mutant|cascade|upstream")),
-    ("variants", re.compile(r"variant")),
-    ("guesses", re.compile(r"guess")),
-)
-TEST_FILE = re.compile(r"tests/assignments/test_(\d\d_\w+)\.py::(\w+)")
+KINDS = ("mutants", "variants", "guesses")
+#: The marker that classifies a test for the report: @pytest.mark.validity("mutants").
+MARKER = "validity"
+#: The user property that carries (assignment, kind) from the collected item to its reports.
+PROPERTY = "validity"
 
 
 def public_share(assignment: str) -> float:
@@ -48,20 +49,17 @@ class ValidityCollector:
     )
     failures: list[str] = field(default_factory=list)
 
-    def record(self, nodeid: str, passed: bool) -> None:
-        """Count one finished test if it is a mutant, variant or guess check."""
-        match = TEST_FILE.search(nodeid)
-        if not match:
+    def record(self, nodeid: str, passed: bool, properties: list[tuple[str, Any]]) -> None:
+        """Count one finished test that its validity property marks as a mutant, variant, guess."""
+        found = dict(properties).get(PROPERTY)
+        if found is None:
             return
-        assignment, function = match.groups()
-        for kind, pattern in KINDS:
-            if pattern.search(function):
-                cell = self.counts[assignment][kind]
-                cell[0] += passed
-                cell[1] += 1
-                if not passed:
-                    self.failures.append(nodeid)
-                return
+        assignment, kind = found
+        cell = self.counts[assignment][kind]
+        cell[0] += passed
+        cell[1] += 1
+        if not passed:
+            self.failures.append(nodeid)
 
     def lines(self) -> list[str]:
         """The report, one line per assignment."""
@@ -73,7 +71,7 @@ class ValidityCollector:
         ]
         for assignment in sorted(self.counts):
             c = self.counts[assignment]
-            cells = [f"{c[k][0]:>7}/{c[k][1]:<7}" for k, _ in KINDS]
+            cells = [f"{c[k][0]:>7}/{c[k][1]:<7}" for k in KINDS]
             out.append(
                 f"{assignment:24} {cells[0]:>17} {cells[1]:>14} {cells[2]:>13} "
                 f"{public_share(assignment):>9.0%}"
@@ -83,6 +81,20 @@ class ValidityCollector:
 
 
 COLLECTOR = ValidityCollector()
+
+
+def classify(item: Any) -> tuple[str, str] | None:
+    """(assignment, kind) of a collected test marked validity(kind); None for any other test."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return None
+    cases = getattr(getattr(item, "cls", None), "CASES", None)
+    if cases is None:
+        raise ValueError(f"{item.nodeid}: a validity marker outside an assignment harness class")
+    kind = marker.args[0] if marker.args else None
+    if kind not in KINDS:
+        raise ValueError(f"{item.nodeid}: validity kind {kind!r} is not one of {KINDS}")
+    return cases.assignment, kind
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Write (or `--check`) the Colab set-up cell of every source and the grading requirements.
+"""Write (or `--check`) the Colab badge and set-up cell of every source and grading requirements.
 
 Both are generated from `course.toml`, so the course repository URL and release live in one place.
 Usage: python -m tools.setup_cell [--check] [NN_name ...]
@@ -12,7 +12,7 @@ from tools.cli import command_parser, open_course
 from tools.course.config import CourseConfigError
 from tools.course.layout import LayoutError
 from tools.course.notebooks import notebook_text, read_notebook
-from tools.course.setup_cells import grading_requirements_text, source_is_current, with_setup_cell
+from tools.course.setup_cells import grading_requirements_text, source_is_current, with_course_cells
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         stale.append(str(path.relative_to(layout.root)))
         if not args.check:
-            path.write_text(notebook_text(with_setup_cell(nb, course, name)), encoding="utf-8")
+            path.write_text(notebook_text(with_course_cells(nb, course, name)), encoding="utf-8")
     requirements = layout.grading_requirements
     current = requirements.read_text(encoding="utf-8") if requirements.exists() else ""
     expected = grading_requirements_text(current, course)

@@ -25,6 +25,7 @@ from otter.test_files import GradingResults
 from otter.test_files.abstract_test import TestCase, TestCaseResult
 from otter.test_files.exception_test import ExceptionTestFile
 
+from vae_grading.kernels import IPCKernelManager
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports
 
@@ -68,6 +69,18 @@ class TrustedVerdicts(AbstractOtterPlugin):
         scores = score_reports(self.questions, self.plan, reports, self.points)
         results.results = {name: _as_test_file(score) for name, score in scores.items()}
         results._catastrophic_error = None
+        self.scores = scores
+
+    def generate_report(self) -> str:
+        """Each question's score (otter prints this in place of its own summary)."""
+        scores: dict[str, QuestionScore] = getattr(self, "scores", {})
+        if not scores:
+            return "No question was scored: the grading did not reach its verdicts."
+        width = max(len("question"), *(len(name) for name in scores))
+        lines = [f"{'question':<{width}}  score"]
+        for name, score in scores.items():
+            lines.append(f"{name:<{width}}  {score.score:g} / {score.possible:g}")
+        return "\n".join(lines)
 
 
 def _question_points(tests_dir: Path) -> dict[str, float]:
@@ -97,7 +110,7 @@ def _harden_otter(cell_timeout: int) -> None:
     """No unpickling of kernel-written files or log records; a time limit on every cell."""
     import nbconvert.preprocessors
     import otter.execute
-    from traitlets import Bool, Integer
+    from traitlets import Bool, Integer, Type
 
     def refuse_pickle(_file: Any) -> GradingResults:
         return GradingResults([])
@@ -116,6 +129,7 @@ def _harden_otter(cell_timeout: int) -> None:
         """ExecutePreprocessor whose cells are interrupted after `cell_timeout` seconds."""
 
         _vae_time_limited = True
+        kernel_manager_class = Type(IPCKernelManager, config=True)
         timeout = Integer(cell_timeout, allow_none=True).tag(config=True)
         interrupt_on_timeout = Bool(True).tag(config=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from vae_grading.evidence import MalformedOutput, Probe
 
 MAX_REPORT_CHARS = 4_000_000
 MAX_DEPTH = 8
+MAX_ARRAY_DIMS = 32  # numpy allows 64; no probe reports more than a few
 RUNTIME_NAME = "_vae_grading_report"
 
 #: Defined in the kernel before the probes; encodes and prints one probe's outputs as JSON.
@@ -161,9 +163,13 @@ def decode_value(value: Any, depth: int = 0) -> Any:
 
 def _decode_array(value: dict[str, Any]) -> np.ndarray:
     shape, data, kind = value.get("shape"), value.get("data"), value.get("kind")
-    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+    if (
+        type(shape) is not list
+        or len(shape) > MAX_ARRAY_DIMS
+        or not all(type(n) is int and n >= 0 for n in shape)
+    ):
         raise MalformedOutput("a tensor was reported with a malformed shape")
-    if type(data) is not list or len(data) != int(np.prod(shape, dtype=np.int64)):
+    if type(data) is not list or len(data) != math.prod(shape):  # exact: no int64 wrap-around
         raise MalformedOutput("a tensor was reported with the wrong number of values")
     if kind == "bool":
         if not all(type(x) is bool for x in data):
@@ -171,7 +177,10 @@ def _decode_array(value: dict[str, Any]) -> np.ndarray:
         return np.array(data, dtype=np.bool_).reshape(shape)
     if kind != "number" or not all(type(x) in (int, float) for x in data):
         raise MalformedOutput("a tensor holds values that are not numbers")
-    return np.array(data, dtype=np.float64).reshape(shape)
+    try:
+        return np.array(data, dtype=np.float64).reshape(shape)
+    except (ValueError, OverflowError) as exc:  # e.g. an integer beyond float64's range
+        raise MalformedOutput("a tensor holds numbers out of range") from exc
 
 
 def parse_report_line(line: str) -> Report:

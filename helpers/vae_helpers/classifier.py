@@ -11,19 +11,17 @@ confident label for a decoded image says that the image resembles one digit clas
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vae_helpers import settings
+from vae_helpers import schedules, settings
 from vae_helpers.checkpoints import checkpoint_path, train_or_load
-from vae_helpers.data import batches, load_mnist
+from vae_helpers.data import load_mnist
 from vae_helpers.device import resolve_device
-from vae_helpers.training import History, default_optimizer
+from vae_helpers.training import History, default_optimizer, fit_indexed
 
 CACHE_FORMAT = 1  # bump when the training code changes in a way the config does not capture
 
@@ -91,43 +89,28 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
 def _train(
     model: DigitClassifier, recipe: ClassifierRecipe, device: torch.device, progress: bool
 ) -> History:
-    """Cross-entropy training with a one-cycle schedule on on-device batches; test scored once."""
-    from tqdm.auto import tqdm  # imported here: no work at package import
-
+    """Cross-entropy training with a one-cycle schedule (fit's loop); test accuracy scored once."""
     train_x, train_y = load_mnist("train", device=device, limit=recipe.train_limit)
     test_x, test_y = load_mnist("test", device=device, limit=recipe.test_limit)
-    optimizer = default_optimizer(model, recipe.lr)
-    steps_per_epoch = math.ceil(len(train_x) / recipe.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch, pct_start=0.25
-    )
-    generator = torch.Generator(device=device).manual_seed(recipe.seed)
-    history = History()
-    bar = tqdm(
-        total=recipe.epochs * steps_per_epoch,
+
+    def batch_loss(index: Tensor) -> Tensor:
+        """Mean cross-entropy of the rows `index`."""
+        return F.cross_entropy(model(train_x[index]), train_y[index])
+
+    history = fit_indexed(
+        model,
+        batch_loss,
+        len(train_x),
+        epochs=recipe.epochs,
+        batch_size=recipe.batch_size,
+        optimizer=default_optimizer(model, recipe.lr),
+        # Cycles Adam's beta1 too (torch's default), as the cached classifiers were trained.
+        scheduler=schedules.onecycle(recipe.lr, cycle_momentum=True),
+        device=device,
+        generator=torch.Generator(device=device).manual_seed(recipe.seed),
+        progress=progress,
         desc="digit classifier",
-        disable=not progress,
-        unit="batch",
     )
-    try:
-        for _ in range(recipe.epochs):
-            started = time.perf_counter()
-            model.train()
-            total = torch.zeros((), device=device)
-            for x, y in batches(
-                train_x, train_y, batch_size=recipe.batch_size, generator=generator
-            ):
-                loss = F.cross_entropy(model(x), y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                total += loss.detach() * len(x)
-                bar.update(1)
-            history.train.setdefault("loss", []).append(float(total) / len(train_x))
-            history.seconds.append(time.perf_counter() - started)
-    finally:
-        bar.close()
     history.test["accuracy"] = [accuracy(model, test_x, test_y)]
     return history
 

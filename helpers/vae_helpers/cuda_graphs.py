@@ -36,6 +36,11 @@ def torch_supports_capture(version: str | None = None) -> bool:
     return (major, minor) >= OLDEST_CHECKED_TORCH
 
 
+def available(device: torch.device) -> bool:
+    """Whether a training step on `device` can be captured (CUDA on a checked torch)."""
+    return device.type == "cuda" and torch_supports_capture()
+
+
 def graph_safe_adam(
     model: nn.Module, lr: float, betas: tuple[float, float] = (0.9, 0.999)
 ) -> torch.optim.Adam:
@@ -89,3 +94,44 @@ class GraphedStep:
         self.index.copy_(index)
         self.graph.replay()
         return self.terms
+
+
+class CapturedSteps:
+    """`step` run on every batch: eagerly at first, then replayed from a CUDA graph.
+
+    The first WARMUP_STEPS full batches run eagerly on a side stream (as torch's recipe asks),
+    the next full batch captures the step and every later one replays it; a shorter batch (the
+    end of an epoch) always runs eagerly. A capture that fails raises one clear error.
+    """
+
+    def __init__(self, step: StepFn, batch_size: int, device: torch.device) -> None:
+        """Nothing is captured yet: the first calls warm up."""
+        self.step = step
+        self.batch_size = batch_size
+        self.device = device
+        self.side_stream = torch.cuda.Stream(device)
+        self.eager_full_steps = 0
+        self.graphed: GraphedStep | None = None
+
+    def __call__(self, index: Tensor) -> dict[str, Tensor]:
+        """One training step on the rows `index`; returns its loss terms."""
+        if len(index) != self.batch_size:
+            return self.step(index)
+        if self.graphed is None and self.eager_full_steps >= WARMUP_STEPS:
+            self.graphed = self._capture()
+        if self.graphed is not None:
+            return self.graphed(index)
+        self.eager_full_steps += 1
+        return warm_up(self.step, index, self.side_stream)
+
+    def _capture(self) -> GraphedStep:
+        """The step captured in a CUDA graph; a failure raises one clear error."""
+        try:
+            return GraphedStep(self.step, self.batch_size, self.device)
+        except Exception as err:  # after a failed capture CUDA's random state is not usable
+            raise RuntimeError(
+                f"fit: could not capture the training step in a CUDA graph "
+                f"({type(err).__name__}: {err}). The loss function must be graph-safe (no "
+                ".item(), no data-dependent branches). Restart the kernel and train with "
+                "cuda_graph=False."
+            ) from err

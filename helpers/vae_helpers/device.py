@@ -1,4 +1,8 @@
-"""Choosing the compute device and seeding every random number generator."""
+"""Choosing the compute device and seeding every random number generator.
+
+Importing this module also sets torch's CPU thread count (`vae_helpers.threads`): every notebook
+imports it first, and a busy machine would otherwise slow training down many times.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ import numpy as np
 import torch
 
 from vae_helpers import settings
+from vae_helpers.threads import apply_thread_policy
+
+apply_thread_policy()  # the one thing done at import: $OMP_NUM_THREADS overrides it
 
 
 def _mps_available() -> bool:

@@ -7,21 +7,19 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from vae_helpers import cuda_graphs
+from vae_helpers import cuda_graphs, schedules
 from vae_helpers._validation import check_positive_int, module_device
 from vae_helpers.data import index_batches
 from vae_helpers.device import has_native_bf16, seed_everything
+from vae_helpers.schedules import Schedule
 
 LossFn = Callable[[nn.Module, Tensor], "Tensor | Mapping[str, Tensor]"]
 
-Schedule = Literal["constant", "onecycle"]
-ONECYCLE_WARMUP = 0.25  # fraction of the steps spent warming up to the peak learning rate
-ONECYCLE_MIN_STEPS = 8  # fewer optimizer steps than this: constant learning rate instead
 ADAM_BETAS = (0.9, 0.999)  # torch's defaults
 
 
@@ -161,20 +159,6 @@ def default_optimizer(
     return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
-def _capture(
-    step: cuda_graphs.StepFn, batch_size: int, device: torch.device
-) -> cuda_graphs.GraphedStep:
-    """fit's step captured in a CUDA graph; a failure raises one clear error."""
-    try:
-        return cuda_graphs.GraphedStep(step, batch_size, device)
-    except Exception as err:  # after a failed capture CUDA's random state is not usable
-        raise RuntimeError(
-            f"fit: could not capture the training step in a CUDA graph ({type(err).__name__}: "
-            f"{err}). The loss function must be graph-safe (no .item(), no data-dependent "
-            "branches). Restart the kernel and train with cuda_graph=False."
-        ) from err
-
-
 def fit(
     model: nn.Module,
     loss_fn: LossFn,
@@ -214,62 +198,98 @@ def fit(
     `on_epoch_end(epoch, history)` is called after each epoch; its time is not in
     ``history.seconds`` (benchmarks use it to score the model off the clock).
     """
-    from tqdm.auto import tqdm  # imported here: no work at package import
-
     check_positive_int(epochs, "epochs", "fit")
     check_positive_int(batch_size, "batch_size", "fit")
     if not (len(betas) == 2 and all(0.0 <= beta < 1.0 for beta in betas)):
         raise ValueError(f"fit: betas must be two numbers in [0, 1), got {betas!r}")
-    if schedule not in ("constant", "onecycle"):
-        raise ValueError(f"fit: schedule must be 'constant' or 'onecycle', got {schedule!r}")
+    scheduler = schedules.named(schedule, lr)
     _check_data(train_x, "train_x", model, "fit")
     if test_x is not None:
         _check_data(test_x, "test_x", model, "fit")
-    if seed is not None:
-        seed_everything(seed)
     generator = None
     if seed is not None:
+        seed_everything(seed)
         generator = torch.Generator(device=train_x.device).manual_seed(seed)
-    graph_mode = (
-        cuda_graph
-        and optimizer is None
-        and train_x.device.type == "cuda"
-        and cuda_graphs.torch_supports_capture()
-    )
+    graph = cuda_graph and optimizer is None and cuda_graphs.available(train_x.device)
     if optimizer is None:
-        optimizer = (
-            cuda_graphs.graph_safe_adam(model, lr, betas)
-            if graph_mode
-            else default_optimizer(model, lr, betas)
-        )
-    # Taken before a scheduler can replace the rate tensors by floats.
-    learning_rate = cuda_graphs.TensorLearningRate(optimizer) if graph_mode else None
-    batches_per_epoch = math.ceil(len(train_x) / batch_size)
-    scheduler = None
-    # OneCycleLR needs a few steps per phase; a tiny run (a smoke test) keeps the constant rate.
-    if schedule == "onecycle" and epochs * batches_per_epoch >= ONECYCLE_MIN_STEPS:
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=lr,
-            total_steps=epochs * batches_per_epoch,
-            pct_start=ONECYCLE_WARMUP,
-            cycle_momentum=False,  # same scores as cycling beta1, and a captured step needs it
-        )
+        make_adam = cuda_graphs.graph_safe_adam if graph else default_optimizer
+        optimizer = make_adam(model, lr, betas)
     precision = _autocast(train_x.device, bf16)
 
-    def step(index: Tensor) -> dict[str, Tensor]:
-        """One optimizer step on the rows `index` of train_x; returns the batch's loss terms."""
+    def batch_loss(index: Tensor) -> Tensor | Mapping[str, Tensor]:
+        """The loss terms of the rows `index` of train_x."""
         with precision:
-            terms = _terms(loss_fn(model, train_x.index_select(0, index)), "fit")
+            return loss_fn(model, train_x.index_select(0, index))
+
+    def test_scores() -> dict[str, float]:
+        """Every loss term's mean over test_x."""
+        assert test_x is not None  # only called when there is a test set
+        with precision:
+            return evaluate(model, loss_fn, test_x)
+
+    return fit_indexed(
+        model,
+        batch_loss,
+        len(train_x),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        device=train_x.device,
+        generator=generator,
+        cuda_graph=graph,
+        test=None if test_x is None else test_scores,
+        progress=progress,
+        desc=desc,
+        on_epoch_end=on_epoch_end,
+    )
+
+
+def fit_indexed(
+    model: nn.Module,
+    batch_loss: Callable[[Tensor], Tensor | Mapping[str, Tensor]],
+    rows: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    scheduler: schedules.SchedulerFactory | None = None,
+    device: torch.device,
+    generator: torch.Generator | None = None,
+    cuda_graph: bool = False,
+    test: Callable[[], Mapping[str, float]] | None = None,
+    progress: bool = True,
+    desc: str = "training",
+    on_epoch_end: Callable[[int, History], None] | None = None,
+) -> History:
+    """fit's loop for any data: `batch_loss(index)` gives the loss terms of the rows `index`.
+
+    Each epoch shuffles the indices 0..rows-1 (on `device`, with `generator`) into
+    batches of `batch_size`; every batch is one step of `optimizer`, followed by one step of
+    the learning-rate schedule that `scheduler` builds (e.g. schedules.onecycle(lr)).
+    `test()`, if given, returns scores recorded in ``history.test`` after each epoch.
+    `cuda_graph=True` needs an optimizer from cuda_graphs.graph_safe_adam on a CUDA device
+    and a schedule that keeps the betas constant (see fit).
+    """
+    from tqdm.auto import tqdm  # imported here: no work at package import
+
+    for size, name in ((rows, "rows"), (epochs, "epochs"), (batch_size, "batch_size")):
+        check_positive_int(size, name, "fit_indexed")
+    batches_per_epoch = math.ceil(rows / batch_size)
+    learning_rate = schedules.LearningRate(
+        optimizer, scheduler, epochs * batches_per_epoch, in_tensor=cuda_graph
+    )
+
+    def step(index: Tensor) -> dict[str, Tensor]:
+        """One optimizer step on the rows `index`; returns the batch's loss terms."""
+        terms = _terms(batch_loss(index), "fit")
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         optimizer.step()
         # Detached: nothing keeps this step's autograd graph alive into the next step.
         return {key: value.detach() for key, value in terms.items()}
 
-    graphed: cuda_graphs.GraphedStep | None = None
-    eager_full_steps = 0
-    side_stream = torch.cuda.Stream(train_x.device) if graph_mode else None
+    train_step = cuda_graphs.CapturedSteps(step, batch_size, device) if cuda_graph else step
 
     history = History()
     postfix: dict[str, str] = {}
@@ -279,40 +299,19 @@ def fit(
             started = time.perf_counter()
             model.train()
             sums = _TermSums()
-            for index in index_batches(
-                len(train_x), batch_size, device=train_x.device, generator=generator
-            ):
-                full = len(index) == batch_size
-                if (
-                    graph_mode
-                    and full
-                    and graphed is None
-                    and eager_full_steps >= cuda_graphs.WARMUP_STEPS
-                ):
-                    graphed = _capture(step, batch_size, train_x.device)
-                if graphed is not None and full:
-                    terms = graphed(index)
-                elif side_stream is not None and full:
-                    terms = cuda_graphs.warm_up(step, index, side_stream)
-                    eager_full_steps += 1
-                else:
-                    terms = step(index)
-                if scheduler is not None:
-                    scheduler.step()
-                if learning_rate is not None:
-                    learning_rate.restore()
+            for index in index_batches(rows, batch_size, device=device, generator=generator):
+                terms = train_step(index)
+                learning_rate.step()
                 sums.add(terms, len(index))
                 bar.update(1)
-            for key, value in sums.read(len(train_x)).items():
+            for key, value in sums.read(rows).items():
                 history.train.setdefault(key, []).append(value)
-            if test_x is not None:
-                with precision:
-                    scores = evaluate(model, loss_fn, test_x)
-                for key, value in scores.items():
+            if test is not None:
+                for key, value in test().items():
                     history.test.setdefault(key, []).append(value)
             history.seconds.append(time.perf_counter() - started)
             postfix.update(epoch=f"{epoch}/{epochs}", train=f"{history.train['loss'][-1]:.2f}")
-            if test_x is not None:
+            if "loss" in history.test:
                 postfix["test"] = f"{history.test['loss'][-1]:.2f}"
             bar.set_postfix(postfix)
             if not math.isfinite(history.train["loss"][-1]):

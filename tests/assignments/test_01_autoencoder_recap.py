@@ -14,26 +14,17 @@ mutant `reconstruction_loss`, as it would in a student's notebook.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli
 
-from tests.otter_support import (
-    check_blank_fails_public,
-    check_guesses_score_zero,
-    check_key_full_marks,
-    check_mutant_costs_one_question,
-    check_variant_full_marks,
-    hidden_questions,
-    run_key_notebook,
-    with_answers,
-)
+from tests.assignments.harness import AssignmentChecks, Cases
+from tests.otter_support import hidden_questions, with_answers
 
 ASSIGNMENT = "01_autoencoder_recap"
 AUTO_GRADED = {"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"}
@@ -293,96 +284,69 @@ def _bce(x_hat, x):
     return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum") / len(x_hat)
 
 
-def train_no_step(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Never calls optimizer.step()."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
+def _bce_pixel_mean(x_hat, x):
+    return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
 
 
-def train_no_zero_grad(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Never clears gradients: they pile up across batches."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
+def _make_train_autoencoder(
+    *,
+    optimizer: str = "adam",
+    fixed_lr: bool = False,
+    loss_fn: Callable = _bce,
+    drop_last: bool = False,
+    zero_grad: str = "before_backward",
+    step: bool = True,
+    record: str = "mean",
+) -> Callable:
+    """A train_autoencoder with one deliberate mistake; the defaults are the key's loop.
+
+    `zero_grad` is "before_backward", "after_backward" or "never"; `record` is how each epoch's
+    loss is reported: "mean" of the batch losses, their "sum", the "last" batch's, or the mean
+    as a "tensor".
+    """
+
+    def train_autoencoder(model, train_x, epochs, batch_size=128, lr=1e-3):
+        make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
+        opt = make(model.parameters(), lr=1e-3 if fixed_lr else lr)
+        history = []
+        for _ in range(epochs):
+            values = []
+            for x in _loader(train_x, batch_size, drop_last=drop_last):
+                loss = loss_fn(model(x)[0], x)
+                if zero_grad == "before_backward":
+                    opt.zero_grad()
+                loss.backward()
+                if zero_grad == "after_backward":
+                    opt.zero_grad()
+                if step:
+                    opt.step()
+                values.append(loss.detach() if record == "tensor" else loss.item())
+            if record == "tensor":
+                history.append(torch.stack(values).mean())
+            elif record == "sum":
+                history.append(sum(values))
+            elif record == "last":
+                history.append(values[-1])
+            else:
+                history.append(sum(values) / len(values))
+        return history
+
+    return train_autoencoder
 
 
-def train_sum_of_batches(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Reports the sum of the batch losses, not their mean."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        total = 0.0
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-        history.append(total)
-    return history
-
-
-def train_last_batch(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Reports the last batch's loss as the epoch's loss."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        history.append(loss.item())
-    return history
-
-
-def train_tensors(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Returns tensors instead of Python floats."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.detach())
-        history.append(torch.stack(values).mean())
-    return history
-
-
-def train_fixed_lr(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Ignores lr and always uses 1e-3."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
+# The loop's classic mistakes, one each.
+train_no_step = _make_train_autoencoder(step=False)
+train_no_zero_grad = _make_train_autoencoder(zero_grad="never")  # gradients pile up
+train_sum_of_batches = _make_train_autoencoder(record="sum")
+train_last_batch = _make_train_autoencoder(record="last")
+train_tensors = _make_train_autoencoder(record="tensor")  # tensors, not Python floats
+train_fixed_lr = _make_train_autoencoder(fixed_lr=True)  # ignores lr: always 1e-3
+train_drop_last = _make_train_autoencoder(drop_last=True)  # drops the last incomplete batch
+train_sgd = _make_train_autoencoder(optimizer="sgd")  # plain SGD instead of Adam
+# Its own loss inline with F.binary_cross_entropy's default (mean over pixels too).
+train_pixel_mean_inline = _make_train_autoencoder(loss_fn=_bce_pixel_mean)
+# zero_grad between backward and step: every step uses zero gradients.
+train_zero_grad_after_backward = _make_train_autoencoder(zero_grad="after_backward")
 
 
 def train_full_batch(model, train_x, epochs, batch_size=128, lr=1e-3):
@@ -395,38 +359,6 @@ def train_full_batch(model, train_x, epochs, batch_size=128, lr=1e-3):
         loss.backward()
         optimizer.step()
         history.append(loss.item())
-    return history
-
-
-def train_drop_last(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Drops the last incomplete batch."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size, drop_last=True):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
-
-
-def train_sgd(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Plain SGD instead of Adam."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
     return history
 
 
@@ -610,39 +542,6 @@ def rec_python_float(x_hat, x):
     return float(F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum")) / len(
         x_hat
     )
-
-
-def train_pixel_mean_inline(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Its own loss inline with F.binary_cross_entropy's default (mean over pixels too)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            x_hat = model(x)[0]
-            loss = F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
-
-
-def train_zero_grad_after_backward(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """zero_grad between backward and step: every step uses zero gradients."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        values = []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            loss.backward()
-            optimizer.zero_grad()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
 
 
 def mesh_no_flip_second(lim, side):
@@ -900,29 +799,10 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 # ---------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_key_earns_full_marks(seed: int) -> None:
-    check_key_full_marks(ASSIGNMENT, seed)
+class TestGrading(AssignmentChecks):
+    """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-
-def test_hidden_questions_are_the_auto_graded_ones() -> None:
-    assert [q.name for q in hidden_questions(ASSIGNMENT)] == sorted(AUTO_GRADED)
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_mutant_costs_only_its_question(mutant: str) -> None:
-    question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_keeps_full_marks(variant: str) -> None:
-    _, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, {name: value})
-
-
-def test_guesses_score_zero() -> None:
-    check_guesses_score_zero(ASSIGNMENT)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
 
 
 def _as_probe_inputs(value: Any) -> Any:
@@ -952,14 +832,3 @@ def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
     assert all("error" in out["own"][part] for part in ("frozen", "bookkeeping", "adam", "easy"))
     reference = out["reference"]
     assert not any(isinstance(v, dict) and "error" in v for v in reference.values()), reference
-
-
-def test_missing_answers_fail_public_checks() -> None:
-    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
-
-
-@pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)

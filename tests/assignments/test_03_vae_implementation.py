@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,18 +21,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
+from tests.assignments.harness import AssignmentChecks, Cases
 from tests.otter_support import (
-    check_blank_fails_public,
-    check_expected_questions,
-    check_guesses_score_zero,
-    check_key_full_marks,
-    check_mutant_costs_one_question,
     check_variant_full_marks,
     hidden_feedback,
-    hidden_questions,
     hidden_scores,
     key_namespace,
-    run_key_notebook,
     with_answers,
 )
 
@@ -877,30 +870,10 @@ CASCADES = sorted(name for name, (_, var, _) in MUTANTS.items() if var in UPSTRE
 # ---------------------------------------------------------------- tests
 
 
-def test_auto_graded_questions_are_the_expected_ones() -> None:
-    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
+class TestGrading(AssignmentChecks):
+    """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-
-def test_hidden_tests_cover_every_auto_graded_question() -> None:
-    names = [q.name for q in hidden_questions(ASSIGNMENT)]
-    assert len(names) == len(set(names)) and set(names) == AUTO_GRADED, names
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_key_full_marks(seed: int) -> None:
-    check_key_full_marks(ASSIGNMENT, seed)
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_mutant_costs_one_question(mutant: str) -> None:
-    question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_variant_full_marks(variant: str) -> None:
-    _question, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, {name: value})
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
 
 
 def test_cascades_reach_the_key_downstream_functions() -> None:
@@ -936,10 +909,6 @@ def test_edited_provided_loss_costs_nothing(edit: str) -> None:
     check_variant_full_marks(ASSIGNMENT, {name: value})
 
 
-def test_guesses_score_zero() -> None:
-    check_guesses_score_zero(ASSIGNMENT)
-
-
 def test_feedback_names_the_mistake() -> None:
     """Messages say what is wrong where the mistake can be told apart."""
     cases = {
@@ -956,14 +925,3 @@ def test_feedback_names_the_mistake() -> None:
         question, name, value = MUTANTS[mutant]
         message = hidden_feedback(ASSIGNMENT, with_answers(ASSIGNMENT, {name: value}))[question]
         assert phrase in message, (mutant, message)
-
-
-def test_missing_answers_fail_public_checks() -> None:
-    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
-
-
-@pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)

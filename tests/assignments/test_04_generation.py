@@ -10,7 +10,6 @@ differently; each must keep every point.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,16 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Categorical, Normal
 
+from tests.assignments.harness import AssignmentChecks, Cases
 from tests.otter_support import (
-    check_blank_fails_public,
-    check_expected_questions,
-    check_guesses_score_zero,
-    check_key_full_marks,
-    check_mutant_costs_one_question,
     check_variant_full_marks,
     hidden_feedback,
     key_namespace,
-    run_key_notebook,
     with_answers,
 )
 
@@ -738,39 +732,10 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 # ---------------------------------------------------------------- tests
 
 
-def test_auto_graded_questions_are_the_expected_ones() -> None:
-    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
+class TestGrading(AssignmentChecks):
+    """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-
-def test_hidden_tests_cover_every_auto_graded_question() -> None:
-    from tests.otter_support import hidden_questions
-
-    assert {q.name for q in hidden_questions(ASSIGNMENT)} == AUTO_GRADED
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_key_earns_full_marks(seed: int) -> None:
-    check_key_full_marks(ASSIGNMENT, seed)
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_mutant_costs_only_its_question(mutant: str) -> None:
-    question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_keeps_full_marks(variant: str) -> None:
-    question, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, {name: value})
-
-
-def test_guesses_score_zero() -> None:
-    check_guesses_score_zero(ASSIGNMENT)
-
-
-def test_missing_answers_fail_public_checks() -> None:
-    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
 
 
 @pytest.mark.parametrize("slerp", ["key", "own_fallback"])
@@ -820,10 +785,3 @@ def test_slerp_key_keeps_prior_lengths() -> None:
     middle_line = namespace["interpolate"](z[0], z[1], 3)[1].norm()
     middle_slerp = namespace["slerp"](z[0], z[1], 3)[1].norm()
     assert middle_line < 0.85 * math.sqrt(20) < middle_slerp
-
-
-@pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)

@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from tests.otter_support import (
-    check_blank_fails_public,
-    check_expected_questions,
-    check_guesses_score_zero,
-    check_key_full_marks,
-    check_mutant_costs_one_question,
-    check_variant_full_marks,
-    run_key_notebook,
-)
+from tests.assignments.harness import AssignmentChecks, Cases
 
 ASSIGNMENT = "05_latent_analysis"
 AUTO_GRADED = {"q1", "q2", "q3", "q4", "q6", "q7", "q8", "q10", "q11", "q12"}
@@ -1041,48 +1031,7 @@ CASCADES: dict[str, tuple[str, dict[str, Any]]] = {
 # ---------------------------------------------------------------- tests
 
 
-def test_auto_graded_questions_are_the_expected_ones() -> None:
-    check_expected_questions(ASSIGNMENT, AUTO_GRADED)
+class TestGrading(AssignmentChecks):
+    """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-
-def test_hidden_tests_cover_the_auto_graded_questions() -> None:
-    from tests.otter_support import hidden_questions
-
-    assert {q.name for q in hidden_questions(ASSIGNMENT)} == AUTO_GRADED
-
-
-def test_key_earns_full_marks() -> None:
-    check_key_full_marks(ASSIGNMENT)
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_mutant_costs_its_own_question_only(mutant: str) -> None:
-    question, name, value = MUTANTS[mutant]
-    check_mutant_costs_one_question(ASSIGNMENT, question, {name: value}, mutant)
-
-
-@pytest.mark.parametrize("cascade", sorted(CASCADES))
-def test_upstream_mistake_costs_only_the_upstream_question(cascade: str) -> None:
-    question, replacements = CASCADES[cascade]
-    check_mutant_costs_one_question(ASSIGNMENT, question, replacements, cascade)
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_correct_variant_earns_full_marks(variant: str) -> None:
-    _, name, value = VARIANTS[variant]
-    check_variant_full_marks(ASSIGNMENT, {name: value})
-
-
-def test_guesses_score_zero() -> None:
-    check_guesses_score_zero(ASSIGNMENT)
-
-
-def test_missing_answers_fail_public_checks() -> None:
-    check_blank_fails_public(ASSIGNMENT, AUTO_GRADED)
-
-
-@pytest.mark.slow
-def test_key_notebook_runs_top_to_bottom_in_fast_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_key_notebook(ASSIGNMENT, tmp_path, monkeypatch)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, cascades=CASCADES, key_seeds=(None,))

@@ -7,7 +7,7 @@ import warnings
 import pytest
 import torch
 
-from vae_helpers import cuda_graphs
+from vae_helpers import cuda_graphs, schedules
 from vae_helpers.data import batches, index_batches
 from vae_helpers.models import MLPVAE, vae_loss_terms
 from vae_helpers.training import fit
@@ -108,3 +108,43 @@ def test_graph_safe_adam_takes_the_recipes_betas() -> None:
     assert cuda_graphs.graph_safe_adam(model, 1e-3).param_groups[0]["betas"] == (0.9, 0.999)
     optimizer = cuda_graphs.graph_safe_adam(model, 1e-3, (0.9, 0.9))
     assert optimizer.param_groups[0]["betas"] == (0.9, 0.9)
+
+
+def test_learning_rate_in_tensor_follows_the_schedule_fit_builds() -> None:
+    """schedules.LearningRate keeps the graph-safe rate tensor in step with fit's one-cycle."""
+    model = MLPVAE(latent_dim=2, hidden_dim=8)
+    optimizer = cuda_graphs.graph_safe_adam(model, 1e-2)
+    rate = optimizer.param_groups[0]["lr"]
+    learning_rate = schedules.LearningRate(
+        optimizer, schedules.named("onecycle", 1e-2), 20, in_tensor=True
+    )
+    shadow = torch.optim.Adam(MLPVAE(latent_dim=2, hidden_dim=8).parameters(), lr=1e-2)
+    expected = torch.optim.lr_scheduler.OneCycleLR(
+        shadow, max_lr=1e-2, total_steps=20, pct_start=0.25, cycle_momentum=False
+    )
+    for _ in range(19):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "lr_scheduler.step() before optimizer.step()"
+            learning_rate.step()
+            expected.step()
+        assert optimizer.param_groups[0]["lr"] is rate
+        assert rate.item() == pytest.approx(shadow.param_groups[0]["lr"], rel=1e-6)
+    assert optimizer.param_groups[0]["betas"] == (0.9, 0.999)
+
+
+def test_schedules_constant_short_runs_and_bad_names() -> None:
+    """ "constant" builds no scheduler, nor does onecycle for fewer than its minimum of steps."""
+    optimizer = torch.optim.Adam(MLPVAE(latent_dim=2, hidden_dim=8).parameters(), lr=1e-3)
+    assert schedules.named("constant", 1e-3) is None
+    factory = schedules.named("onecycle", 1e-3)
+    assert factory is not None
+    assert factory(optimizer, schedules.ONECYCLE_MIN_STEPS - 1) is None
+    assert isinstance(
+        factory(optimizer, schedules.ONECYCLE_MIN_STEPS), torch.optim.lr_scheduler.OneCycleLR
+    )
+    with pytest.raises(ValueError, match="schedule must be 'constant' or 'onecycle'"):
+        schedules.named("cosine", 1e-3)  # type: ignore[arg-type]
+
+
+def test_capture_is_only_offered_on_cuda() -> None:
+    assert not cuda_graphs.available(torch.device("cpu"))

@@ -472,3 +472,22 @@ def test_reference_recipe_passes_its_betas_to_fit(monkeypatch: pytest.MonkeyPatc
         pretrained.pretrained_vae(device="cpu", progress=False)
     assert seen["betas"] == pretrained.VAE_RECIPE.betas == (0.9, 0.9)
     assert seen["epochs"] == pretrained.VAE_RECIPE.epochs
+
+
+def test_fit_indexed_rejects_bad_sizes() -> None:
+    from vae_helpers.training import fit_indexed
+
+    model = MLPVAE(latent_dim=2, hidden_dim=8)
+    optimizer = torch.optim.Adam(model.parameters())
+    for bad in ({"rows": 0}, {"epochs": 0}, {"batch_size": -1}):
+        kwargs: dict = {"rows": 10, "epochs": 1, "batch_size": 4, **bad}
+        with pytest.raises(ValueError, match=f"fit_indexed: {next(iter(bad))}"):
+            fit_indexed(
+                model,
+                lambda index: torch.zeros(()),
+                kwargs.pop("rows"),
+                optimizer=optimizer,
+                device=torch.device("cpu"),
+                progress=False,
+                **kwargs,
+            )

@@ -18,11 +18,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.course.building import BuiltAssignment  # noqa: E402
+from tools.course.building import BuiltAssignment, build_all  # noqa: E402
+from tools.course.config import load_course_config  # noqa: E402
 from tools.course.layout import CourseLayout  # noqa: E402
 from tools.course.setup_cells import find_setup_cell  # noqa: E402
 
 ASSIGNMENT = "02_vae_theory"  # the real assignment the tooling tests build, verify and grade
+REPO = CourseLayout()
 STALE_SETUP_CELL = "# an out-of-date set-up cell"
 
 
@@ -85,3 +87,19 @@ def answer_key(course_build: tuple[CourseLayout, list[BuiltAssignment]]) -> Path
     [built] = course_build[1]
     assert built.key_notebook is not None and built.key_notebook.is_file()
     return built.key_notebook
+
+
+@pytest.fixture(scope="session")
+def real_build(
+    course_build: tuple[CourseLayout, list[BuiltAssignment]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[list[BuiltAssignment]]:
+    """Every assignment in solutions/, built afresh into a temporary folder (ASSIGNMENT comes
+    from the session build of a copy of its source: the same files, one `otter assign` less)."""
+    names = REPO.assignments()
+    assert ASSIGNMENT in names, f"solutions/{ASSIGNMENT}.ipynb is missing"
+    others = [name for name in names if name != ASSIGNMENT]
+    work = tmp_path_factory.mktemp("real-build")
+    built = {b.name: b for b in build_all(REPO, others, load_course_config(), work, jobs=2)}
+    built[ASSIGNMENT] = course_build[1][0]
+    yield [built[name] for name in names]

@@ -53,8 +53,16 @@ def _grade(python: Path, zip_path: Path, notebook: Path, out: Path, env: dict) -
         str(out),
         str(notebook),
     ]
-    subprocess.run(command, check=True, capture_output=True, timeout=300, env=env, cwd=out)
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=300, env=env, cwd=out
+    )
+    printed = done.stdout + done.stderr
+    for noise in ("eavesdropping", "No log found", "NaN", "Traceback"):
+        assert noise not in printed, f"otter run printed {noise!r}:\n{printed[-3000:]}"
+    assert "TrustedVerdicts Report" in printed and "Total Score" in printed, printed[-3000:]
     results = json.loads((out / "results.json").read_text())
+    names = [t["name"] for t in results["tests"]]
+    assert all(re.fullmatch(r"q\d+\w*", name) for name in names), f"not only questions: {names}"
     return sum(t.get("score") or 0 for t in results["tests"] if t.get("max_score"))
 
 

@@ -263,7 +263,7 @@ def test_leak_scan_finds_solution_and_hidden_test_text(tmp_path: Path) -> None:
 
 
 def test_sources_seed_torch_through_otters_seed_variable() -> None:
-    """A graded cell sets `seed = N` on its own line (Otter rewrites it) and seeds torch with it."""
+    """A graded cell sets `seed = N` and seeds torch with it; no otter `seed:` rewrite is used."""
     import re
 
     names = REPO.assignments()
@@ -280,6 +280,49 @@ def test_sources_seed_torch_through_otters_seed_variable() -> None:
             and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
             for s in graded
         ), f"{name}: add `seed = 42` and `seed_everything(seed)` to the imports cell"
+        config = read_assignment_config(nb, REPO.source(name))
+        assert "seed" not in config, f"{name}: otter's seed rewrite breaks `seed=seed,` lines"
+
+
+def test_assignment_config_refuses_otters_seed_rewrite(tmp_path: Path) -> None:
+    from tools.course.otter_format import AssignmentConfigError, check_assignment_config
+
+    course = load_course_config()
+    config = {"name": "01_x", "python_version": course.python_version, "seed": {"variable": "s"}}
+    with pytest.raises(AssignmentConfigError, match=r"remove `seed:`.*`seed=seed,`"):
+        check_assignment_config(config, tmp_path / "01_x.ipynb", course)
+
+
+def test_colab_badge_links_the_release_and_is_placed_after_the_config() -> None:
+    from tools.course.setup_cells import (
+        colab_badge_source,
+        course_cells_problems,
+        with_course_cells,
+    )
+
+    course = load_course_config()
+    owner, repo = course.github_owner_and_repo
+    badge = colab_badge_source(course, "01_x")
+    assert badge.startswith("[![Open In Colab](https://colab.research.google.com/assets/")
+    assert badge.endswith(
+        f"(https://colab.research.google.com/github/{owner}/{repo}/blob/{course.release}"
+        "/notebooks/01_x/01_x.ipynb)"
+    )
+    config = new_raw_cell("# ASSIGNMENT CONFIG\nname: 01_x")
+    nb = new_notebook(cells=[config, new_markdown_cell("# T"), new_code_cell("import otter")])
+    assert course_cells_problems(nb, course, "01_x") == [
+        "the first code cell is not the set-up cell (tag otter_ignore)",
+        "there is no Open in Colab badge",
+    ]
+    current = with_course_cells(nb, course, "01_x")
+    assert [c.cell_type for c in current.cells] == ["raw", "markdown", "markdown", "code", "code"]
+    assert current.cells[1].source == badge
+    assert course_cells_problems(current, course, "01_x") == []
+    assert with_course_cells(current, course, "01_x").cells == current.cells  # idempotent
+    current.cells[1].source = badge.replace(course.release, "v0.9")
+    assert course_cells_problems(current, course, "01_x") == [
+        "the Open in Colab badge does not link to course.toml's repository/release"
+    ]
 
 
 def test_versions_come_from_course_toml() -> None:
@@ -287,14 +330,38 @@ def test_versions_come_from_course_toml() -> None:
     course = load_course_config()
     requirements = (REPO.root / "requirements.txt").read_text()
     assert f"otter-grader=={course.otter_version}" in requirements
-    environment = (REPO.root / "environment.yml").read_text()
-    assert f"python={course.python_version}" in environment
+    for name in ("environment.yml", "environment-cpu.yml"):
+        environment = (REPO.root / name).read_text()
+        assert f"python={course.python_version}" in environment, name
     grading = REPO.grading_requirements.read_text()
     assert f"otter-grader[grading,plugins]=={course.otter_version}" in grading
     for name in REPO.assignments():
         path = REPO.source(name)
         config = read_assignment_config(nbformat.read(path, as_version=4), path)
         assert str(config["python_version"]) == course.python_version, name
+
+
+def test_the_cpu_route_installs_the_same_packages_with_cpu_torch() -> None:
+    """requirements-cpu.txt is requirements.txt plus the PyTorch CPU index, nothing else."""
+    import yaml
+
+    lines = [
+        line.strip()
+        for line in (REPO.root / "requirements-cpu.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines == [
+        "--index-url https://download.pytorch.org/whl/cpu",
+        "--extra-index-url https://pypi.org/simple",
+        "-r requirements.txt",
+    ]
+    for name, requirements in (
+        ("environment.yml", "requirements.txt"),
+        ("environment-cpu.yml", "requirements-cpu.txt"),
+    ):
+        deps = yaml.safe_load((REPO.root / name).read_text())["dependencies"]
+        pip = next(d["pip"] for d in deps if isinstance(d, dict))
+        assert pip == [f"-r {requirements}"], name
 
 
 def test_commands_read_the_course_toml_of_their_root(tmp_path: Path) -> None:
@@ -333,3 +400,23 @@ def test_gpu_keys_runs_the_cells_the_tools_run() -> None:
             if cell.cell_type == "code" and not in_tests and region_marker(cell) is None
         ]
         assert gpu_keys.code_cells(assignment) == expected, assignment
+
+
+def test_plugin_report_lists_each_question_score() -> None:
+    from vae_grading.otter_plugin import TrustedVerdicts
+    from vae_grading.scoring import QuestionScore
+
+    plugin = TrustedVerdicts.__new__(TrustedVerdicts)
+    assert "did not reach its verdicts" in plugin.generate_report()
+    plugin.scores = {"q1": QuestionScore("q1", 1.0, 1.0), "q10": QuestionScore("q10", 0.5, 2.0)}
+    assert plugin.generate_report().splitlines() == [
+        "question  score",
+        "q1        1 / 1",
+        "q10       0.5 / 2",
+    ]
+
+
+def test_grading_kernels_use_ipc_not_tcp() -> None:
+    from vae_grading.kernels import IPCKernelManager
+
+    assert IPCKernelManager().transport == "ipc"

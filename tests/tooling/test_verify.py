@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tools.course.building import BuiltAssignment, build_all, compare_with_disk
+from tools.course.building import BuiltAssignment, compare_with_disk
 from tools.course.config import load_course_config
 from tools.course.layout import CourseLayout
 from tools.course.submissions import IsolatedRun, autograder_questions
@@ -80,22 +79,6 @@ def test_check_environment_rejects_cuda_torch_and_missing_otter() -> None:
         "grading environment 'torch==2.15.0' is not a CPU build (pin e.g. torch==X+cpu)",
         "grading environment has no --extra-index-url for the PyTorch CPU wheels",
     ]
-
-
-@pytest.fixture(scope="session")
-def real_build(
-    course_build: tuple[CourseLayout, list[BuiltAssignment]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[list[BuiltAssignment]]:
-    """Every assignment in solutions/, built afresh into a temporary folder (ASSIGNMENT comes
-    from the session build of a copy of its source: the same files, one `otter assign` less)."""
-    names = REPO.assignments()
-    assert ASSIGNMENT in names, f"solutions/{ASSIGNMENT}.ipynb is missing"
-    others = [name for name in names if name != ASSIGNMENT]
-    work = tmp_path_factory.mktemp("real-build")
-    built = {b.name: b for b in build_all(REPO, others, load_course_config(), work, jobs=2)}
-    built[ASSIGNMENT] = course_build[1][0]
-    yield [built[name] for name in names]
 
 
 @pytest.mark.slow

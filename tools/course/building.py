@@ -39,7 +39,7 @@ from tools.course.otter_format import (
     read_assignment_config,
     with_trusted_grading,
 )
-from tools.course.setup_cells import grading_requirements_text, with_setup_cell
+from tools.course.setup_cells import grading_requirements_text, with_course_cells
 from tools.course.zipfiles import read_zip_members, write_deterministic_zip
 from vae_grading.scoring import HiddenTestsError, load_questions
 
@@ -59,9 +59,9 @@ class BuiltAssignment:
 
 
 def clean_source(path: Path, course: CourseConfig) -> str:
-    """The canonical text of a source: outputs stripped, python3 kernel, current set-up cell."""
+    """The canonical text of a source: outputs stripped, python3 kernel, current course cells."""
     nb = normalise_source(read_notebook(path))
-    return notebook_text(with_setup_cell(nb, course, path.stem))
+    return notebook_text(with_course_cells(nb, course, path.stem))
 
 
 def _run_otter_assign(source: Path, result: Path) -> None:

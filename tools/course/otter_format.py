@@ -100,11 +100,17 @@ def read_assignment_config(nb: nbformat.NotebookNode, path: Path) -> dict[str, A
 
 
 def check_assignment_config(config: dict[str, Any], path: Path, course: CourseConfig) -> None:
-    """Fail with one message when the config's name or Python disagrees with the file/course."""
+    """Fail with one message when the config's name, seed or Python is wrong for the file/course."""
     if config.get("name") != path.stem:
         raise AssignmentConfigError(
             f"{path}: ASSIGNMENT CONFIG name is {config.get('name')!r}; set it to {path.stem!r} "
             "(the file name without .ipynb)"
+        )
+    if "seed" in config:
+        raise AssignmentConfigError(
+            f"{path}: remove `seed:` from the ASSIGNMENT CONFIG: otter assign rewrites every line "
+            "that starts with the seed variable, keyword arguments such as `seed=seed,` too, and "
+            "breaks the student notebook; set `seed = 42` in the imports cell instead"
         )
     if str(config.get("python_version")) != course.python_version:
         raise AssignmentConfigError(
@@ -133,6 +139,15 @@ def test_{question}_hidden_evidence():
         "({plugin}); it did not run"
     )
 '''
+#: What otter prints and shows: the plugin's per-question report instead of otter's summary,
+#: which would say "No log found" (the plugin deletes the kernel-written log on purpose) and list
+#: a "Public Tests" row of NaN (public checks are worth 0); each question's verdict messages are
+#: shown to students once the grades are published.
+GRADING_REPORT = """generate:
+  show_hidden: true
+  force_public_test_summary: false
+  print_summary: false
+"""
 _HIDDEN_COMMENT = re.compile(r"^\s*#.*\bhidden\b", re.IGNORECASE)
 
 
@@ -175,6 +190,7 @@ def with_trusted_grading(
     config.source = (
         cell_source(config).rstrip("\n")
         + f"\nplugins:\n  - {PLUGIN}:\n      assignment: {assignment}\n"
+        + GRADING_REPORT
     )
     cells, question, in_tests = [], None, False
     for cell in nb.cells:

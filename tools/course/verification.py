@@ -25,7 +25,7 @@ from tools.course.leaks import (
     solution_secrets,
 )
 from tools.course.notebooks import read_notebook
-from tools.course.setup_cells import find_setup_cell, setup_cell_source
+from tools.course.setup_cells import course_cells_problems
 from tools.course.submissions import GradingLimits, IsolatedRun, canonical_notebook, run_isolated
 from tools.course.zipfiles import read_zip_members
 
@@ -148,17 +148,12 @@ def check_environment(zip_members: dict[str, bytes], course: CourseConfig, repor
 
 
 def check_student_notebook_shape(path: Path, course: CourseConfig, report: Report) -> None:
-    """The student notebook starts with the current set-up cell, tagged so grading skips it."""
+    """The student notebook has the current Colab badge and set-up cell (tagged otter_ignore)."""
     nb = read_notebook(path)
-    index = find_setup_cell(nb)
-    if index is None:
-        report.problems.append(
-            "student notebook: the first code cell is not the set-up cell (tag otter_ignore)"
-        )
-    elif nb.cells[index].source != setup_cell_source(course, path.stem):
-        report.problems.append(
-            "student notebook: set-up cell is out of date (python -m tools.setup_cell)"
-        )
+    report.problems += [
+        f"student notebook: {problem} (make build)"
+        for problem in course_cells_problems(nb, course, path.stem)
+    ]
 
 
 def verify_files(

@@ -10,7 +10,7 @@ def test_reconstruction_loss_is_a_positive_scalar(reconstruction_loss):
     import torch
     assert callable(reconstruction_loss), 'define a function reconstruction_loss(x_hat, x)'
     loss = reconstruction_loss(torch.full((4, 784), 0.3), torch.rand(4, 1, 28, 28))
-    assert isinstance(loss, torch.Tensor), f'return a tensor, got {type(loss)}'
+    assert isinstance(loss, torch.Tensor), f'return a tensor, got {type(loss).__name__}'
     assert loss.dim() == 0, f'return a scalar (0-dim) tensor, got shape {tuple(loss.shape)}'
     assert torch.isfinite(loss) and loss > 0, f'the loss must be a positive number, got {loss}'
     assert loss > 50, f'{float(loss):.3f} looks like an average over pixels: sum over the 784 pixels, average over images'

@@ -23,7 +23,7 @@ def test_train_autoencoder_returns_one_float_per_epoch(train_autoencoder):
     assert callable(train_autoencoder), 'define train_autoencoder(model, train_x, epochs, ...)'
     torch.manual_seed(0)
     losses = train_autoencoder(TinyAE(), torch.rand(40, 1, 28, 28), epochs=2, batch_size=16)
-    assert isinstance(losses, list), f'return a list, got {type(losses)}'
+    assert isinstance(losses, list), f'return a list, got {type(losses).__name__}'
     assert len(losses) == 2, f'return one value per epoch: expected 2, got {len(losses)}'
     assert all((isinstance(v, float) for v in losses)), 'each entry must be a Python float, not a tensor: convert with .item() when you record it'
 

@@ -10,7 +10,7 @@ def test_latent_mesh_shape_and_range(latent_mesh):
     import torch
     assert callable(latent_mesh), 'define a function latent_mesh(lim, side)'
     mesh = latent_mesh(2.0, 5)
-    assert isinstance(mesh, torch.Tensor), f'return a tensor, got {type(mesh)}'
+    assert isinstance(mesh, torch.Tensor), f'return a tensor, got {type(mesh).__name__}'
     assert mesh.shape == (25, 2), f'expected shape (side * side, 2) = (25, 2), got {mesh.shape}'
     assert mesh.is_floating_point(), 'the grid must hold floats'
     assert abs(mesh.min().item() + 2.0) < 1e-06 and abs(mesh.max().item() - 2.0) < 1e-06, 'the grid must reach both -lim and +lim'

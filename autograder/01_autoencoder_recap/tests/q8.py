@@ -11,7 +11,7 @@ def test_interpolate_shape_and_endpoints(interpolate):
     assert callable(interpolate), 'define a function interpolate(z_start, z_end, steps)'
     start, end = (torch.tensor([0.0, 1.0]), torch.tensor([2.0, -1.0]))
     path = interpolate(start, end, 5)
-    assert isinstance(path, torch.Tensor), f'return a tensor, got {type(path)}'
+    assert isinstance(path, torch.Tensor), f'return a tensor, got {type(path).__name__}'
     assert path.shape == (5, 2), f'expected shape (steps, d) = (5, 2), got {tuple(path.shape)}'
     assert torch.allclose(path[0], start) and torch.allclose(path[-1], end), 'the first row must be z_start and the last row z_end'
 

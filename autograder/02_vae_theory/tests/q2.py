@@ -11,7 +11,7 @@ def test_gaussian_kl_shape(gaussian_kl):
     assert callable(gaussian_kl), 'define a function gaussian_kl(mu, logvar)'
     mu, logvar = (torch.zeros(4, 3), torch.zeros(4, 3))
     kl = gaussian_kl(mu, logvar)
-    assert isinstance(kl, torch.Tensor), f'gaussian_kl must return a tensor, got {type(kl)}'
+    assert isinstance(kl, torch.Tensor), f'gaussian_kl must return a tensor, got {type(kl).__name__}'
     assert kl.shape == (4,), f'expected shape (4,) for mu of shape (4, 3), got {tuple(kl.shape)}: sum over the latent dimension, keep one value per example'
 
 @test_case(points=0, hidden=False)

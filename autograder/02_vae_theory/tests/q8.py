@@ -12,7 +12,7 @@ def test_bernoulli_nll_shape_and_range(bernoulli_nll):
     x_hat = torch.full((4, 784), 0.3)
     x = torch.rand(4, 1, 28, 28)
     nll = bernoulli_nll(x_hat, x)
-    assert isinstance(nll, torch.Tensor), f'bernoulli_nll must return a tensor, got {type(nll)}'
+    assert isinstance(nll, torch.Tensor), f'bernoulli_nll must return a tensor, got {type(nll).__name__}'
     assert nll.shape == (4,), f'expected shape (4,), got {tuple(nll.shape)}: sum over pixels, one value per image (x may arrive as (B, 1, 28, 28))'
     assert torch.isfinite(nll).all() and (nll >= 0).all(), 'the NLL must be finite and >= 0'
 

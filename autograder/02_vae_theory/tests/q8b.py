@@ -13,7 +13,7 @@ def test_bernoulli_nll_from_logits_shape_and_values(bernoulli_nll_from_logits):
     logits = 3 * torch.randn(4, 784, generator=g)
     x = torch.rand(4, 1, 28, 28, generator=g)
     nll = bernoulli_nll_from_logits(logits, x)
-    assert isinstance(nll, torch.Tensor), f'expected a tensor, got {type(nll)}'
+    assert isinstance(nll, torch.Tensor), f'expected a tensor, got {type(nll).__name__}'
     assert nll.shape == (4,), f'expected shape (4,), got {tuple(nll.shape)}: sum over pixels, one value per image (x may arrive as (B, 1, 28, 28))'
     p, t = (torch.sigmoid(logits.double()), x.reshape(4, 784).double())
     expected = -(t * p.log() + (1 - t) * (1 - p).log()).sum(dim=1)

@@ -21,7 +21,7 @@ def test_sample_prior_shape_and_range(sample_prior):
             return torch.sigmoid(self.linear(z))
     assert callable(sample_prior), 'define a function sample_prior(model, n, temperature=1.0)'
     images = sample_prior(TinyDecoder(), 5)
-    assert isinstance(images, torch.Tensor), f'sample_prior must return a tensor, got {type(images)}'
+    assert isinstance(images, torch.Tensor), f'sample_prior must return a tensor, got {type(images).__name__}'
     assert tuple(images.shape) == (5, 784), f'expected shape (5, 784), got {tuple(images.shape)}'
     assert images.min() >= 0 and images.max() <= 1, 'images must be decoder outputs, in [0, 1]'
     images = sample_prior(TinyDecoder(), 4, temperature=0.5)

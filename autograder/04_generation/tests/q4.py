@@ -11,7 +11,7 @@ def test_slerp_shape_and_ends(slerp):
     assert callable(slerp), 'define a function slerp(z_start, z_end, steps)'
     start, end = (torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 2.0, 0.0]))
     path = slerp(start, end, 5)
-    assert isinstance(path, torch.Tensor), f'slerp must return a tensor, got {type(path)}'
+    assert isinstance(path, torch.Tensor), f'slerp must return a tensor, got {type(path).__name__}'
     assert tuple(path.shape) == (5, 3), f'expected shape (steps, d) = (5, 3), got {tuple(path.shape)}'
     assert torch.isfinite(path).all(), 'slerp returned nan or inf'
     assert torch.allclose(path[0], start, atol=1e-05) and torch.allclose(path[-1], end, atol=1e-05), 'the first row must be z_start and the last row z_end'

@@ -22,7 +22,7 @@ def test_encode_means_shape(encode_means):
             return (self.mu(x), self.logvar(x))
     assert callable(encode_means), 'define a function encode_means(model, x, batch_size=1000)'
     means = encode_means(TinyEncoder(), torch.rand(10, 784), batch_size=4)
-    assert isinstance(means, torch.Tensor), f'encode_means must return a tensor, got {type(means)}'
+    assert isinstance(means, torch.Tensor), f'encode_means must return a tensor, got {type(means).__name__}'
     assert tuple(means.shape) == (10, 3), f'expected shape (N, d) = (10, 3), got {tuple(means.shape)}'
 
 @test_case(points=None, hidden=True)

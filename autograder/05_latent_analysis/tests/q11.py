@@ -11,7 +11,7 @@ def test_free_bits_kl_floor(free_bits_kl):
     assert callable(free_bits_kl), 'define a function free_bits_kl(mu, logvar, lam)'
     mu = torch.zeros(5, 3, requires_grad=True)
     value = free_bits_kl(mu, torch.zeros(5, 3), 0.5)
-    assert isinstance(value, torch.Tensor) and value.numel() == 1, f'return a scalar tensor, got {type(value)}'
+    assert isinstance(value, torch.Tensor) and value.numel() == 1, f'return a scalar tensor, got {type(value).__name__}'
     assert value.requires_grad, 'keep the result differentiable: no .item(), .detach() or NumPy'
     assert abs(float(value.detach()) - 1.5) < 1e-05, f'free_bits_kl = sum_j max(lam, mean_b KL_bj): with mu = 0 and logvar = 0 every KL is 0, so 3 dimensions floored at lam = 0.5 give 1.5, got {float(value.detach()):.4f}'
     shifted = torch.zeros(5, 3)

@@ -21,7 +21,7 @@ def test_latent_grid_shape(latent_grid):
             return torch.sigmoid(self.linear(z))
     assert callable(latent_grid), 'define a function latent_grid(model, side, dims=(0, 1))'
     images = latent_grid(TinyDecoder(), 3)
-    assert isinstance(images, torch.Tensor), f'latent_grid must return a tensor, got {type(images)}'
+    assert isinstance(images, torch.Tensor), f'latent_grid must return a tensor, got {type(images).__name__}'
     assert tuple(images.shape) == (9, 784), f'expected (side * side, 784) = (9, 784), got {tuple(images.shape)}'
 
 @test_case(points=None, hidden=True)

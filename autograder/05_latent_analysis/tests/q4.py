@@ -12,7 +12,7 @@ def test_active_units_type(active_units):
     mu = torch.zeros(8, 3)
     mu[:, 0] = torch.arange(8.0)
     count = active_units(mu)
-    assert isinstance(count, int), f'return a Python int (use int(...) or .item()), got {type(count)}'
+    assert isinstance(count, int), f'return a Python int (use int(...) or .item()), got {type(count).__name__}'
     assert count == 1, f'one of the three columns varies across the rows, got {count}'
 
 @test_case(points=None, hidden=True)
