@@ -3,6 +3,8 @@
 #   make test     set up .venv, run the linters and the whole test suite (what CI runs)
 # Others: make test-fast (everyday, under 2 minutes), make validity, make lint, make release,
 #   make grade SUBMISSIONS=dir ASSIGNMENT=03_vae_implementation [GRADE_ARGS=--resume],
+#   make review SUBMISSIONS=dir ASSIGNMENT=NN_name [REVIEW_ARGS=--anonymize] (written answers),
+#   make gradebook [GRADEBOOK_ARGS=...], make report [REPORT_ARGS=...] (see docs/instructors.md),
 #   make bench (needs MNIST under $VAE_DATA_DIR; see bench/README.md), make clean-venv
 # Setup never writes into the system Python: it makes .venv with `python3 -m venv` and installs
 # uv inside it. TORCH=cpu installs CPU-only torch wheels (Linux without an NVIDIA GPU).
@@ -16,7 +18,7 @@ TORCH  ?= $(shell cat $(VENV)/.torch 2>/dev/null || echo default)
 STAMP  := $(VENV)/.installed-$(TORCH)
 TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
-.PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade bench clean-venv
+.PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade review gradebook report bench clean-venv
 
 setup: $(STAMP)
 
@@ -73,13 +75,23 @@ test-fast: setup
 	  tests/helpers tests/assignments tests/grading tests/test_heartbeat.py \
 	  tests/tooling/test_units.py tests/tooling/test_release.py tests/tooling/test_versions.py \
 	  tests/tooling/test_docs.py tests/tooling/test_setup.py tests/tooling/test_student_notebooks.py \
-	  tests/tooling/test_workload.py
+	  tests/tooling/test_workload.py tests/tooling/test_review.py tests/tooling/test_gradebook.py \
+	  tests/tooling/test_feedback.py tests/tooling/test_report.py
 
 validity: setup
 	$(PY) -m tests.validity
 
 grade: setup
 	$(PY) -m tools.grade "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)" $(GRADE_ARGS)
+
+review: setup
+	$(PY) -m tools.review "$(SUBMISSIONS)" --assignment "$(ASSIGNMENT)" $(REVIEW_ARGS)
+
+gradebook: setup
+	$(PY) -m tools.gradebook $(GRADEBOOK_ARGS)
+
+report: setup
+	$(PY) -m tools.report $(REPORT_ARGS)
 
 bench: setup
 	$(PY) bench/data_pipeline.py

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from tools.cli import command_parser
+from tools.course.feedback import MessageLog, messages_path, write_grade_feedback
 from tools.course.layout import CourseLayout
 from tools.course.submissions import (
     DEFAULT_CELL_TIMEOUT_S,
@@ -114,16 +115,22 @@ def main(argv: list[str] | None = None) -> int:
             bubblewrap()
         limits = GradingLimits(args.cell_timeout, args.timeout, sandbox=not args.no_sandbox)
         started = time.perf_counter()
-        rows = grade_folder(
-            args.submissions,
-            args.assignment,
-            zip_path,
-            output,
-            args.jobs,
-            limits,
-            progress=not args.no_progress,
-            resume=args.resume,
-        )
+        log = MessageLog(messages_path(output), resume=args.resume)
+        try:
+            rows = grade_folder(
+                args.submissions,
+                args.assignment,
+                zip_path,
+                output,
+                args.jobs,
+                limits,
+                progress=not args.no_progress,
+                on_row=log.add,
+                resume=args.resume,
+            )
+        finally:
+            log.close()
+        feedback = write_grade_feedback(output, args.assignment, zip_path)
     except (GradingSetupError, SandboxUnavailable, AutograderZipError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -136,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     print(
         f"graded {len(rows)} submission(s) in {time.perf_counter() - started:.0f} s "
-        f"({summary}); wrote {output}"
+        f"({summary}); wrote {output} and feedback files in {feedback}"
     )
     return 0
 

@@ -68,6 +68,7 @@ class GradeRow:
     max_total: float = 0.0
     status: str = STATUS_OK
     reason: str = ""
+    messages: dict[str, list[str]] = field(default_factory=dict)  # verdict messages per question
 
     def as_csv(self, questions: list[Question]) -> list[str]:
         """The row's cells, in the column order of `csv_header`."""
@@ -235,6 +236,9 @@ def run_isolated(
         name: {
             "score": score.score,
             "possible": score.possible,
+            "messages": [score.error]
+            if score.error
+            else [c.message for c in score.checks if not c.passed],
             "failures": []
             if score.score >= score.possible
             else [{"hidden": True, "message": f"{name}: {score.feedback()}"}],
@@ -303,6 +307,7 @@ def fill_from_summary(
     for question in questions:
         result = graded.get(question.name)
         row.scores[question.name] = float(result["score"]) if result else 0.0
+        row.messages[question.name] = list(result.get("messages", [])) if result else []
     row.total = sum(row.scores.values())
     notes = []
     if summary.get("catastrophic_error"):
