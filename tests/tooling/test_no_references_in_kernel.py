@@ -194,3 +194,24 @@ def test_functions_swapped_into_the_kernel_answer_no_question(assignment: str) -
                         f"{assignment}: the {name} swapped in by a probe earns {earned} on "
                         f"{owner} {question.name} as {target} (a 0.0 stub earns {floor})"
                     )
+
+
+def test_models_handed_to_student_functions_do_not_sample_like_a_vae() -> None:
+    """03's probe model (given to evaluate, train_vae, reconstruct) draws z with a grader-drawn
+    scale below 1: a copy of its reparameterize fails the variance checks of Q1 and Q11."""
+    import torch
+
+    caught: list[Any] = []
+
+    def spy(model: Any, *args: Any, **kwargs: Any) -> float:
+        caught.append(model)
+        return 0.0
+
+    names = {"q4": "evaluate", "q5": "train_vae", "q7": "reconstruct"}
+    questions = [q for q in hidden_questions("03_vae_implementation") if q.name in names]
+    run_in_process(questions, dict.fromkeys(names.values(), spy), seed=5)
+    assert len(caught) >= len(names)
+    mu, logvar = torch.zeros(20000, 3), torch.zeros(20000, 3)
+    for model in caught:
+        variance = model.reparameterize(mu, logvar).var(dim=0)
+        assert bool((variance < 0.7).all()), variance  # a VAE's sampler: exp(logvar) = 1
