@@ -215,3 +215,22 @@ def test_models_handed_to_student_functions_do_not_sample_like_a_vae() -> None:
     for model in caught:
         variance = model.reparameterize(mu, logvar).var(dim=0)
         assert bool((variance < 0.7).all()), variance  # a VAE's sampler: exp(logvar) = 1
+
+
+def test_a_question_reported_twice_gets_neither_report() -> None:
+    """A hook that re-prints a report (earlier or later than the probe) cannot replace it."""
+    from vae_grading.probes import DUPLICATE_REPORT, find_reports
+
+    nonce = "@vae-grading-abc"
+    genuine = f'{nonce} q2 {{"ok": true, "outputs": {{"values": 1.0}}}}'
+    forged = f'{nonce} q2 {{"ok": true, "outputs": {{"values": 2.0}}}}'
+    other = f'{nonce} q3 {{"ok": true, "outputs": {{"value": 3.0}}}}'
+    for texts in (
+        [genuine, forged + "\n" + other],
+        [forged, genuine, other],
+        [genuine + "\n" + forged, other],
+    ):
+        reports = find_reports(texts, nonce)
+        assert reports["q2"].outputs is None and reports["q2"].error == DUPLICATE_REPORT
+        assert reports["q3"].outputs == {"value": 3.0}
+    assert find_reports([genuine, other], nonce)["q2"].outputs == {"values": 1.0}
