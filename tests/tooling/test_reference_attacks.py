@@ -5,7 +5,8 @@ term costs q8 or q2 and not q9 again). Each attack below answers q2 and q8 wrong
 correct negative_elbo that looks at its globals while the probe runs, and uses one carrier (a
 thread, sys.settrace, an audit hook, a patched json.dumps, an IPython post_run_cell hook) to
 re-run the q2 and q8 probes with whatever it caught and print their reports with the grading's
-nonce. Each must score exactly what the same wrong answers score without the trick: what it
+nonce. Graded by `tools.grade` (sandboxed) and by `otter run` (the otter plugin, as on
+Gradescope), each must score no more than the same wrong answers without the trick: what it
 catches are stand-ins that answer no question, and a question reported twice counts for nothing.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -190,3 +193,42 @@ def test_references_caught_during_a_downstream_probe_earn_nothing(
         gained = {q: row[q] for q in questions if float(row[q]) > float(honest[q])}
         assert not gained, (name, gained, row)
         assert float(row["total"]) <= float(honest["total"]), (name, row)
+
+
+def _otter_scores(built_course: CourseLayout, nb: nbformat.NotebookNode, folder: Path) -> dict:
+    """Each question's score when `otter run` grades `nb` with the built autograder zip."""
+    path = folder / "sub" / f"{ASSIGNMENT}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    out = folder / "out"
+    out.mkdir()
+    command = [
+        sys.executable, "-m", "otter", "run", "-a",
+        str(built_course.autograder_zip(ASSIGNMENT)), "-o", str(out), str(path),
+    ]  # fmt: skip
+    subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=folder)
+    results = json.loads((out / "results.json").read_text())
+    return {t["name"]: t.get("score") or 0 for t in results["tests"] if t.get("max_score")}
+
+
+@pytest.fixture(scope="module")
+def honest_otter_scores(
+    built_course: CourseLayout, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    """The honest wrong answers' scores under `otter run`, graded once for every carrier."""
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    folder = tmp_path_factory.mktemp("honest")
+    return _otter_scores(built_course, _notebooks(blank)["honest"], folder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("carrier", sorted(CARRIERS))
+def test_references_caught_during_a_downstream_probe_earn_nothing_under_otter_run(
+    built_course: CourseLayout, honest_otter_scores: dict, tmp_path: Path, carrier: str
+) -> None:
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    honest = honest_otter_scores
+    attacked = _otter_scores(built_course, _notebooks(blank)[carrier], tmp_path / carrier)
+    assert honest["q9"] > 0 and honest["q2"] == 0 and honest["q8"] == 0, honest
+    gained = {q: s for q, s in attacked.items() if s > honest.get(q, 0)}
+    assert not gained, (carrier, gained, attacked)
