@@ -5,13 +5,16 @@ epsilon up to 1e-6 inside a log, clamping, BCE from logits or torch.distribution
 over 784 pixels by far less than the tolerances below; float32 and float64 answers both pass.
 
 One mistake costs one question: `train_autoencoder` (q4) is run twice, once as written and once
-with a reference `reconstruction_loss` swapped in for the call, and each of its checks passes when
-either run passes it, so a wrong `reconstruction_loss` (q2) is charged to q2 alone.
+with a stand-in `reconstruction_loss` swapped in for the call (a random quadratic drawn here, the
+answer to no question), and each of its checks passes when the run as written passes it against
+the true loss or the stand-in run passes it against the stand-in, so a wrong
+`reconstruction_loss` (q2) is charged to q2 alone and the kernel never holds a correct loss.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -434,24 +437,52 @@ def tiny_forward(params: list[np.ndarray], x: np.ndarray) -> tuple:
     return p, (a1, h1, z, a3, h3)
 
 
-def tiny_gradients(params: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
-    """Gradients of the summed BCE / batch size with respect to every parameter."""
+def bce_logit_gradient(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d(summed BCE)/d(logit) of every pixel, for probabilities p = sigmoid(logit)."""
+    return p - x
+
+
+def standin_loss(coef: list[float], x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per image, the stand-in reconstruction loss: sum_j a (x_hat - x)^2 + c x_hat."""
+    a, c = coef
+    x = x.reshape(x_hat.shape)
+    return (a * (x_hat - x) ** 2 + c * x_hat).sum(axis=-1)
+
+
+def standin_logit_gradient(coef: list[float]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """d(stand-in loss)/d(logit) of every pixel, for probabilities p = sigmoid(logit)."""
+    a, c = coef
+    return lambda p, x: (2 * a * (p - x) + c) * p * (1 - p)
+
+
+def tiny_gradients(
+    params: list[np.ndarray],
+    x: np.ndarray,
+    logit_gradient: Callable[[np.ndarray, np.ndarray], np.ndarray] = bce_logit_gradient,
+) -> list[np.ndarray]:
+    """Gradients of the summed loss / batch size with respect to every parameter."""
     w1, b1, w2, b2, w3, b3, w4, b4 = params
     p, (a1, h1, z, a3, h3) = tiny_forward(params, x)
-    d4 = (p - x) / len(x)
+    d4 = logit_gradient(p, x) / len(x)
     d3 = (d4 @ w4) * (a3 > 0)
     dz = d3 @ w3
     d1 = (dz @ w2) * (a1 > 0)
     return [d1.T @ x, d1.sum(0), dz.T @ h1, dz.sum(0), d3.T @ z, d3.sum(0), d4.T @ h3, d4.sum(0)]
 
 
-def tiny_adam(params: list[np.ndarray], x: np.ndarray, lr: float, steps: int) -> list[np.ndarray]:
+def tiny_adam(
+    params: list[np.ndarray],
+    x: np.ndarray,
+    lr: float,
+    steps: int,
+    logit_gradient: Callable[[np.ndarray, np.ndarray], np.ndarray] = bce_logit_gradient,
+) -> list[np.ndarray]:
     """`steps` full-batch steps of torch.optim.Adam with default betas and eps."""
     params = [p.astype(np.float64) for p in params]
     first = [np.zeros_like(p) for p in params]
     second = [np.zeros_like(p) for p in params]
     for step in range(1, steps + 1):
-        grads = tiny_gradients(params, x)
+        grads = tiny_gradients(params, x, logit_gradient)
         for i, g in enumerate(grads):
             first[i] = 0.9 * first[i] + 0.1 * g
             second[i] = 0.999 * second[i] + 0.001 * g * g
@@ -498,13 +529,13 @@ def train_inputs(rng: np.random.Generator) -> dict:
             "seed": int(rng.integers(0, 2**31)),
             "prototypes": (rng.uniform(0, 1, (4, PIXELS)) > 0.7).astype(np.float32),
         },
+        "standin": [float(rng.uniform(1.0, 3.0)), float(rng.uniform(0.05, 0.3))],
     }
 
 
 def train_probe(ns: dict, inputs: dict) -> dict:
-    """Four short trainings, with the student's reconstruction_loss and with a reference one."""
+    """Four short trainings, with the student's reconstruction_loss and with a stand-in."""
     import torch
-    import torch.nn.functional as F
     from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
@@ -572,8 +603,9 @@ def train_probe(ns: dict, inputs: dict) -> dict:
         torch.manual_seed(setup["seed"])
         return history(train(TinyAE(16), data.reshape(64, 1, 28, 28), 5, batch_size=16, lr=1e-2))
 
-    def reference_loss(x_hat, x):
-        return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum") / len(x_hat)
+    def standin_loss(x_hat, x):
+        a, c = inputs["standin"]
+        return (a * (x_hat - x.reshape(x_hat.shape)) ** 2 + c * x_hat).sum() / len(x_hat)
 
     def run_all():
         return {
@@ -584,7 +616,7 @@ def train_probe(ns: dict, inputs: dict) -> dict:
         }
 
     own = run_all()
-    # The same runs with a reference reconstruction_loss: a mistake there is charged to q2 only.
+    # The same runs with a stand-in reconstruction_loss: a mistake there is charged to q2 only.
     scopes = [ns]
     for scope in (getattr(train, "__globals__", None),):
         if isinstance(scope, dict) and all(scope is not other for other in scopes):
@@ -593,7 +625,7 @@ def train_probe(ns: dict, inputs: dict) -> dict:
     saved = [scope.get("reconstruction_loss", missing) for scope in scopes]
     try:
         for scope in scopes:
-            scope["reconstruction_loss"] = reference_loss
+            scope["reconstruction_loss"] = standin_loss
         swapped = run_all()
     finally:
         for scope, value in zip(scopes, saved, strict=True):
@@ -601,17 +633,29 @@ def train_probe(ns: dict, inputs: dict) -> dict:
                 scope.pop("reconstruction_loss", None)
             else:
                 scope["reconstruction_loss"] = value
-    return {"own": own, "reference": swapped}
+    return {"own": own, "standin": swapped}
 
 
 def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Each check passes if the run as written or the run with a reference loss passes it."""
+    """Each check passes if the run as written passes it against the true loss or the run with
+    the stand-in loss passes it against the stand-in."""
     frozen, adam = inputs["frozen"], inputs["adam"]
+    coef = inputs["standin"]
     frozen_data = frozen["data"].astype(np.float64).reshape(-1, PIXELS)
     frozen_params = [w.astype(np.float64) for w in frozen["weights"]]
-    frozen_loss = float(ref_bce(tiny_forward(frozen_params, frozen_data)[0], frozen_data).mean())
+    frozen_p = tiny_forward(frozen_params, frozen_data)[0]
     adam_data = adam["data"].astype(np.float64).reshape(-1, PIXELS)
-    adam_expected = tiny_adam(adam["weights"], adam_data, adam["lr"], adam["epochs"])
+    # what each run's loss should give: the true one as written, the stand-in when swapped in
+    frozen_loss = {
+        "own": float(ref_bce(frozen_p, frozen_data).mean()),
+        "standin": float(standin_loss(coef, frozen_p, frozen_data).mean()),
+    }
+    adam_expected = {
+        "own": tiny_adam(adam["weights"], adam_data, adam["lr"], adam["epochs"]),
+        "standin": tiny_adam(
+            adam["weights"], adam_data, adam["lr"], adam["epochs"], standin_logit_gradient(coef)
+        ),
+    }
 
     def reported(run: str, part: str) -> object:
         value = out[run][part]
@@ -621,7 +665,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def either(decide) -> tuple[bool, str]:
         messages = []
-        for run in ("reference", "own"):
+        for run in ("own", "standin"):
             try:
                 passed, message = decide(run)
             except MalformedOutput as exc:
@@ -651,12 +695,13 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             return False, f"expected a list of {frozen['epochs']} losses"
         got = [as_float(v, "an epoch's loss") for v in values]
         groups = len(frozen_data) // frozen["batch_size"]
-        if close(got, [groups * frozen_loss] * len(got), atol=1e-2, rtol=2e-4):
+        want = frozen_loss[run]
+        if close(got, [groups * want] * len(got), atol=1e-2, rtol=2e-4):
             return False, "the batch losses are summed over the epoch: report their mean"
-        return close(got, [frozen_loss] * len(got), atol=1e-2, rtol=2e-4), (
+        return close(got, [want] * len(got), atol=1e-2, rtol=2e-4), (
             f"with lr = 0 the weights never change, so every epoch should report the mean loss "
-            f"{frozen_loss:.2f} nats per image: average the batch losses over the epoch (not the "
-            "last batch), pass lr to Adam"
+            f"{frozen_loss['own']:.2f} nats per image: average the batch losses over the epoch "
+            "(not the last batch), pass lr to Adam"
         )
 
     def bookkeeping(run: str) -> tuple[bool, str]:
@@ -678,15 +723,16 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def adam_steps(run: str) -> tuple[bool, str]:
         params = reported(run, "adam")
-        if not isinstance(params, list) or len(params) != len(adam_expected):
+        expected = adam_expected[run]
+        if not isinstance(params, list) or len(params) != len(expected):
             return False, "the model's parameters changed during training"
         got = np.concatenate(
             [
                 as_array(p, "a parameter", e.shape).reshape(-1)
-                for p, e in zip(params, adam_expected, strict=True)
+                for p, e in zip(params, expected, strict=True)
             ]
         )
-        want = np.concatenate([e.reshape(-1) for e in adam_expected])
+        want = np.concatenate([e.reshape(-1) for e in expected])
         mismatched = float((np.abs(got - want) > 1e-4).mean())
         return mismatched < 0.002, (
             f"after {adam['epochs']} full-batch Adam steps with lr = {adam['lr']}, "

@@ -512,8 +512,34 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 # ------------------------------------------------------------------ q9: negative_elbo
 
 
+def standin_coefficients(rng: np.random.Generator) -> dict:
+    """Coefficients of the stand-ins that the probe swaps in for bernoulli_nll and gaussian_kl.
+
+    Per row, nll_s(x_hat, x) = sum_j (a x_hat^2 - b x x_hat + c x_hat) and
+    kl_s(mu, logvar) = sum_d (d mu^2 + e mu + f logvar^2 + g logvar): smooth, with gradients
+    known here, and the answer to no question (neither is a cross-entropy or a KL).
+    """
+    nll = rng.uniform([0.5, 0.5, 0.2], [2.0, 3.0, 1.5])
+    kl = rng.uniform([0.5, -1.0, 0.3, -1.0], [2.0, 1.0, 1.5, 1.0])
+    return {"nll": [float(v) for v in nll], "kl": [float(v) for v in kl]}
+
+
+def standin_nll(coef: list[float], x_hat: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """What the probe's stand-in for bernoulli_nll returns, per row (x flattened like x_hat)."""
+    a, b, c = coef
+    x = x.reshape(x_hat.shape)
+    return (a * x_hat**2 - b * x * x_hat + c * x_hat).sum(axis=-1)
+
+
+def standin_kl(coef: list[float], mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """What the probe's stand-in for gaussian_kl returns, per row."""
+    d, e, f, g = coef
+    return (d * mu**2 + e * mu + f * logvar**2 + g * logvar).sum(axis=-1)
+
+
 def elbo_inputs(rng: np.random.Generator) -> dict:
-    """Decoder outputs, image-shaped targets, codes and a beta, plus a float64 set for gradients."""
+    """Decoder outputs, image-shaped targets, codes and a beta, plus a float64 set for gradients,
+    and the coefficients of the stand-in terms."""
     batch = int(rng.integers(5, 9))
     return {
         "x_hat": probabilities(rng, batch, 784).astype(np.float32),
@@ -525,25 +551,27 @@ def elbo_inputs(rng: np.random.Generator) -> dict:
         "x64": rng.uniform(0, 1, (3, 10)),
         "mu64": rng.standard_normal((3, 2)),
         "logvar64": rng.standard_normal((3, 2)),
+        "standins": standin_coefficients(rng),
     }
 
 
 def elbo_probe(ns: dict, inputs: dict) -> dict:
-    """negative_elbo as written, then again with reference terms swapped in for the student's
-    own bernoulli_nll and gaussian_kl (so a bug there is charged to q8 or q2, not here)."""
+    """negative_elbo as written, then again with stand-ins (random smooth functions, the answer
+    to no question) swapped in for the student's own bernoulli_nll and gaussian_kl, so that a
+    bug there is charged to q8 or q2, not here."""
     import torch
-    from torch.distributions import Bernoulli, Normal, kl_divergence
 
     attempt = ns["_vae_grading_attempt"]
     x_hat, x, mu, logvar = inputs["x_hat"], inputs["x"], inputs["mu"], inputs["logvar"]
 
-    def reference_nll(p, target):
-        target = target.reshape(p.shape)
-        return -Bernoulli(probs=p, validate_args=False).log_prob(target).sum(-1)
+    def standin_nll(x_hat, x):
+        a, b, c = inputs["standins"]["nll"]
+        x = x.reshape(x_hat.shape)
+        return (a * x_hat**2 - b * x * x_hat + c * x_hat).sum(-1)
 
-    def reference_kl(m, lv):
-        prior = Normal(torch.zeros_like(m), torch.ones_like(m))
-        return kl_divergence(Normal(m, (0.5 * lv).exp()), prior).sum(-1)
+    def standin_kl(mu, logvar):
+        d, e, f, g = inputs["standins"]["kl"]
+        return (d * mu**2 + e * mu + f * logvar**2 + g * logvar).sum(-1)
 
     def gradients():
         x_hat64 = inputs["x_hat64"].clone().requires_grad_()
@@ -571,40 +599,49 @@ def elbo_probe(ns: dict, inputs: dict) -> dict:
 
     as_written = run()
     saved = {name: ns.get(name) for name in ("bernoulli_nll", "gaussian_kl")}
-    ns["bernoulli_nll"], ns["gaussian_kl"] = reference_nll, reference_kl
+    ns["bernoulli_nll"], ns["gaussian_kl"] = standin_nll, standin_kl
     try:
-        with_reference_terms = run()
+        with_standins = run()
     finally:
         for name, value in saved.items():
             if value is None:
                 ns.pop(name, None)
             else:
                 ns[name] = value
-    return {"as_written": as_written, "reference_terms": with_reference_terms}
+    return {"as_written": as_written, "standins": with_standins}
 
 
 def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Batch mean of nll + beta * KL, as written or with reference terms in place of the
-    student's own (either passes: a wrong term is q2's or q8's mistake, not this one's)."""
+    """Batch mean of nll + beta * KL: as written with the true terms, or with the stand-in terms
+    in place of the student's own (either passes: a wrong term is q2's or q8's mistake)."""
     x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
     mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
-    nll, kl = ref_nll(x_hat, x), ref_kl(mu, logvar)
-    runs = [out["as_written"], out["reference_terms"]]
+    coef = inputs["standins"]
+    # each run with the terms its negative_elbo had at hand: the true ones, then the stand-ins
+    runs = [
+        (out["as_written"], ref_nll(x_hat, x), ref_kl(mu, logvar)),
+        (
+            out["standins"],
+            standin_nll(coef["nll"], x_hat, x),
+            standin_kl(coef["kl"], mu, logvar),
+        ),
+    ]
 
     def value_check(key: str, beta: float) -> tuple[bool, str]:
         values = []
-        for run in runs:
+        for run, nll, kl in runs:
             with contextlib.suppress(MalformedOutput):
-                values.append(as_float(run[key], "negative_elbo(...)"))
+                values.append((as_float(run[key], "negative_elbo(...)"), nll, kl))
         if not values:
-            as_float(runs[0][key], "negative_elbo(x_hat, x, mu, logvar)")  # raises its message
-        if any(close(v, float((nll + beta * kl).mean()), atol=1e-2, rtol=1e-4) for v in values):
-            return True, ""
-        got = values[-1]
-        if close(got, float((nll + beta * kl).sum()), atol=1e-2, rtol=1e-4):
-            return False, "average over the batch, do not sum"
-        if close(got, float((nll - beta * kl).mean()), atol=1e-2, rtol=1e-4):
-            return False, "the KL term is added to the negative log-likelihood, not subtracted"
+            as_float(runs[0][0][key], "negative_elbo(x_hat, x, mu, logvar)")  # raises its message
+        for got, nll, kl in values:
+            if close(got, float((nll + beta * kl).mean()), atol=1e-2, rtol=1e-4):
+                return True, ""
+        for got, nll, kl in values:
+            if close(got, float((nll + beta * kl).sum()), atol=1e-2, rtol=1e-4):
+                return False, "average over the batch, do not sum"
+            if close(got, float((nll - beta * kl).mean()), atol=1e-2, rtol=1e-4):
+                return False, "the KL term is added to the negative log-likelihood, not subtracted"
         if beta != 1.0:
             return False, f"with beta = {beta} the loss should be mean(nll + beta * kl)"
         return False, "expected the batch mean of (nll summed over pixels + KL summed over dims)"
@@ -612,13 +649,22 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradients() -> tuple[bool, str]:
         p, target = inputs["x_hat64"], inputs["x64"]
         mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
-        want = {
-            "x_hat": (p - target) / (p * (1 - p)) / 3,
-            "mu": 1.5 * mu64 / 3,
-            "logvar": 1.5 * 0.5 * np.expm1(logvar64) / 3,
-        }
+        a, b, c = coef["nll"]
+        d, e, f, g = coef["kl"]
+        wants = [
+            {  # the true terms
+                "x_hat": (p - target) / (p * (1 - p)) / 3,
+                "mu": 1.5 * mu64 / 3,
+                "logvar": 1.5 * 0.5 * np.expm1(logvar64) / 3,
+            },
+            {  # the stand-ins
+                "x_hat": (2 * a * p - b * target + c) / 3,
+                "mu": 1.5 * (2 * d * mu64 + e) / 3,
+                "logvar": 1.5 * (2 * f * logvar64 + g) / 3,
+            },
+        ]
         disconnected = False
-        for run in runs:
+        for (run, _, _), want in zip(runs, wants, strict=True):
             grads = run["gradients"]
             if not isinstance(grads, dict) or "error" in grads:
                 continue
@@ -631,7 +677,7 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                     return True, ""
         if disconnected:
             return False, "the loss is cut off from the graph: no .detach(), .item() or numpy"
-        as_array(runs[0]["gradients"], "the gradients of negative_elbo")  # raises if it failed
+        as_array(runs[0][0]["gradients"], "the gradients of negative_elbo")  # raises if it failed
         return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 
     checks.judge("combination", lambda: value_check("beta1", 1.0))

@@ -853,7 +853,8 @@ def fb_inputs(rng: np.random.Generator) -> dict:
 
 
 def fb_probe(ns: dict, inputs: dict) -> dict:
-    """free_bits_kl's value and gradients; the same from the student's own kl_per_dimension."""
+    """free_bits_kl's value and gradients; the student's own kl_per_dimension and its gradients
+    (the grader floors and sums those itself: the formula never runs in the kernel)."""
     import torch
 
     attempt = ns["_vae_grading_attempt"]
@@ -861,10 +862,10 @@ def fb_probe(ns: dict, inputs: dict) -> dict:
     own_kpd = ns.get("kl_per_dimension")
     lam = inputs["lam"]
 
-    def run(fn):
+    def answer():
         mu = inputs["mu"].clone().requires_grad_(True)
         logvar = inputs["logvar"].clone().requires_grad_(True)
-        value = fn(mu, logvar)
+        value = free_bits_kl(mu, logvar, lam)
         report = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
         if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
             value.sum().backward()
@@ -873,13 +874,26 @@ def fb_probe(ns: dict, inputs: dict) -> dict:
             report["grad_logvar"] = logvar.grad if logvar.grad is not None else zeros
         return report
 
-    def own(mu, logvar):
+    def own():
+        mu = inputs["mu"].clone().requires_grad_(True)
+        logvar = inputs["logvar"].clone().requires_grad_(True)
         kpd = own_kpd(mu, logvar)
-        return torch.clamp(kpd, min=lam).sum()
+        report = {"kpd": kpd.detach() if isinstance(kpd, torch.Tensor) else kpd}
+        if isinstance(kpd, torch.Tensor) and kpd.requires_grad and kpd.dim() == 1:
+            rows_mu, rows_logvar = [], []
+            for entry in kpd:
+                d_mu, d_logvar = torch.autograd.grad(
+                    entry, (mu, logvar), retain_graph=True, allow_unused=True
+                )
+                rows_mu.append(torch.zeros_like(mu) if d_mu is None else d_mu)
+                rows_logvar.append(torch.zeros_like(logvar) if d_logvar is None else d_logvar)
+            report["jac_mu"] = torch.stack(rows_mu)
+            report["jac_logvar"] = torch.stack(rows_logvar)
+        return report
 
-    out = {"answer": attempt(lambda: run(lambda mu, logvar: free_bits_kl(mu, logvar, lam)))}
+    out = {"answer": attempt(answer)}
     if callable(own_kpd):
-        out["own"] = attempt(lambda: run(own))
+        out["own"] = attempt(own)
     return out
 
 
@@ -904,14 +918,22 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return report
 
     def own() -> dict | None:
-        """The student's kl_per_dimension floored and summed, when it ran and gave a number."""
+        """The student's kl_per_dimension floored and summed here, with the gradients of that
+        (a dimension at the floor contributes none), when it ran and gave a finite vector."""
         report = out.get("own")
         if not isinstance(report, dict) or is_error(report):
             return None
-        value = report.get("value")
-        if not isinstance(value, np.ndarray) or value.size != 1 or not np.isfinite(value).all():
+        kpd = report.get("kpd")
+        if not isinstance(kpd, np.ndarray) or kpd.ndim != 1 or not np.isfinite(kpd).all():
             return None
-        return report
+        floored = {"value": np.array(np.maximum(lam, kpd).sum())}
+        jac_mu, jac_logvar = report.get("jac_mu"), report.get("jac_logvar")
+        shape = (len(kpd), *mu.shape)
+        if all(isinstance(j, np.ndarray) and j.shape == shape for j in (jac_mu, jac_logvar)):
+            free = (kpd > lam).astype(np.float64)
+            floored["grad_mu"] = np.tensordot(free, jac_mu, axes=1)
+            floored["grad_logvar"] = np.tensordot(free, jac_logvar, axes=1)
+        return floored
 
     def values() -> tuple[bool, str]:
         value = answer()["value"]

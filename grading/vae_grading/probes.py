@@ -205,16 +205,34 @@ def parse_report_line(line: str) -> Report:
     return Report(None, str(error)[:300] if type(error) is str else "the probe failed")
 
 
+DUPLICATE_REPORT = (
+    "the grading report of this question was printed more than once (code in the notebook "
+    "printed one of its own), so none of them counts"
+)
+
+
 def find_reports(texts: list[str], nonce: str) -> dict[str, Report]:
-    """The last report per question among stdout texts, found by the grading's nonce."""
+    """The report per question among stdout texts, found by the grading's nonce.
+
+    A probe prints exactly one line per question. A second line for the same question can only
+    come from the notebook's own code (a hook, a thread, a patched print) copying the nonce, so
+    a question reported twice gets neither report: a forger can take a question's points away
+    from itself, never replace the probe's report with a later, better-informed one.
+    """
     reports: dict[str, Report] = {}
+    seen: set[str] = set()
     prefix = f"{nonce} "
     for text in texts:
         for line in text.splitlines():
             if not line.startswith(prefix):
                 continue
             question, _, payload = line[len(prefix) :].partition(" ")
-            if question:
+            if not question:
+                continue
+            if question in seen:
+                reports[question] = Report(None, DUPLICATE_REPORT)
+            else:
+                seen.add(question)
                 reports[question] = parse_report_line(payload)
     return reports
 

@@ -1,4 +1,6 @@
-"""Reference formulas and stand-in data that several notebooks' hidden tests share (numpy)."""
+"""Reference formulas and stand-in data that several notebooks' hidden tests share (numpy).
+
+Grader-side only: verdicts import this module, probes never do (nothing here reaches a kernel)."""
 
 from __future__ import annotations
 

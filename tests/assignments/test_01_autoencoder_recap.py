@@ -817,8 +817,8 @@ def _as_probe_inputs(value: Any) -> Any:
     return value
 
 
-def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
-    """With q2 unfinished, the run as written fails, the run with the reference loss does not,
+def test_training_probe_swaps_in_a_stand_in_loss_and_restores_it() -> None:
+    """With q2 unfinished, the run as written fails, the run with the stand-in loss does not,
     and the student's reconstruction_loss is back in place afterwards."""
     from vae_grading.probes import KERNEL_RUNTIME, encode_inputs
 
@@ -830,5 +830,5 @@ def test_training_probe_swaps_in_a_reference_loss_and_restores_it() -> None:
     assert scope["reconstruction_loss"] is rec_not_implemented
     assert scope["train_autoencoder"].__globals__ is scope
     assert all("error" in out["own"][part] for part in ("frozen", "bookkeeping", "adam", "easy"))
-    reference = out["reference"]
-    assert not any(isinstance(v, dict) and "error" in v for v in reference.values()), reference
+    standin = out["standin"]
+    assert not any(isinstance(v, dict) and "error" in v for v in standin.values()), standin

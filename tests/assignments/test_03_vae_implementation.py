@@ -285,7 +285,7 @@ def _kl(mu, logvar):
 
 
 # The loss is provided in the notebook (not graded); a student may still edit its cell. These
-# broken versions must cost nothing: the probes of evaluate and train_vae swap in reference terms.
+# broken versions must cost nothing: the probes of evaluate and train_vae swap in stand-in terms.
 
 
 def loss_mean_over_pixels(x_hat, x, mu, logvar, beta=1.0):
@@ -878,7 +878,7 @@ class TestGrading(AssignmentChecks):
 
 def test_cascades_reach_the_key_downstream_functions() -> None:
     """In a mutant namespace the key's evaluate really calls the mutant vae_loss, so the
-    one-question checks of CASCADES test the probes' reference swaps, not a copy's isolation."""
+    one-question checks of CASCADES test the probes' stand-in swaps, not a copy's isolation."""
     namespace = with_answers(ASSIGNMENT, {"vae_loss": loss_sum_over_batch})
     torch.manual_seed(0)
     model = BaseVAE(latent_dim=2, hidden_dim=5)
@@ -892,7 +892,7 @@ def test_cascades_reach_the_key_downstream_functions() -> None:
 
 
 def test_probes_put_the_students_functions_back() -> None:
-    """The probes swap reference functions in for evaluate and train_vae and restore them."""
+    """The probes swap stand-ins in for evaluate and train_vae and restore them."""
     replacements = {"vae_loss": loss_mean_over_pixels, "evaluate": evaluate_decodes_mean}
     namespace = with_answers(ASSIGNMENT, replacements)
     scores = hidden_scores(ASSIGNMENT, namespace)
