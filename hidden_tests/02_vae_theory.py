@@ -725,7 +725,8 @@ QUESTIONS = [
     choice_question(
         "q10",
         "q10_answer",
-        "a",
-        "without the KL term nothing stops the noise from shrinking or the codes from spreading",
+        "d",
+        "the terms in sigma are what keep the noise from shrinking; without them the reconstruction "
+        "term makes the codes deterministic points",
     ),
 ]

@@ -354,8 +354,8 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "q7_correct_claimed": ("q7", "q7_answer", "a"),
     "q7_std_is_sigma": ("q7", "q7_answer", "b"),
     "q7_no_gradient": ("q7", "q7_answer", "c"),
-    "q10_crowds_origin": ("q10", "q10_answer", "b"),
-    "q10_same_space": ("q10", "q10_answer", "d"),
+    "q10_mu_term_suffices": ("q10", "q10_answer", "a"),
+    "q10_no_minimum": ("q10", "q10_answer", "b"),
 }
 
 
@@ -576,7 +576,7 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "q1_upper_case": ("q1", "q1_answer", "C"),
     "q3_rounded": ("q3", "q3_answer", 1.81),
     "q7_padded": ("q7", "q7_answer", " d "),
-    "q10_upper_case": ("q10", "q10_answer", "A"),
+    "q10_upper_case": ("q10", "q10_answer", "D"),
 }
 
 
