@@ -1362,8 +1362,9 @@ QUESTIONS = [
     choice_question(
         "q6",
         "q6_answer",
-        "c",
-        "compare when each number is measured: during the epoch, or after it",
+        "b",
+        "the early crossing comes from when each number is measured: scored the same way, after "
+        "the epoch, the training images fit at least as well as the test images",
     ),
     Question(
         "q7",
