@@ -875,7 +875,7 @@ QUESTIONS = [
         "q5_answer",
         "a",
         "the density peaks at the origin; it is the probability mass that concentrates on the "
-        "shell, and the straight line cuts through shorter codes the decoder rarely saw",
+        "shell, and the straight line cuts through codes much shorter than typical ones",
     ),
     Question(
         "q6",
