@@ -16,6 +16,7 @@ from pathlib import Path
 
 THREADS_VAR = "OMP_NUM_THREADS"
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+TAKEN_BELOW = 0.75  # a core whose load is at most this much is still counted as free
 
 
 def usable_cpus() -> int:
@@ -51,10 +52,14 @@ def current_load() -> float:
 
 
 def chosen_threads(cpus: int, load: float) -> int:
-    """The cores that other work leaves free (rounded), at least 1 and at most `cpus`."""
+    """The cores that other work leaves free, at least 1 and at most `cpus`.
+
+    A core counts as taken once more than three quarters of it is busy: background noise (a
+    load of 0.5 on an idle laptop) keeps every core, one busy program costs one.
+    """
     if cpus < 1:
         raise ValueError(f"cpus must be at least 1, got {cpus}")
-    free = math.floor(cpus - max(load, 0.0) + 0.5)
+    free = math.floor(cpus - max(load, 0.0) + TAKEN_BELOW)
     return max(1, min(cpus, free))
 
 

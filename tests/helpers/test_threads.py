@@ -14,11 +14,14 @@ from vae_helpers import threads
     ("cpus", "load", "expected"),
     [
         (2, 0.0, 2),  # an idle 2-core laptop: both cores
-        (2, 0.4, 2),
-        (2, 0.6, 1),  # more than half a core taken: one thread
+        (2, 0.55, 2),  # background noise, or the last run's own threads: still both
+        (2, 0.75, 2),
+        (2, 0.8, 1),  # most of a core taken: one thread
+        (2, 1.0, 1),  # one busy program: one thread
         (2, 2.0, 1),  # two busy programs on two cores: one thread, never zero
         (2, 9.0, 1),
         (8, 3.2, 5),
+        (8, 3.8, 4),
         (8, -1.0, 8),  # a nonsense load is treated as none
         (1, 0.0, 1),
     ],
