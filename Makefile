@@ -68,7 +68,7 @@ release: setup
 	$(PY) -m tools.release
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \
