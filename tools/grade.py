@@ -1,7 +1,8 @@
 """Grade a folder of submissions with an assignment's autograder; write one CSV row each.
 
 Usage: python -m tools.grade SUBMISSIONS_DIR --assignment NN_name [--output grades/NN_name.csv]
-       [--jobs N] [--cell-timeout S] [--timeout S] [--disk-mb M] [--resume | --overwrite] [--no-sandbox]
+       [--jobs N] [--cell-timeout S] [--timeout S] [--disk-mb M] [--resume | --overwrite]
+       [--no-sandbox]
 
 A submission is a `.ipynb` file, a `.zip` (only the notebook inside is read; nothing is extracted,
 any `.OTTER_LOG` is ignored), or a folder holding one of those. Each runs in a bubblewrap sandbox

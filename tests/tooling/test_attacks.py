@@ -11,8 +11,10 @@ import contextlib
 import csv
 import json
 import pickle
+import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -112,6 +114,146 @@ def gaussian_kl(mu, logvar):
 """,
 }
 
+# Second round (issue 22): attacks on the results file, the environment, the grader's disk, time
+# and secrets. They are batched into one notebook where they can share a grading; the attacks that
+# kill or hang come last or get their own grading.
+SECOND_ROUND = {
+    # import the grader's own formulas and answer with them
+    "imports_grading": """
+try:
+    from vae_grading.references import ref_kl
+    import torch
+    def gaussian_kl(mu, logvar):
+        return torch.as_tensor(ref_kl(mu.detach().numpy(), logvar.detach().numpy()))
+except Exception:
+    pass
+""",
+    # look for the zip, the source folder or a compiled copy of the hidden tests, via the
+    # command lines of every visible process too, and answer q1 from what it finds
+    "reads_zip_and_cmdline": r"""
+import glob, os, re, zipfile
+paths = glob.glob("/autograder/source/**", recursive=True)
+paths += glob.glob("../source/**", recursive=True)
+paths += glob.glob("/tmp/*/autograder/source/**", recursive=True) + glob.glob("/tmp/*.json")
+for pid in os.listdir("/proc"):
+    try:
+        paths += [p for p in open(f"/proc/{pid}/cmdline").read().split("\0") if p.endswith(".zip")]
+    except OSError:
+        pass
+secret = ""
+for path in paths:
+    try:
+        if path.endswith(".zip"):
+            secret += zipfile.ZipFile(path).read("vae_hidden_tests.py").decode()
+        elif os.path.isfile(path):
+            secret += open(path, "rb").read().decode("latin-1")
+    except Exception:
+        pass
+match = re.search(r'"q1_answer",\s*"(\w)"', secret)
+q1_answer = match.group(1) if match else "a"
+""",
+    # make the environment's packages run code in the grader (and in later kernels)
+    "hijacks_site_packages": """
+import os, site, sys
+for folder in set(sys.path + site.getsitepackages()):
+    for name, text in (("vae_attack_marker.pth", "import os\\n"), ("sitecustomize.py", "")):
+        try:
+            with open(os.path.join(folder, name), "w") as f:
+                f.write(text)
+        except OSError:
+            pass
+    try:
+        with open(os.path.join(folder, "nbformat", "__init__.py"), "a") as f:
+            f.write("\\n# vae_attack_marker\\n")
+    except OSError:
+        pass
+""",
+    # leave an IPython startup file for the next kernel in $HOME
+    "ipython_startup": """
+import os
+startup = os.path.expanduser("~/.ipython/profile_default/startup")
+os.makedirs(startup, exist_ok=True)
+with open(os.path.join(startup, "00-vae-attack.py"), "w") as f:
+    f.write("q1_answer = 'a'  # vae_attack_marker\\n")
+""",
+    # fill the disk, everywhere it can write
+    "fills_disk": """
+import os, tempfile
+for folder in (".", os.path.expanduser("~"), tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+    for i in range(64):
+        try:
+            with open(os.path.join(folder, f"vae-attack-fill-{i}"), "wb") as f:
+                for _ in range(64):
+                    f.write(b"x" * 2**20)
+        except OSError:
+            break
+""",
+    # a detached process that outlives the kernel and rewrites every results file later
+    "detached_rewriter": """
+import os, subprocess, sys
+code = (
+    "import glob, json, time\\ntime.sleep(6)\\n"
+    "RESULTS = ['/autograder/results/results.json', '../results/results.json']\\n"
+    "paths = glob.glob('/tmp/*/autograder/results/results.json') + RESULTS\\n"
+    "for p in paths:\\n"
+    "    try:\\n"
+    "        json.dump({'score': 99, 'tests': [{'name': 'q1', 'score': 99}]}, open(p, 'w'))\\n"
+    "    except OSError:\\n"
+    "        pass\\n"
+)
+if os.fork() == 0:
+    os.setsid()
+    subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    os._exit(0)
+""",
+    # write full marks into the results file first, then kill the grading process
+    "writes_results_then_kills": """
+import glob, json, os, signal
+forged = {"score": 18, "tests": [{"name": "q1", "score": 1, "max_score": 1}]}
+for path in glob.glob("/tmp/*/autograder/results/results.json") + [
+    "/autograder/results/results.json", "../results/results.json"
+]:
+    try:
+        json.dump(forged, open(path, "w"))
+    except OSError:
+        pass
+ancestors, pid = [], os.getppid()
+while pid > 1:  # the grading processes above the kernel, when it can see them
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline").read()
+        if "otter" in cmdline or "run_autograder" in cmdline or "vae_grading" in cmdline:
+            ancestors.append(pid)
+        pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        break
+for pid in ancestors:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+""",
+}
+BATCHED = "second_round"  # every SECOND_ROUND attack in one notebook, the killer last
+# Each hangs the grading on purpose; each gets its own grading with a short overall limit.
+HANGS = {
+    # an endless loop reached only when the probes call the student's function
+    "endless_in_test": """
+import signal
+def gaussian_kl(mu, logvar):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
+""",
+    # a cell that switches off its own time limit
+    "no_time_limit": """
+import signal, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    time.sleep(0.1)
+""",
+}
+ATTACK_MARKERS = ("vae_attack_marker", "vae-attack-fill-")
+
 # .OTTER_LOG inside a submission zip must never be unpickled by either grader.
 
 
@@ -125,11 +267,40 @@ class _RunsCodeWhenUnpickled:
 
 def _attack_notebooks(blank: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
     notebooks = {}
-    for name, code in ATTACKS.items():
+    for name, code in {**ATTACKS, **HANGS}.items():
         nb = nbformat.from_dict(json.loads(json.dumps(blank)))
         nb.cells.append(nbformat.v4.new_code_cell(code.strip()))
         notebooks[name] = nb
+    batched = nbformat.from_dict(json.loads(json.dumps(blank)))
+    for code in SECOND_ROUND.values():
+        batched.cells.append(nbformat.v4.new_code_cell(code.strip()))
+    notebooks[BATCHED] = batched
     return notebooks
+
+
+def _leftovers() -> list[str]:
+    """Files the second-round attacks may have left outside their jail (removed here)."""
+    import site
+
+    found = []
+    places = [Path.home() / ".ipython" / "profile_default" / "startup", Path("/var/tmp")]
+    places += [Path(p) for p in {*site.getsitepackages(), *sys.path} if p]
+    for folder in places:
+        with contextlib.suppress(OSError):
+            for entry in folder.iterdir():
+                if any(m in entry.name for m in ("vae_attack_marker", "00-vae-attack")) or (
+                    entry.name == "sitecustomize.py" and entry.stat().st_size == 0
+                ):
+                    found.append(str(entry))
+                    entry.unlink()
+    import nbformat as package
+
+    init = Path(package.__file__)
+    text = init.read_text()
+    if "vae_attack_marker" in text:
+        found.append(str(init))
+        init.write_text(text.replace("\n# vae_attack_marker\n", ""))
+    return found
 
 
 def _write_batch(blank: nbformat.NotebookNode, folder: Path, marker: Path) -> None:
@@ -139,6 +310,20 @@ def _write_batch(blank: nbformat.NotebookNode, folder: Path, marker: Path) -> No
     with zipfile.ZipFile(folder / "pickled_log.zip", "w") as zf:
         zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
         zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
+    # names that would give one row to two submissions, or run as a spreadsheet formula
+    for name in ("alice.ipynb", "bob.ipynb", "ｂｏｂ.ipynb", '=HYPERLINK("http://x").ipynb'):
+        nbformat.write(blank, folder / name)
+    (folder / "alice").mkdir()
+    nbformat.write(blank, folder / "alice" / "hw.ipynb")
+
+
+NAME_ROWS = {
+    "alice.ipynb": "refused",
+    "alice/": "refused",
+    "bob.ipynb": "refused",
+    "ｂｏｂ.ipynb": "refused",
+    '=HYPERLINK("http://x")': "ok",
+}
 
 
 def _zero_rows(path: Path) -> dict[str, dict[str, str]]:
@@ -157,17 +342,25 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     argv = [
         str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
         "--output", str(output), "--jobs", "2", "--cell-timeout", str(CELL_TIMEOUT_S),
-        "--timeout", "240", "--no-progress",
+        "--timeout", "150", "--disk-mb", "256", "--no-progress",
     ]  # fmt: skip
     assert grade_main(argv) == 0
-    rows = _zero_rows(output)
-    assert set(rows) == {*ATTACKS, "pickled_log"}
+    with open(output, newline="", encoding="utf-8") as f:
+        cells = [row[0] for row in csv.reader(f)]
+    assert "'" + '=HYPERLINK("http://x")' in cells, cells  # a spreadsheet shows it as text
+    rows = {
+        name[1:] if name.startswith("'=") else name: row for name, row in _zero_rows(output).items()
+    }
+    assert set(rows) == {*ATTACKS, *HANGS, BATCHED, "pickled_log", *NAME_ROWS}
     for name, row in rows.items():
         assert row["total"] == "0", (name, row)
+    for name, status in NAME_ROWS.items():
+        assert rows[name]["status"] == status, (name, rows[name])
+    for name in HANGS:
+        assert rows[name]["status"] == "timed out", rows[name]
+    assert _leftovers() == []
     assert "Traceback" not in output.read_text() and "def test" not in output.read_text()
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
-    import time
-
     time.sleep(10)  # the detached process of `outlives_grading` would have written by now
     assert _zero_rows(output) == rows, "a submission changed the CSV after grading"
     assert "evil" not in output.read_text()
@@ -181,39 +374,162 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
 
 
 OTTER_RUN_ATTACKS = ("rewrite_tests", "lying_types", "forged_reports", "leaks_in_error")
+HANG_LIMIT_S = 75  # the whole-grading limit of the zips the hang attacks are graded with
+
+
+def _zip_with_limits(built_course: CourseLayout, folder: Path, **limits: int) -> Path:
+    """A copy of the autograder zip whose plugin runs with the given limits."""
+    source = built_course.autograder_zip(ASSIGNMENT)
+    target = folder / source.name
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "otter_config.json":
+                config = json.loads(data)
+                for plugin in config["plugins"]:
+                    for settings in plugin.values():
+                        settings.update(limits)
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    return target
+
+
+def _check_results(results: dict, attack: str, log: str) -> None:
+    """No points, nothing hidden shown, short outputs."""
+    scores = {t["name"]: t.get("score") for t in results["tests"] if t.get("max_score")}
+    assert scores and not any(scores.values()), (attack, scores, log[-2000:])
+    assert not results.get("score"), (attack, results.get("score"))
+    visible = json.dumps(results)
+    assert "def test" not in visible and "_vae_grading" not in visible
+    assert "def " not in visible and "ref_kl" not in visible
+    assert max(len(t.get("output", "")) for t in results["tests"]) < 4000
+
+
+def _submission(blank: nbformat.NotebookNode, folder: Path, attack: str, marker: Path) -> Path:
+    folder.mkdir(parents=True)
+    if attack == "pickled_log":
+        path = folder / "submission.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
+            zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
+    else:
+        path = folder / f"{ASSIGNMENT}.ipynb"
+        nbformat.write(_attack_notebooks(blank)[attack], path)
+    return path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", [*OTTER_RUN_ATTACKS, "pickled_log"])
+@pytest.mark.parametrize("attack", [*OTTER_RUN_ATTACKS, "pickled_log", BATCHED, "no_time_limit"])
 def test_attacks_earn_nothing_under_otter_run(
     built_course: CourseLayout, tmp_path: Path, attack: str
 ) -> None:
     blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
     marker = tmp_path / "unpickled"
-    submission = tmp_path / "sub"
-    submission.mkdir()
-    if attack == "pickled_log":
-        path = submission / "submission.zip"
-        with zipfile.ZipFile(path, "w") as zf:
-            zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
-            zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
-    else:
-        path = submission / f"{ASSIGNMENT}.ipynb"
-        nbformat.write(_attack_notebooks(blank)[attack], path)
+    path = _submission(blank, tmp_path / "sub", attack, marker)
     out = tmp_path / "out"
     out.mkdir()
-    command = [
-        sys.executable, "-m", "otter", "run", "-a",
-        str(built_course.autograder_zip(ASSIGNMENT)), "-o", str(out), str(path),
-    ]  # fmt: skip
+    zip_path = _zip_with_limits(
+        built_course, tmp_path / "zip", timeout=HANG_LIMIT_S, disk_bytes=256 * 2**20
+    )
+    command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(path)]
+    started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert time.monotonic() - started < HANG_LIMIT_S + 120
     results = json.loads((out / "results.json").read_text())
-    scores = {t["name"]: t.get("score") for t in results["tests"] if t.get("max_score")}
-    assert scores and not any(scores.values()), (attack, scores, completed.stdout[-2000:])
-    visible = json.dumps(results)
-    assert "def test" not in visible and "_vae_grading" not in visible
-    assert max(len(t.get("output", "")) for t in results["tests"]) < 4000
+    _check_results(results, attack, completed.stdout + completed.stderr)
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
+    if attack == "no_time_limit":
+        assert "time limit" in json.dumps(results)
+    time.sleep(8 if attack == BATCHED else 0)  # the detached rewriter would have written by now
+    assert json.loads((out / "results.json").read_text()) == results
+    assert _leftovers() == []
+
+
+def _gradescope_tree(built_course: CourseLayout, root: Path, notebook: Path, **limits: int) -> Path:
+    """An /autograder-like tree under `root`: the zip unpacked into source, the submission in
+    submission, an empty results folder (Gradescope's layout)."""
+    autograder = root / "autograder"
+    for name in ("source", "submission", "results"):
+        (autograder / name).mkdir(parents=True)
+    with zipfile.ZipFile(_zip_with_limits(built_course, root / "zip", **limits)) as zf:
+        zf.extractall(autograder / "source")
+    shutil.copy(notebook, autograder / "submission" / notebook.name)
+    (autograder / "submission_metadata.json").write_text("{}")
+    return autograder
+
+
+def _run_like_gradescope(autograder: Path) -> subprocess.CompletedProcess:
+    """What Gradescope's run_autograder does (source/run_otter.py), with this tree as root."""
+    code = "import sys\nfrom otter.run.run_autograder import main\nmain(sys.argv[1])"
+    command = [sys.executable, "-c", code, str(autograder)]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=HANG_LIMIT_S + 200, cwd=autograder
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", [BATCHED, "forged_reports", *HANGS])
+def test_attacks_earn_nothing_in_a_gradescope_layout(
+    built_course: CourseLayout, tmp_path: Path, attack: str
+) -> None:
+    """Gradescope's path, emulated: the kernel can neither write nor change the results, nor
+    kill the grader; a hang ends at the whole-grading limit with a clear result."""
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    notebook = _submission(blank, tmp_path / "sub", attack, tmp_path / "unpickled")
+    autograder = _gradescope_tree(
+        built_course, tmp_path, notebook, timeout=HANG_LIMIT_S, disk_bytes=256 * 2**20
+    )
+    started = time.monotonic()
+    completed = _run_like_gradescope(autograder)
+    assert time.monotonic() - started < HANG_LIMIT_S + 120
+    log = completed.stdout + completed.stderr
+    assert completed.returncode == 0, log[-3000:]
+    results_path = autograder / "results" / "results.json"
+    results = json.loads(results_path.read_text())
+    _check_results(results, attack, log)
+    assert "Grading did not finish" not in json.dumps(results)
+    if attack in HANGS:
+        assert "time limit" in json.dumps(results), results
+    time.sleep(8 if attack == BATCHED else 0)  # the detached rewriter would have written by now
+    assert json.loads(results_path.read_text()) == results
+    assert not (autograder / "source" / "vae_hidden_tests.py").exists()
+    assert not list((autograder / "source").rglob("__pycache__"))
+    assert _leftovers() == []
+    stragglers = [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"].real == 65534]
+    assert stragglers == []
+
+
+@pytest.mark.slow
+def test_a_killed_grader_leaves_a_failure_result_in_a_gradescope_layout(
+    built_course: CourseLayout, tmp_path: Path
+) -> None:
+    """The result file says that grading did not finish until the grader writes the score."""
+    import os
+    import signal
+
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    blank.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
+    notebook = tmp_path / "sub" / f"{ASSIGNMENT}.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(blank, notebook)
+    autograder = _gradescope_tree(built_course, tmp_path, notebook)
+    code = "import sys\nfrom otter.run.run_autograder import main\nmain(sys.argv[1])"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(autograder)], cwd=autograder, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    results_path = autograder / "results" / "results.json"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not results_path.exists():
+            time.sleep(0.5)
+        time.sleep(2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    results = json.loads(results_path.read_text())
+    assert results["score"] == 0 and "did not finish" in results["tests"][0]["output"]
 
 
 @pytest.mark.slow
