@@ -13,7 +13,8 @@ command goes through `KernelJail.wrap`. Three modes, the strongest this machine 
   fresh private $HOME/TMPDIR/work folder; the plugin makes the autograder folder (source,
   submission, results) and the grading package unreadable to that uid, and kills every process of
   that uid at the end.
-- `none`: not root and no bubblewrap: the kernel runs as the grader's user (documented limits).
+- `none`: not root and no bubblewrap: the kernel runs as the grader's user, but still with a
+  fresh $HOME, TMPDIR and work folder and a cleared environment (documented limits).
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ class KernelJail:
                 args += ["--setenv", key, value]
             # bwrap's own processes would die of the SIGINT that interrupts a cell: ignore it
             # there; ipykernel installs its own handler while it runs a cell.
-            return ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *limits, *args, *command]
+            quiet = 'trap "" INT; exec "$@" </dev/null >/dev/null 2>&1'
+            return ["/bin/sh", "-c", quiet, "sh", *limits, *args, *command]
         if self.mode == "setpriv":
             inner = self.area / "fs"
             if connection is not None:
@@ -164,8 +166,15 @@ class KernelJail:
                 f"--chdir={inner / 'work'}",
                 *(f"{k}={v}" for k, v in env.items()),
             ]
-            return [*limits, *nproc, *drop, *env_args, *command]
-        return command
+            return [*quiet_shell(), *limits, *nproc, *drop, *env_args, *command]
+        env = self._env(str(self.area / "home"), str(self.area / "tmp"))
+        env_args = [
+            "env",
+            "-i",
+            f"--chdir={self.area / 'work'}",
+            *(f"{k}={v}" for k, v in env.items()),
+        ]
+        return [*quiet_shell(), *limits, *env_args, *command]
 
     def kill_all(self) -> None:
         """Kill every process of the kernel's uid (setpriv mode); bwrap's die with their parent."""
@@ -210,6 +219,12 @@ class KernelJail:
     def describe(self) -> str:
         """One line for logs: the mode and what caps the disk."""
         return json.dumps({"mode": self.mode, "tmpfs": self.capped})
+
+
+def quiet_shell() -> list[str]:
+    """A prefix that runs a command with no input and its output discarded (the kernel's own
+    output would reach the grader's log, which Gradescope may show to students)."""
+    return ["/bin/sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1', "sh"]
 
 
 def _free_bytes() -> dict[int, int]:

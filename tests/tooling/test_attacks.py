@@ -306,15 +306,17 @@ def _leftovers() -> list[str]:
 def _write_batch(blank: nbformat.NotebookNode, folder: Path, marker: Path) -> None:
     folder.mkdir(parents=True)
     for name, nb in _attack_notebooks(blank).items():
-        nbformat.write(nb, folder / f"{name}.ipynb")
+        if name not in HANGS:
+            nbformat.write(nb, folder / f"{name}.ipynb")
     with zipfile.ZipFile(folder / "pickled_log.zip", "w") as zf:
         zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
         zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
-    # names that would give one row to two submissions, or run as a spreadsheet formula
+    # names that would give one row to two submissions, or run as a spreadsheet formula (these
+    # need no grading: clashes are refused before, the formula-named file is not a notebook)
     for name in ("alice.ipynb", "bob.ipynb", "ｂｏｂ.ipynb", '=HYPERLINK("http://x").ipynb'):
-        nbformat.write(blank, folder / name)
+        (folder / name).write_text("{}")
     (folder / "alice").mkdir()
-    nbformat.write(blank, folder / "alice" / "hw.ipynb")
+    (folder / "alice" / "hw.ipynb").write_text("{}")
 
 
 NAME_ROWS = {
@@ -322,7 +324,7 @@ NAME_ROWS = {
     "alice/": "refused",
     "bob.ipynb": "refused",
     "ｂｏｂ.ipynb": "refused",
-    '=HYPERLINK("http://x")': "ok",
+    '=HYPERLINK("http://x")': "could not execute",
 }
 
 
@@ -342,7 +344,7 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     argv = [
         str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
         "--output", str(output), "--jobs", "2", "--cell-timeout", str(CELL_TIMEOUT_S),
-        "--timeout", "150", "--disk-mb", "256", "--no-progress",
+        "--timeout", "240", "--disk-mb", "256", "--no-progress",
     ]  # fmt: skip
     assert grade_main(argv) == 0
     with open(output, newline="", encoding="utf-8") as f:
@@ -351,13 +353,11 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     rows = {
         name[1:] if name.startswith("'=") else name: row for name, row in _zero_rows(output).items()
     }
-    assert set(rows) == {*ATTACKS, *HANGS, BATCHED, "pickled_log", *NAME_ROWS}
+    assert set(rows) == {*ATTACKS, BATCHED, "pickled_log", *NAME_ROWS}
     for name, row in rows.items():
         assert row["total"] == "0", (name, row)
     for name, status in NAME_ROWS.items():
         assert rows[name]["status"] == status, (name, rows[name])
-    for name in HANGS:
-        assert rows[name]["status"] == "timed out", rows[name]
     assert _leftovers() == []
     assert "Traceback" not in output.read_text() and "def test" not in output.read_text()
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
@@ -373,8 +373,33 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     assert built_course.hidden_tests(ASSIGNMENT).read_text().count("def ") > 5  # untouched
 
 
+@pytest.mark.slow
+def test_hangs_end_at_the_whole_submission_limit_in_tools_grade(
+    built_course: CourseLayout, tmp_path: Path
+) -> None:
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    notebooks = _attack_notebooks(blank)
+    for name in HANGS:
+        nbformat.write(notebooks[name], folder / f"{name}.ipynb")
+    output = tmp_path / "grades.csv"
+    argv = [
+        str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
+        "--output", str(output), "--jobs", "2", "--cell-timeout", "10",
+        "--timeout", str(HANG_LIMIT_S), "--no-progress",
+    ]  # fmt: skip
+    started = time.monotonic()
+    assert grade_main(argv) == 0
+    assert time.monotonic() - started < HANG_LIMIT_S + 60
+    rows = _zero_rows(output)
+    assert set(rows) == set(HANGS)
+    for name, row in rows.items():
+        assert row["total"] == "0" and row["status"] == "timed out", (name, row)
+
+
 OTTER_RUN_ATTACKS = ("rewrite_tests", "lying_types", "forged_reports", "leaks_in_error")
-HANG_LIMIT_S = 75  # the whole-grading limit of the zips the hang attacks are graded with
+HANG_LIMIT_S = 45  # the whole-grading limit the hang attacks are graded with
 
 
 def _zip_with_limits(built_course: CourseLayout, folder: Path, **limits: int) -> Path:
@@ -429,13 +454,13 @@ def test_attacks_earn_nothing_under_otter_run(
     path = _submission(blank, tmp_path / "sub", attack, marker)
     out = tmp_path / "out"
     out.mkdir()
-    zip_path = _zip_with_limits(
-        built_course, tmp_path / "zip", timeout=HANG_LIMIT_S, disk_bytes=256 * 2**20
-    )
+    limits = {"timeout": HANG_LIMIT_S} if attack in HANGS else {}
+    zip_path = _zip_with_limits(built_course, tmp_path / "zip", disk_bytes=256 * 2**20, **limits)
     command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(path)]
     started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert time.monotonic() - started < HANG_LIMIT_S + 120
+    if attack in HANGS:
+        assert time.monotonic() - started < HANG_LIMIT_S + 60
     results = json.loads((out / "results.json").read_text())
     _check_results(results, attack, completed.stdout + completed.stderr)
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
@@ -463,13 +488,11 @@ def _run_like_gradescope(autograder: Path) -> subprocess.CompletedProcess:
     """What Gradescope's run_autograder does (source/run_otter.py), with this tree as root."""
     code = "import sys\nfrom otter.run.run_autograder import main\nmain(sys.argv[1])"
     command = [sys.executable, "-c", code, str(autograder)]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=HANG_LIMIT_S + 200, cwd=autograder
-    )
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=autograder)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", [BATCHED, "forged_reports", *HANGS])
+@pytest.mark.parametrize("attack", [BATCHED, "endless_in_test"])
 def test_attacks_earn_nothing_in_a_gradescope_layout(
     built_course: CourseLayout, tmp_path: Path, attack: str
 ) -> None:
@@ -477,12 +500,14 @@ def test_attacks_earn_nothing_in_a_gradescope_layout(
     kill the grader; a hang ends at the whole-grading limit with a clear result."""
     blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
     notebook = _submission(blank, tmp_path / "sub", attack, tmp_path / "unpickled")
+    limits = {"timeout": HANG_LIMIT_S} if attack in HANGS else {}
     autograder = _gradescope_tree(
-        built_course, tmp_path, notebook, timeout=HANG_LIMIT_S, disk_bytes=256 * 2**20
+        built_course, tmp_path, notebook, disk_bytes=256 * 2**20, **limits
     )
     started = time.monotonic()
     completed = _run_like_gradescope(autograder)
-    assert time.monotonic() - started < HANG_LIMIT_S + 120
+    if attack in HANGS:
+        assert time.monotonic() - started < HANG_LIMIT_S + 60
     log = completed.stdout + completed.stderr
     assert completed.returncode == 0, log[-3000:]
     results_path = autograder / "results" / "results.json"
