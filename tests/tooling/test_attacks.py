@@ -3,6 +3,9 @@
 Each attack starts from the blank student notebook (or a wrong answer) and adds one trick; each
 must earn exactly what its honest answers earn, and the batch must stay intact: every row
 present, no row changed by another submission, no process left behind, nothing secret read.
+`tools.grade` grades each attack on its own and all of them in one notebook; `otter run` and an
+emulation of Gradescope's layout grade the all-in-one notebook (to keep the suite fast) and the
+attacks that hang, each alone with a short whole-grading limit.
 """
 
 from __future__ import annotations
@@ -233,7 +236,10 @@ for pid in ancestors:
         pass
 """,
 }
-BATCHED = "second_round"  # every SECOND_ROUND attack in one notebook, the killer last
+# The first-round attacks that need no other submission, then every SECOND_ROUND attack, in one
+# notebook (the killer last; the last `gaussian_kl` standing is the one that leaks hidden text).
+BATCHED = "all_in_one"
+BATCHED_FIRST_ROUND = ("rewrite_tests", "lying_types", "forged_reports", "leaks_in_error")
 # Each hangs the grading on purpose; each gets its own grading with a short overall limit.
 HANGS = {
     # an endless loop reached only when the probes call the student's function
@@ -272,7 +278,7 @@ def _attack_notebooks(blank: nbformat.NotebookNode) -> dict[str, nbformat.Notebo
         nb.cells.append(nbformat.v4.new_code_cell(code.strip()))
         notebooks[name] = nb
     batched = nbformat.from_dict(json.loads(json.dumps(blank)))
-    for code in SECOND_ROUND.values():
+    for code in [*(ATTACKS[name] for name in BATCHED_FIRST_ROUND), *SECOND_ROUND.values()]:
         batched.cells.append(nbformat.v4.new_code_cell(code.strip()))
     notebooks[BATCHED] = batched
     return notebooks
@@ -313,7 +319,7 @@ def _write_batch(blank: nbformat.NotebookNode, folder: Path, marker: Path) -> No
         zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
     # names that would give one row to two submissions, or run as a spreadsheet formula (these
     # need no grading: clashes are refused before, the formula-named file is not a notebook)
-    for name in ("alice.ipynb", "bob.ipynb", "ｂｏｂ.ipynb", '=HYPERLINK("http://x").ipynb'):
+    for name in ("alice.ipynb", "bob.ipynb", "ｂｏｂ.ipynb", '=HYPERLINK("x").ipynb'):
         (folder / name).write_text("{}")
     (folder / "alice").mkdir()
     (folder / "alice" / "hw.ipynb").write_text("{}")
@@ -324,8 +330,16 @@ NAME_ROWS = {
     "alice/": "refused",
     "bob.ipynb": "refused",
     "ｂｏｂ.ipynb": "refused",
-    '=HYPERLINK("http://x")': "could not execute",
+    '=HYPERLINK("x")': "could not execute",
 }
+
+
+def _command_line(process: psutil.Process) -> str:
+    """The process's command line, or "" for one that is gone or a zombie."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def _zero_rows(path: Path) -> dict[str, dict[str, str]]:
@@ -349,7 +363,7 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     assert grade_main(argv) == 0
     with open(output, newline="", encoding="utf-8") as f:
         cells = [row[0] for row in csv.reader(f)]
-    assert "'" + '=HYPERLINK("http://x")' in cells, cells  # a spreadsheet shows it as text
+    assert "'" + '=HYPERLINK("x")' in cells, cells  # a spreadsheet shows it as text
     rows = {
         name[1:] if name.startswith("'=") else name: row for name, row in _zero_rows(output).items()
     }
@@ -398,7 +412,6 @@ def test_hangs_end_at_the_whole_submission_limit_in_tools_grade(
         assert row["total"] == "0" and row["status"] == "timed out", (name, row)
 
 
-OTTER_RUN_ATTACKS = ("rewrite_tests", "lying_types", "forged_reports", "leaks_in_error")
 HANG_LIMIT_S = 45  # the whole-grading limit the hang attacks are graded with
 
 
@@ -431,12 +444,15 @@ def _check_results(results: dict, attack: str, log: str) -> None:
     assert max(len(t.get("output", "")) for t in results["tests"]) < 4000
 
 
-def _submission(blank: nbformat.NotebookNode, folder: Path, attack: str, marker: Path) -> Path:
+def _submission(
+    blank: nbformat.NotebookNode, folder: Path, attack: str, marker: Path, as_zip: bool = False
+) -> Path:
+    """The attack's notebook, or a submission zip holding it beside a pickled `.OTTER_LOG`."""
     folder.mkdir(parents=True)
-    if attack == "pickled_log":
+    if as_zip:
         path = folder / "submission.zip"
         with zipfile.ZipFile(path, "w") as zf:
-            zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
+            zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(_attack_notebooks(blank)[attack]))
             zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
     else:
         path = folder / f"{ASSIGNMENT}.ipynb"
@@ -445,13 +461,13 @@ def _submission(blank: nbformat.NotebookNode, folder: Path, attack: str, marker:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", [*OTTER_RUN_ATTACKS, "pickled_log", BATCHED, "no_time_limit"])
+@pytest.mark.parametrize("attack", [BATCHED, "no_time_limit"])
 def test_attacks_earn_nothing_under_otter_run(
     built_course: CourseLayout, tmp_path: Path, attack: str
 ) -> None:
     blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
     marker = tmp_path / "unpickled"
-    path = _submission(blank, tmp_path / "sub", attack, marker)
+    path = _submission(blank, tmp_path / "sub", attack, marker, as_zip=attack == BATCHED)
     out = tmp_path / "out"
     out.mkdir()
     limits = {"timeout": HANG_LIMIT_S} if attack in HANGS else {}
@@ -587,7 +603,7 @@ def test_a_killed_otter_run_leaves_no_hidden_tests_behind(
             kernels = [
                 p
                 for p in psutil.Process(process.pid).children(recursive=True)
-                if "ipykernel" in " ".join(p.cmdline())
+                if "ipykernel" in _command_line(p)
             ]
             if kernels:
                 time.sleep(5)

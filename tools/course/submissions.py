@@ -176,7 +176,11 @@ def refuse_clashes(found: list[Submission], folder: Path) -> list[Submission]:
         groups: dict[str, list[int]] = {}
         for index, s in enumerate(current):
             groups.setdefault(name_key(s.identifier), []).append(index)
-        clashing = [members for members in groups.values() if len(members) > 1]
+        clashing = [
+            members
+            for members in groups.values()
+            if len(members) > 1 and not all(refused[m] for m in members)
+        ]
         if not clashing:
             return current
         for members in clashing:
