@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -619,3 +620,44 @@ def test_a_killed_otter_run_leaves_no_hidden_tests_behind(
         process.wait(timeout=30)
     left = [p for p in temp.rglob("*") if p.name == "vae_hidden_tests.py"]
     assert left == [], left
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="the setpriv jail (Gradescope's container without namespaces) needs Linux and root",
+)
+def test_the_setpriv_jail_runs_student_code_as_another_uid_in_a_fresh_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the kernel gets where bubblewrap is refused: uid 65534, a fresh $HOME, the
+    connection file and nothing of the grader's private files; nothing of it outlives cleanup."""
+    from vae_grading import kernel_jail
+
+    monkeypatch.setenv(kernel_jail.MODE_ENV, "setpriv")
+    monkeypatch.setattr(kernel_jail, "_python_reachable", lambda open_folders: True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden answer")
+    connection = tmp_path / "kernel-1.json"
+    connection.write_text('{"key": "k"}')
+    connection.chmod(0o600)
+    jail = kernel_jail.KernelJail(None, 64 * 2**20, 16 * 2**20)
+    assert jail.mode == "setpriv"
+    script = (
+        f'id -u > out; echo "$HOME" >> out; cat "$1" >> out; echo >> out; '
+        f"cat {secret} >> out 2>/dev/null || echo no-secret >> out; "
+        f"touch {tmp_path}/written 2>/dev/null || echo no-write >> out; "
+        "setsid sleep 300 & "
+    )
+    command = jail.wrap(["/bin/sh", "-c", script, "-f", str(connection)])
+    subprocess.run(command, timeout=60, check=True)
+    lines = (jail.area / "fs" / "work" / "out").read_text().splitlines()
+    assert lines == [
+        str(kernel_jail.KERNEL_UID),
+        str(jail.area / "fs" / "home"),
+        '{"key": "k"}',
+        "no-secret",
+        "no-write",
+    ]
+    jail.cleanup()
+    assert not jail.area.exists()
+    assert [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"].real == 65534] == []
