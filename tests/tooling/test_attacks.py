@@ -226,7 +226,7 @@ ancestors, pid = [], os.getppid()
 while pid > 1:  # the grading processes above the kernel, when it can see them
     try:
         cmdline = open(f"/proc/{pid}/cmdline").read()
-        if "otter" in cmdline or "run_autograder" in cmdline or "vae_grading" in cmdline:
+        if "\\0otter\\0run\\0" in cmdline or "run_autograder" in cmdline:
             ancestors.append(pid)
         pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
