@@ -20,7 +20,6 @@ command goes through `KernelJail.wrap`. Three modes, the strongest this machine 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -73,7 +72,6 @@ class KernelJail:
             )
             self.mode = "none"
         self.area = Path(tempfile.mkdtemp(prefix="vae-kernel-"))
-        self.capped = False
         self.free_at_start = _free_bytes()
         if self.mode == "setpriv":
             self._prepare_setpriv_area()
@@ -88,7 +86,7 @@ class KernelJail:
         self.area.chmod(0o711)
         inner = self.area / "fs"
         inner.mkdir()
-        mounted = subprocess.run(
+        subprocess.run(
             [
                 "mount",
                 "-t",
@@ -101,7 +99,6 @@ class KernelJail:
             capture_output=True,
             check=False,
         )
-        self.capped = mounted.returncode == 0
         for name in ("home", "tmp", "work"):
             folder = inner / name
             folder.mkdir()
@@ -215,10 +212,6 @@ class KernelJail:
             for shared in ("/tmp", "/var/tmp", "/dev/shm"):
                 _remove_owned_by(Path(shared), KERNEL_UID)
         shutil.rmtree(self.area, ignore_errors=True)
-
-    def describe(self) -> str:
-        """One line for logs: the mode and what caps the disk."""
-        return json.dumps({"mode": self.mode, "tmpfs": self.capped})
 
 
 def quiet_shell() -> list[str]:
