@@ -76,10 +76,16 @@ class KernelJail:
         if self.mode == "setpriv":
             self._prepare_setpriv_area()
         else:
-            for name in ("home", "tmp", "work"):
+            for name in ("home", "tmp", "work", "conn"):
                 (self.area / name).mkdir()
             if public_tests is not None and public_tests.is_dir():
                 shutil.copytree(public_tests, self.area / "work" / "tests")
+
+    @property
+    def connection_dir(self) -> Path:
+        """Where the kernel's connection file (and its IPC sockets, if any) go: a folder of the
+        jail that the kernel may write to and nothing else of the grader's lies in."""
+        return self.area / ("fs" if self.mode == "setpriv" else "") / "conn"
 
     def _prepare_setpriv_area(self) -> None:
         """A tmpfs (when mountable) holding home, tmp and work owned by the kernel's uid."""
@@ -108,7 +114,8 @@ class KernelJail:
             shutil.copytree(self.public_tests, inner / "work" / "tests")
             for path in (inner / "work" / "tests").rglob("*"):
                 path.chmod(0o644 if path.is_file() else 0o755)
-        (inner / "conn").mkdir(mode=0o711)
+        (inner / "conn").mkdir(mode=0o700)
+        os.chown(inner / "conn", KERNEL_UID, KERNEL_UID)
 
     def _env(self, home: str, tmp: str) -> dict[str, str]:
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
@@ -134,7 +141,9 @@ class KernelJail:
             args += ["--size", str(self.disk_bytes), "--tmpfs", WORK]
             if (self.area / "work" / "tests").is_dir():
                 args += ["--ro-bind", str(self.area / "work" / "tests"), f"{WORK}/tests"]
-            if connection is not None:
+            if connection is not None and Path(connection).parent == self.connection_dir:
+                args += ["--bind", str(self.connection_dir), str(self.connection_dir)]
+            elif connection is not None:
                 args += ["--ro-bind", connection, connection]
             args += ["--dir", HOME, "--chdir", WORK, "--clearenv"]
             for key, value in self._env(HOME, "/tmp").items():
@@ -146,11 +155,12 @@ class KernelJail:
         if self.mode == "setpriv":
             inner = self.area / "fs"
             if connection is not None:
-                copy = inner / "conn" / Path(connection).name
-                shutil.copy(connection, copy)
+                copy = self.connection_dir / Path(connection).name
+                if Path(connection) != copy:
+                    shutil.copy(connection, copy)
+                    command = [copy.as_posix() if part == connection else part for part in command]
                 os.chown(copy, KERNEL_UID, KERNEL_UID)
                 copy.chmod(0o400)
-                command = [copy.as_posix() if part == connection else part for part in command]
             env = self._env(str(inner / "home"), str(inner / "tmp"))
             drop = [
                 "setpriv", f"--reuid={KERNEL_UID}", f"--regid={KERNEL_UID}", "--clear-groups",

@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import types
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -261,7 +262,14 @@ def _harden_otter(cell_timeout: int, jail: KernelJail) -> None:
     otter.run.run_autograder.open = _results_open  # type: ignore[attr-defined]
 
     class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        """A kernel manager whose kernels start in the jail."""
+        """A kernel manager whose kernels start in the jail, their connection file (and IPC
+        sockets, with the ipc transport) in the jail's own folder."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            if not self.connection_file:
+                name = f"kernel-{uuid.uuid4().hex}.json"
+                self.connection_file = str(jail.connection_dir / name)
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             """The kernel's command, wrapped by the jail."""
