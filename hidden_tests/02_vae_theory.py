@@ -726,7 +726,7 @@ QUESTIONS = [
         "q10",
         "q10_answer",
         "d",
-        "the terms in sigma are what keep the noise from shrinking; without them the reconstruction "
-        "term makes the codes deterministic points",
+        "the terms in sigma are what keep the noise from shrinking; without them the "
+        "reconstruction term makes the codes deterministic points",
     ),
 ]

@@ -1,13 +1,16 @@
 """Grade a folder of submissions with an assignment's autograder; write one CSV row each.
 
 Usage: python -m tools.grade SUBMISSIONS_DIR --assignment NN_name [--output grades/NN_name.csv]
-       [--jobs N] [--cell-timeout S] [--timeout S] [--resume | --overwrite] [--no-sandbox]
+       [--jobs N] [--cell-timeout S] [--timeout S] [--disk-mb M] [--resume | --overwrite]
+       [--no-sandbox]
 
 A submission is a `.ipynb` file, a `.zip` (only the notebook inside is read; nothing is extracted,
 any `.OTTER_LOG` is ignored), or a folder holding one of those. Each runs in a bubblewrap sandbox
 (`vae_grading.sandbox`) with per-cell and per-submission limits; the verdicts are computed here,
 outside the sandbox (`vae_grading.local_grading`). One bad submission never stops the batch or
 touches another row. Columns: submission, q1..qN, total, max_total, status, reason.
+Submissions whose names clash (also once case and Unicode look-alikes are ignored) are refused,
+each on its own row; cells that a spreadsheet would run as a formula start with a quote.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from tools.course.layout import CourseLayout
 from tools.course.submissions import (
     DEFAULT_CELL_TIMEOUT_S,
     DEFAULT_SUBMISSION_TIMEOUT_S,
+    STATUS_DISK_FULL,
     STATUS_FAILED,
     STATUS_OK,
+    STATUS_REFUSED,
     STATUS_TIMED_OUT,
     GradingLimits,
     GradingSetupError,
@@ -55,8 +60,8 @@ def _validate(args: argparse.Namespace, layout: CourseLayout) -> Path:
             else "none is built yet: run `make build` first"
         )
         raise GradingSetupError(f"no autograder for assignment {args.assignment!r} ({hint})")
-    if args.cell_timeout < 1 or args.timeout < 1 or args.jobs < 1:
-        raise GradingSetupError("--cell-timeout, --timeout and --jobs must be positive")
+    if args.cell_timeout < 1 or args.timeout < 1 or args.jobs < 1 or args.disk_mb < 1:
+        raise GradingSetupError("--cell-timeout, --timeout, --jobs and --disk-mb must be positive")
     return zip_path
 
 
@@ -83,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=DEFAULT_SUBMISSION_TIMEOUT_S,
         help="seconds one submission may take in all (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--disk-mb",
+        type=int,
+        default=GradingLimits().disk_bytes // 2**20,
+        help="MiB one submission may write (work folder, /tmp; default: %(default)s)",
     )
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument(
@@ -113,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             bubblewrap()
-        limits = GradingLimits(args.cell_timeout, args.timeout, sandbox=not args.no_sandbox)
+        limits = GradingLimits(
+            args.cell_timeout,
+            args.timeout,
+            sandbox=not args.no_sandbox,
+            disk_bytes=args.disk_mb * 2**20,
+        )
         started = time.perf_counter()
         log = MessageLog(messages_path(output), resume=args.resume)
         try:
@@ -138,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     counts = {
         status: sum(r.status == status for r in rows)
-        for status in (STATUS_OK, STATUS_TIMED_OUT, STATUS_FAILED)
+        for status in (STATUS_OK, STATUS_TIMED_OUT, STATUS_DISK_FULL, STATUS_FAILED, STATUS_REFUSED)
     }
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     print(

@@ -23,7 +23,7 @@ from vae_grading.evidence import Question
 from vae_grading.execute import UNTIMED_KEY
 from vae_grading.otter_plugin import HIDDEN_TESTS_MEMBER
 from vae_grading.probes import find_reports, stdout_texts
-from vae_grading.sandbox import SandboxLimits, run_sandboxed
+from vae_grading.sandbox import SandboxLimits, capped_folder, driver_path, run_sandboxed
 from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports
 
 MAX_EXECUTED_BYTES = 64 * 2**20
@@ -72,6 +72,7 @@ class LocalGrade:
 
     scores: dict[str, QuestionScore] = field(default_factory=dict)
     timed_out: bool = False
+    disk_full: bool = False
     crashed: str | None = None
     cell_errors: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -144,35 +145,54 @@ def grade_notebook(
     plan = plan_probes(autograder.questions)
     work = Path(tempfile.mkdtemp(prefix="vae-grade-"))
     outcome = LocalGrade()
-    try:
-        (work / "tests").mkdir()
-        for name, data in autograder.public_tests.items():
-            (work / "tests" / name).write_bytes(data)
-        notebook = work / f"{assignment}.ipynb"
-        nbformat.write(prepare(nb, autograder, plan.cells), notebook)
-        inner = [
-            sys.executable, "-m", "vae_grading.execute",
-            notebook.name, "executed.ipynb", "--cell-timeout", str(cell_timeout),
-        ]  # fmt: skip
-        env = dict(KERNEL_ENV)
-        result = run_sandboxed(work, inner, env, limits, work.parent / f"{work.name}.log", sandbox)
-        outcome.timed_out = result.timed_out
-        executed = _read_executed(work / "executed.ipynb")
-        if executed is None and not result.timed_out:
-            outcome.crashed = result.log_tail or "the notebook could not be executed"
-        texts = stdout_texts(executed) if executed is not None else []
-        reports = find_reports(texts, plan.nonce)
-        outcome.scores = score_reports(autograder.questions, plan, reports, autograder.points)
-        outcome.cell_errors = _cell_errors(executed)
-        if isinstance(executed, dict):
-            problem = executed.get("metadata", {}).get("vae_grading_execution_error")
-            if isinstance(problem, str) and not outcome.crashed:
-                outcome.crashed = problem[:300]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        (work.parent / f"{work.name}.log").unlink(missing_ok=True)
+    with capped_folder(work, limits.disk_bytes):
+        try:
+            _grade_in(
+                work, nb, assignment, autograder, limits, cell_timeout, sandbox, plan, outcome
+            )
+        finally:
+            (work.parent / f"{work.name}.log").unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _grade_in(
+    work: Path,
+    nb: nbformat.NotebookNode,
+    assignment: str,
+    autograder: Autograder,
+    limits: SandboxLimits,
+    cell_timeout: int,
+    sandbox: bool,
+    plan: Any,
+    outcome: LocalGrade,
+) -> None:
+    """Write the prepared notebook into `work`, execute it sandboxed and score it into `outcome`."""
+    (work / "tests").mkdir()
+    for name, data in autograder.public_tests.items():
+        (work / "tests" / name).write_bytes(data)
+    notebook = work / f"{assignment}.ipynb"
+    nbformat.write(prepare(nb, autograder, plan.cells), notebook)
+    inner = [
+        sys.executable, driver_path(sandbox),
+        notebook.name, "executed.ipynb", "--cell-timeout", str(cell_timeout),
+    ]  # fmt: skip
+    env = dict(KERNEL_ENV)
+    result = run_sandboxed(work, inner, env, limits, work.parent / f"{work.name}.log", sandbox)
+    outcome.timed_out = result.timed_out
+    outcome.disk_full = result.disk_full
+    executed = _read_executed(work / "executed.ipynb")
+    if executed is None and not result.timed_out:
+        outcome.crashed = result.log_tail or "the notebook could not be executed"
+    texts = stdout_texts(executed) if executed is not None else []
+    reports = find_reports(texts, plan.nonce)
+    outcome.scores = score_reports(autograder.questions, plan, reports, autograder.points)
+    outcome.cell_errors = _cell_errors(executed)
+    if isinstance(executed, dict):
+        problem = executed.get("metadata", {}).get("vae_grading_execution_error")
+        if isinstance(problem, str) and not outcome.crashed:
+            outcome.crashed = problem[:300]
 
 
 def _read_executed(path: Path) -> dict[str, Any] | None:

@@ -76,6 +76,8 @@ def test_zip_installs_and_grades_without_the_repository(
         zf.extractall(unpacked)
     assert (unpacked / "packages" / "vae-helpers" / "pyproject.toml").is_file()
     assert (unpacked / "packages" / "vae-grading" / "pyproject.toml").is_file()
+    assert (unpacked / "packages" / "vae-grading" / "vae_grading" / "kernel_jail.py").is_file()
+    assert "apt-get install -y bubblewrap" in (unpacked / "setup.sh").read_text()
     requirements = tmp_path / "requirements.txt"
     environment_yml = (unpacked / "environment.yml").read_text()
     requirements.write_text("\n".join(_requirements(environment_yml)) + "\n")

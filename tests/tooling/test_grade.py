@@ -15,7 +15,10 @@ import pytest
 
 from tools.course.layout import CourseLayout
 from tools.course.submissions import (
+    CsvSink,
+    GradeRow,
     GradingLimits,
+    Question,
     canonical_notebook,
     discover_submissions,
     run_isolated,
@@ -191,7 +194,7 @@ def test_a_submission_past_its_limit_is_killed_and_cleaned_up(
     leftovers = [
         p
         for p in psutil.process_iter(["cmdline"])
-        if "vae_grading.execute" in " ".join(p.info["cmdline"] or [])
+        if "execute.py" in " ".join(p.info["cmdline"] or [])
         or "time.sleep(600)" in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
@@ -209,12 +212,68 @@ def test_submissions_are_found_in_files_zips_and_folders(tmp_path: Path) -> None
         s.identifier: (s.path.name if s.path else None, s.problem)
         for s in discover_submissions(tmp_path)
     }
-    assert found == {
-        "a.ipynb": ("a.ipynb", None),
-        "a.zip": ("a.zip", None),
+    assert {k: v if v[1] is None else (v[0], v[1][:40]) for k, v in found.items()} == {
+        "a.ipynb": (None, "refused: its name clashes with 'a.zip' ("),
+        "a.zip": (None, "refused: its name clashes with 'a.ipynb'"),
         "b": ("hw.ipynb", None),
         "c": (None, "folder holds no .ipynb or .zip"),
     }
+
+
+def test_clashing_and_look_alike_names_are_refused_each_on_its_own_row(tmp_path: Path) -> None:
+    """A folder named like a classmate's notebook, a case twin and a Unicode twin take no row."""
+    for name in ("alice.ipynb", "Bob.ipynb", "ｂｏｂ.ipynb", "carol.ipynb", "carol.ipynb.zip"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "hw.ipynb").write_text("{}")
+    found = {s.identifier: s for s in discover_submissions(tmp_path)}
+    assert set(found) == {
+        "alice.ipynb",
+        "alice/",
+        "Bob.ipynb",
+        "ｂｏｂ.ipynb",
+        "carol",
+        "carol.ipynb",
+    }
+    for name in ("alice.ipynb", "alice/", "Bob.ipynb", "ｂｏｂ.ipynb"):
+        assert found[name].path is None and "refused: its name clashes" in str(found[name].problem)
+    assert found["carol"].path == tmp_path / "carol.ipynb"
+    assert found["carol.ipynb"].path == tmp_path / "carol.ipynb.zip"
+
+
+def test_formula_cells_are_written_as_text_and_read_back_on_resume(tmp_path: Path) -> None:
+    questions = [Question("q1", 1.0)]
+    path = tmp_path / "g.csv"
+    sink = CsvSink(path, questions)
+    for name in (
+        '=HYPERLINK("http://x")',
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "'quoted",
+        "plain",
+    ):
+        sink.add(GradeRow(name, {"q1": 1.0}, 1.0, 1.0, reason="=cmd|' /C calc'!A0"))
+    sink.close()
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    for row in rows:
+        for cell in (row[0], row[-1]):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    resumed = CsvSink(path, questions, resume=True)
+    assert resumed.done == {
+        '=HYPERLINK("http://x")',
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "'quoted",
+        "plain",
+    }
+    resumed.close()
 
 
 def test_canonical_notebook_fixes_kernel_and_assignment_name() -> None:

@@ -129,6 +129,8 @@ def build_assignment(
         raise BuildError(f"expected one autograder zip for {name}, found {len(zips)}")
     members = read_zip_members(zips[0])
     members[HIDDEN_TESTS_MEMBER] = hidden_path.read_bytes()
+    if "setup.sh" in members:
+        members["setup.sh"] = with_bubblewrap(members["setup.sh"])
     members.update(package_members(layout))
     zip_dest = work / "zip" / f"{name}-autograder.zip"
     write_deterministic_zip(zip_dest, members)
@@ -142,6 +144,22 @@ def build_assignment(
     built.key_notebook = autograder_out / f"{name}.ipynb"
     built.seconds = time.perf_counter() - started
     return built
+
+
+#: Added to otter's setup.sh: bubblewrap lets the grading plugin jail the kernel in namespaces
+#: where the container allows them (it falls back to another uid where it does not).
+BUBBLEWRAP_LINE = (
+    b"apt-get install -y bubblewrap || echo 'no bubblewrap: the kernel jail will use setpriv'\n"
+)
+
+
+def with_bubblewrap(setup_sh: bytes) -> bytes:
+    """otter's setup.sh with bubblewrap installed right after its own apt-get install line."""
+    lines = setup_sh.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith(b"apt-get install"):
+            return b"".join([*lines[: index + 1], BUBBLEWRAP_LINE, *lines[index + 1 :]])
+    return setup_sh + b"\n" + BUBBLEWRAP_LINE
 
 
 def package_members(layout: CourseLayout) -> dict[str, bytes]:

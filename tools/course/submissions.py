@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -34,7 +35,11 @@ DEFAULT_SUBMISSION_TIMEOUT_S = 600
 STATUS_OK = "ok"
 STATUS_TIMED_OUT = "timed out"
 STATUS_FAILED = "could not execute"
+STATUS_REFUSED = "refused"
+STATUS_DISK_FULL = "disk limit"
 MAX_REASON_CHARS = 300
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class GradingSetupError(ValueError):
@@ -71,7 +76,7 @@ class GradeRow:
     messages: dict[str, list[str]] = field(default_factory=dict)  # verdict messages per question
 
     def as_csv(self, questions: list[Question]) -> list[str]:
-        """The row's cells, in the column order of `csv_header`."""
+        """The row's cells, in the column order of `csv_header` (as data, not yet escaped)."""
         return [
             self.submission,
             *(_number(self.scores.get(q.name, 0.0)) for q in questions),
@@ -80,6 +85,21 @@ class GradeRow:
             self.status,
             self.reason,
         ]
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as a spreadsheet shows it as text: a leading quote before a formula start."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) or cell.startswith("'") else cell
+
+
+def from_spreadsheet_safe(cell: str) -> str:
+    """The cell's data back from `spreadsheet_safe`."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def name_key(name: str) -> str:
+    """What two submission names must not share: the name, NFKC-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def csv_header(questions: list[Question]) -> list[str]:
@@ -141,13 +161,40 @@ def discover_submissions(folder: Path) -> list[Submission]:
             else:
                 names = ", ".join(p.name for p in inner[:4])
                 found.append(Submission(entry.name, None, f"folder holds several files ({names})"))
-    stems = [s.identifier for s in found]
-    return [
-        Submission(s.path.name, s.path, s.problem)
-        if s.path is not None and stems.count(s.identifier) > 1 and s.path.parent == folder
-        else s
+    return refuse_clashes(found, folder)
+
+
+def refuse_clashes(found: list[Submission], folder: Path) -> list[Submission]:
+    """Submissions whose row names clash (equal once NFKC-normalised and case-folded) are all
+    refused, each under its own entry name (`name.ipynb`, `folder/`), never renamed into a row."""
+    labels = [
+        s.path.name if s.path is not None and s.path.parent == folder else s.identifier + "/"
         for s in found
     ]
+    current = list(found)
+    refused = [False] * len(found)
+    while True:
+        groups: dict[str, list[int]] = {}
+        for index, s in enumerate(current):
+            groups.setdefault(name_key(s.identifier), []).append(index)
+        clashing = [
+            members
+            for members in groups.values()
+            if len(members) > 1 and not all(refused[m] for m in members)
+        ]
+        if not clashing:
+            return current
+        for members in clashing:
+            for index in members:
+                others = ", ".join(repr(labels[o]) for o in members if o != index)
+                refused[index] = True
+                current[index] = Submission(
+                    labels[index],
+                    None,
+                    f"refused: its name clashes with {others} (the same row name once case and "
+                    "Unicode look-alikes are ignored); rename one so each has its own name, "
+                    "then grade again with --resume",
+                )
 
 
 def read_submission_notebook(submission: Submission, assignment: str) -> nbformat.NotebookNode:
@@ -191,6 +238,7 @@ class GradingLimits:
     cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S
     submission_timeout_s: int = DEFAULT_SUBMISSION_TIMEOUT_S
     sandbox: bool = True
+    disk_bytes: int = SandboxLimits().disk_bytes
 
 
 @dataclass
@@ -202,6 +250,7 @@ class IsolatedRun:
     interrupted: bool
     log_tail: str
     seconds: float
+    disk_full: bool = False
 
 
 @functools.lru_cache(maxsize=16)
@@ -228,7 +277,7 @@ def run_isolated(
         nb,
         assignment,
         autograder,
-        SandboxLimits(seconds=limits.submission_timeout_s),
+        SandboxLimits(seconds=limits.submission_timeout_s, disk_bytes=limits.disk_bytes),
         limits.cell_timeout_s,
         sandbox=limits.sandbox,
     )
@@ -258,6 +307,7 @@ def run_isolated(
         interrupted=False,
         log_tail=outcome.crashed or "",
         seconds=time.perf_counter() - started,
+        disk_full=outcome.disk_full,
     )
 
 
@@ -271,7 +321,9 @@ def grade_submission(
     """Grade one submission; any failure becomes this submission's row, never an exception."""
     row = GradeRow(submission.identifier, max_total=sum(q.possible for q in questions))
     if submission.problem is not None:
-        row.status, row.reason = STATUS_FAILED, submission.problem
+        refused = submission.problem.startswith("refused:")
+        row.status = STATUS_REFUSED if refused else STATUS_FAILED
+        row.reason = submission.problem
         return row
     try:
         nb = canonical_notebook(read_submission_notebook(submission, assignment), assignment)
@@ -291,6 +343,11 @@ def grade_submission(
     if run.timed_out:
         row.status = STATUS_TIMED_OUT
         row.reason = f"stopped after {limits.submission_timeout_s} s (whole-submission limit)"
+    elif run.disk_full:
+        fill_from_summary(row, run.summary or {}, questions, limits)
+        row.status = STATUS_DISK_FULL
+        quota = limits.disk_bytes // 2**20
+        row.reason = f"the submission filled its {quota} MiB disk quota; " + row.reason
     elif run.summary is None:
         row.status, row.reason = STATUS_FAILED, f"grader crashed: {run.log_tail}"
     else:
@@ -360,11 +417,11 @@ class CsvSink:
     @property
     def done(self) -> set[str]:
         """Submissions that already have a row."""
-        return {row[0] for row in self.rows}
+        return {from_spreadsheet_safe(row[0]) for row in self.rows}
 
     def add(self, row: GradeRow) -> None:
-        """Append one row and flush it to disk."""
-        cells = row.as_csv(self.questions)
+        """Append one row (cells escaped for spreadsheets) and flush it to disk."""
+        cells = [spreadsheet_safe(cell) for cell in row.as_csv(self.questions)]
         with self._lock:
             self.rows.append(cells)
             self._writer.writerow(cells)
@@ -373,7 +430,7 @@ class CsvSink:
     def close(self) -> None:
         """Rewrite the file sorted by submission (atomically) and close it."""
         self._file.close()
-        ordered = sorted(self.rows, key=lambda r: _natural_key(r[0]))
+        ordered = sorted(self.rows, key=lambda r: _natural_key(from_spreadsheet_safe(r[0])))
         partial = self.path.with_suffix(self.path.suffix + ".partial")
         with open(partial, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
