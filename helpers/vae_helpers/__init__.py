@@ -3,4 +3,4 @@
 Nothing heavy (torch, matplotlib) is imported here, so ``import vae_helpers`` stays instant.
 """
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"

@@ -50,13 +50,13 @@ def test_release_refuses_a_release_the_changelog_does_not_describe(
 ) -> None:
     layout = _copy_of(built_course, tmp_path / "course")
     changelog = layout.root / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text().replace("## [1.1.0]", "## [1.0.9]"))
+    changelog.write_text(changelog.read_text().replace("## [1.2.0]", "## [1.0.9]"))
     code = release_main(
         ["--root", str(layout.root), "--output", str(tmp_path / "edition"), "--allow-placeholder"]
     )
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "release v1.1.0 is not described" in err and "CHANGELOG.md" in err
+    assert "release v1.2.0 is not described" in err and "CHANGELOG.md" in err
     assert not (tmp_path / "edition").exists()
 
 
