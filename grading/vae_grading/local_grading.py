@@ -19,9 +19,9 @@ from typing import Any
 
 import nbformat
 
+from vae_grading.contract import HIDDEN_TESTS_MEMBER
 from vae_grading.evidence import Question
 from vae_grading.execute import UNTIMED_KEY
-from vae_grading.otter_plugin import HIDDEN_TESTS_MEMBER
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.sandbox import SandboxLimits, capped_folder, driver_path, run_sandboxed
 from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports

@@ -35,16 +35,12 @@ from otter.test_files import GradingResults
 from otter.test_files.abstract_test import TestCase, TestCaseResult
 from otter.test_files.exception_test import ExceptionTestFile
 
+from vae_grading.contract import HIDDEN_TESTS_MEMBER, PluginSettings
 from vae_grading.kernel_jail import KernelJail
 from vae_grading.kernels import IPCKernelManager
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports
 
-HIDDEN_TESTS_MEMBER = "vae_hidden_tests.py"
-DEFAULT_CELL_TIMEOUT_S = 60
-DEFAULT_TIMEOUT_S = 1200
-DEFAULT_DISK_BYTES = 2 * 2**30
-DEFAULT_FILE_BYTES = 256 * 2**20
 UNFINISHED = (
     "Grading did not finish: the grader stopped before it could score this submission (it was "
     "killed or ran out of time). No score was recorded; ask your instructor to regrade it."
@@ -79,18 +75,18 @@ class TrustedVerdicts(AbstractOtterPlugin):
         for cache in self.source.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
         _keep_only(Path.cwd(), Path(self.submission_path).name)
-        setting = self.plugin_config.get
-        self.timeout_s = float(setting("timeout", DEFAULT_TIMEOUT_S))
-        self.disk_bytes = int(setting("disk_bytes", DEFAULT_DISK_BYTES))
+        settings = PluginSettings.from_config(self.plugin_config)
+        self.timeout_s = float(settings.timeout)
+        self.disk_bytes = settings.disk_bytes
         self.jail = KernelJail(
             Path.cwd() / "tests",
             self.disk_bytes,
-            int(setting("file_bytes", DEFAULT_FILE_BYTES)),
+            settings.file_bytes,
             in_container=self.autograder_dir == Path("/autograder"),
         )
         if self.jail.mode == "setpriv":
             _lock_for_kernel(self.autograder_dir, self.source)
-        _harden_otter(int(setting("cell_timeout", DEFAULT_CELL_TIMEOUT_S)), self.jail)
+        _harden_otter(settings.cell_timeout, self.jail)
         self.watchdog = Watchdog(self.timeout_s, self.disk_bytes, self.jail)
 
     def before_execution(self, submission: Any) -> Any:

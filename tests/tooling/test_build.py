@@ -173,3 +173,19 @@ def test_export_makes_a_submission_zip_without_latex(
     name, data = notebook_from_submission_zip(exported, f"{ASSIGNMENT}.ipynb")
     assert name == f"{ASSIGNMENT}.ipynb"
     assert json.loads(data)["metadata"]["otter"]["assignment_name"] == ASSIGNMENT
+
+
+def test_the_zip_configures_the_plugin_exactly_as_it_reads_it(built_course: CourseLayout) -> None:
+    """otter_config.json holds the plugin's settings and nothing the plugin would not read."""
+    import json
+    import zipfile
+
+    from vae_grading.contract import HIDDEN_TESTS_MEMBER, PLUGIN, PluginSettings
+
+    with zipfile.ZipFile(built_course.autograder_zip(ASSIGNMENT)) as archive:
+        config = json.loads(archive.read("otter_config.json"))
+        assert HIDDEN_TESTS_MEMBER in archive.namelist()
+    [entry] = config["plugins"]
+    assert list(entry) == [PLUGIN]
+    assert PluginSettings.from_config(entry[PLUGIN]) == PluginSettings()
+    assert entry[PLUGIN]["cell_timeout"] == PluginSettings().cell_timeout

@@ -33,7 +33,6 @@ from tools.course.notebooks import (
     read_notebook,
 )
 from tools.course.otter_format import (
-    HIDDEN_TESTS_MEMBER,
     GradingCellsError,
     check_assignment_config,
     read_assignment_config,
@@ -41,6 +40,7 @@ from tools.course.otter_format import (
 )
 from tools.course.setup_cells import grading_requirements_text, with_course_cells
 from tools.course.zipfiles import read_zip_members, write_deterministic_zip
+from vae_grading.contract import HIDDEN_TESTS_MEMBER
 from vae_grading.scoring import HiddenTestsError, load_questions
 
 

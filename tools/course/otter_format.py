@@ -18,6 +18,7 @@ import yaml
 
 from tools.course.config import CourseConfig
 from tools.course.notebooks import cell_source
+from vae_grading.contract import PLUGIN, PluginSettings
 
 CONFIG_MARKER = "# ASSIGNMENT CONFIG"
 
@@ -127,8 +128,6 @@ def check_assignment_config(config: dict[str, Any], path: Path, course: CourseCo
 # The grading plugin (`vae_grading.otter_plugin`) replaces that case's result by the verdict;
 # without the plugin the placeholder fails, so a misconfigured grader gives 0.
 
-PLUGIN = "vae_grading.otter_plugin.TrustedVerdicts"
-HIDDEN_TESTS_MEMBER = "vae_hidden_tests.py"
 ZERO_POINTS = '""" # BEGIN TEST CONFIG\npoints: 0\n""" # END TEST CONFIG\n'
 PLACEHOLDER = '''""" # BEGIN TEST CONFIG
 hidden: true
@@ -189,7 +188,8 @@ def with_trusted_grading(
     config = nb.cells[index]
     config.source = (
         cell_source(config).rstrip("\n")
-        + f"\nplugins:\n  - {PLUGIN}:\n      assignment: {assignment}\n"
+        + "\n"
+        + yaml.safe_dump({"plugins": [{PLUGIN: PluginSettings().as_config()}]}, sort_keys=True)
         + GRADING_REPORT
     )
     cells, question, in_tests = [], None, False
