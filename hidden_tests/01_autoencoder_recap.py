@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -657,7 +658,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ),
     }
 
-    def reported(run: str, part: str) -> object:
+    def reported(run: str, part: str) -> Any:
         value = out[run][part]
         if not _ok(value):
             raise MalformedOutput(f"train_autoencoder raised {value['error'][:200]}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import Any
 
 import numpy as np
 
@@ -261,7 +262,7 @@ def slerp_probe(ns: dict, inputs: dict) -> dict:
     """slerp on the three kinds of pairs; for the parallel ones also the student's interpolate."""
     attempt = ns["_vae_grading_attempt"]
     slerp = ns["slerp"]
-    interpolate = ns.get("interpolate")
+    interpolate: Any = ns.get("interpolate")  # may be missing: the attempt reports it
     pairs, steps = inputs["p_pairs"], inputs["p_steps"]
     return {
         "formula": attempt(lambda: slerp(inputs["start"], inputs["end"], inputs["steps"])),
@@ -492,7 +493,7 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     latent, batch, flat = inputs["latent_dim"], len(inputs["images"]), len(inputs["flat"])
     n = inputs["n"]
 
-    def part(name: str, what: str) -> dict | list:
+    def part(name: str, what: str) -> Any:  # a dict or a list, as the probe reported it
         value = out[name]
         if isinstance(value, dict) and "error" in value:
             as_float(value, what)  # raises with the error message

@@ -201,7 +201,7 @@ def grid_inputs(rng: np.random.Generator) -> dict:
     first_dim, second_dim = int(rng.integers(3, 6)), int(rng.integers(4, 7))
     first_side = int(rng.integers(3, 7))
     second_side = int(rng.choice([s for s in range(3, 7) if s != first_side]))
-    dims = (0, 1)
+    dims: tuple[int, ...] = (0, 1)
     while dims in ((0, 1), (1, 0)):
         dims = tuple(int(d) for d in rng.permutation(second_dim)[:2])
     return {
@@ -929,7 +929,11 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         floored = {"value": np.array(np.maximum(lam, kpd).sum())}
         jac_mu, jac_logvar = report.get("jac_mu"), report.get("jac_logvar")
         shape = (len(kpd), *mu.shape)
-        if all(isinstance(j, np.ndarray) and j.shape == shape for j in (jac_mu, jac_logvar)):
+        if (
+            isinstance(jac_mu, np.ndarray)
+            and isinstance(jac_logvar, np.ndarray)
+            and (jac_mu.shape == shape and jac_logvar.shape == shape)
+        ):
             free = (kpd > lam).astype(np.float64)
             floored["grad_mu"] = np.tensordot(free, jac_mu, axes=1)
             floored["grad_logvar"] = np.tensordot(free, jac_logvar, axes=1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 Inputs = dict[str, Any]
 Outputs = dict[str, Any]
@@ -126,9 +127,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def close(
-    got: np.ndarray | float, expected: np.ndarray | float, *, atol: float, rtol: float = 0.0
-) -> bool:
+def close(got: ArrayLike, expected: ArrayLike, *, atol: float, rtol: float = 0.0) -> bool:
     """Same shape and every element within atol + rtol·|expected| (NaN never matches)."""
     got_a, expected_a = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if got_a.shape != expected_a.shape:
