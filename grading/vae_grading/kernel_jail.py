@@ -33,7 +33,8 @@ from vae_grading.sandbox import bubblewrap, isolation_args
 
 KERNEL_UID = 65534
 MODE_ENV = "VAE_KERNEL_JAIL"
-WORK = "/work"
+WORK = "/grade"  # the kernel's working folder in the bwrap jail (a fresh tmpfs): it must not
+# cover a folder the kernel needs, e.g. a checkout under /work whose .venv holds its Python
 HOME = "/tmp/home"
 #: Variables of the grader passed on to the kernel; everything else is cleared.
 PASSED_ENV = (

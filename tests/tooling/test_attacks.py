@@ -661,3 +661,31 @@ def test_the_setpriv_jail_runs_student_code_as_another_uid_in_a_fresh_home(
     jail.cleanup()
     assert not jail.area.exists()
     assert [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"].real == 65534] == []
+
+
+def test_the_bwrap_jail_runs_this_environments_python_and_helpers(tmp_path: Path) -> None:
+    """The kernel's jail must leave the environment reachable wherever the checkout lies (a
+    working folder mounted over /work once hid a checkout's .venv: no kernel ever started, and
+    every otter-path attack test passed with nothing graded)."""
+    from vae_grading.kernel_jail import KernelJail
+    from vae_grading.sandbox import SandboxUnavailable, bubblewrap
+
+    try:
+        bubblewrap()
+    except SandboxUnavailable as exc:
+        pytest.fail(f"grading needs bubblewrap here: {exc}")
+    jail = KernelJail(None, 2**30, 2**28)
+    assert jail.mode == "bwrap"
+    code = "import os, torch, vae_helpers, otter; print('ran as', os.getuid())"
+    command = jail.wrap([sys.executable, "-c", code])
+    assert command[:2] == ["/bin/sh", "-c"]
+    command[2] = 'trap "" INT; exec "$@"'  # keep the output the jail sends to /dev/null
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ran as 65534"
+    with pytest.raises(subprocess.CalledProcessError):
+        subprocess.run(
+            jail.wrap([sys.executable, "-c", "import vae_grading.references"]),
+            check=True,
+            timeout=120,
+        )

@@ -433,3 +433,13 @@ def test_gradescope_feedback_marks_passed_and_failed_checks() -> None:
     summary = _as_test_file(score).summary()
     assert "q2 values result:\n        ✓ passed" in summary
     assert "q2 gradients result:\n        ✗ no grad" in summary
+
+
+def test_ipc_sockets_fall_back_to_tcp_where_their_path_would_be_too_long(tmp_path: Path) -> None:
+    from vae_grading.kernels import IPCKernelManager, ipc_paths_fit
+
+    short = "/tmp/vae-kernel-abc/conn/kernel-0123456789ab.json"
+    deep = "/tmp/" + "d" * 80 + "/conn/kernel-0123456789ab.json"
+    assert ipc_paths_fit(short) and not ipc_paths_fit(deep)
+    assert IPCKernelManager(connection_file=short).transport == "ipc"
+    assert IPCKernelManager(connection_file=deep).transport == "tcp"
