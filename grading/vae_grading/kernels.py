@@ -10,9 +10,10 @@ long $TMPDIR), the kernel falls back to TCP rather than failing to start.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Unicode, observe
 
 #: The longest path a Unix socket can be bound at (sun_path holds 108 bytes with its NUL).
 MAX_SOCKET_PATH = 107
@@ -29,7 +30,8 @@ class IPCKernelManager(AsyncKernelManager):
 
     transport = Unicode("ipc")
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        if self.connection_file and not ipc_paths_fit(self.connection_file):
+    @observe("connection_file")
+    def _tcp_where_sockets_cannot_live(self, change: dict[str, Any]) -> None:
+        """Wherever the connection file is put, fall back to TCP if IPC sockets cannot go there."""
+        if change["new"] and not ipc_paths_fit(change["new"]):
             self.transport = "tcp"
