@@ -5,6 +5,8 @@ The command is `tools/setup_cell.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import nbformat
 
 from tools.course.config import CourseConfig
@@ -76,16 +78,36 @@ def with_setup_cell(
     nb: nbformat.NotebookNode, course: CourseConfig, assignment: str
 ) -> nbformat.NotebookNode:
     """A copy of the source whose set-up cell is current (inserted before the first code cell)."""
-    nb = nbformat.from_dict(nb)
-    source = setup_cell_source(course, assignment)
-    index = find_setup_cell(nb)
-    if index is not None:
-        nb.cells[index].source = source
-        return nb
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [IGNORE_TAG]})
+    cell = nbformat.v4.new_code_cell(
+        setup_cell_source(course, assignment), metadata={"tags": [IGNORE_TAG]}
+    )
     cell.id = f"setup-{assignment}"[:64]
-    first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
-    nb.cells.insert(first_code, cell)
+    return _with_current_cell(nb, find_setup_cell, cell, _first_code_cell)
+
+
+def _first_code_cell(nb: nbformat.NotebookNode) -> int:
+    return next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
+
+
+def _after_config(nb: nbformat.NotebookNode) -> int:
+    config = config_cell_index(nb)
+    return 0 if config is None else config + 1
+
+
+def _with_current_cell(
+    nb: nbformat.NotebookNode,
+    find: Callable[[nbformat.NotebookNode], int | None],
+    current: nbformat.NotebookNode,
+    position: Callable[[nbformat.NotebookNode], int],
+) -> nbformat.NotebookNode:
+    """A copy of `nb` whose generated cell (found by `find`) holds `current`'s text, or where
+    `current` is inserted at `position` when there is none yet."""
+    nb = nbformat.from_dict(nb)
+    index = find(nb)
+    if index is None:
+        nb.cells.insert(position(nb), current)
+    else:
+        nb.cells[index].source = current.source
     return nb
 
 
@@ -131,17 +153,9 @@ def with_colab_badge(
     nb: nbformat.NotebookNode, course: CourseConfig, assignment: str
 ) -> nbformat.NotebookNode:
     """A copy whose first cell after the ASSIGNMENT CONFIG is the current Colab badge."""
-    nb = nbformat.from_dict(nb)
-    source = colab_badge_source(course, assignment)
-    index = find_colab_badge(nb)
-    if index is not None:
-        nb.cells[index].source = source
-        return nb
-    cell = nbformat.v4.new_markdown_cell(source)
+    cell = nbformat.v4.new_markdown_cell(colab_badge_source(course, assignment))
     cell.id = COLAB_BADGE_ID
-    config = config_cell_index(nb)
-    nb.cells.insert(0 if config is None else config + 1, cell)
-    return nb
+    return _with_current_cell(nb, find_colab_badge, cell, _after_config)
 
 
 def with_course_cells(
