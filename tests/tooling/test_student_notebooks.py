@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tests.data_requirement import missing_data, mnist_files_missing
-from tools.course.answer_keys import HEADLESS_ENV
+from tools.course.answer_keys import HEADLESS_ENV, run_notebook
 from tools.course.building import BuiltAssignment
 from tools.course.layout import CourseLayout
 from tools.course.student_path import (
@@ -87,7 +87,6 @@ def test_student_notebook_with_the_keys_answers_runs_top_to_bottom(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Run All on the committed student notebook, answered, as a student would before submitting."""
-    from nbclient import NotebookClient
 
     from vae_helpers import settings
 
@@ -98,7 +97,6 @@ def test_student_notebook_with_the_keys_answers_runs_top_to_bottom(
     assert built.key_notebook is not None and built.key_notebook.is_file()
     student = nbformat.read(REPO.student_notebook(name), as_version=4)
     filled = fill_with_key(student, nbformat.read(built.key_notebook, as_version=4))
-    nbformat.write(filled, tmp_path / f"{name}.ipynb")  # otter.Notebook(...) reads its own file
     env = {
         "VAE_FAST": "1",
         "VAE_DEVICE": "cpu",
@@ -108,10 +106,7 @@ def test_student_notebook_with_the_keys_answers_runs_top_to_bottom(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    client = NotebookClient(
-        filled, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()  # raises CellExecutionError, naming the cell, when any cell fails
+    run_notebook(filled, name, tmp_path, timeout=600)  # CellExecutionError names a failing cell
 
     exports = sorted(tmp_path.glob(f"{name}_*.zip"))
     assert len(exports) == 1, f"the export cell wrote {exports}"

@@ -40,11 +40,16 @@ def execute_key(
     `env` is set in this process's environment for the kernel to inherit (callers that must not
     leak it, such as tests, set it through their own fixtures and pass {}).
     """
+    os.environ.update({**HEADLESS_ENV, **env})
+    return run_notebook(key_without_setup_cell(assignment), assignment, workdir, timeout)
+
+
+def run_notebook(nb: Any, assignment: str, workdir: Path, timeout: int) -> float:
+    """Write `nb` as `workdir/<assignment>.ipynb` (otter.Notebook(...) reads its own file) and
+    execute it there in a fresh kernel; return the seconds taken (CellExecutionError on failure)."""
     from nbclient import NotebookClient
 
-    nb = key_without_setup_cell(assignment)
-    nbformat.write(nb, workdir / f"{assignment}.ipynb")  # otter.Notebook(...) reads its file
-    os.environ.update({**HEADLESS_ENV, **env})
+    nbformat.write(nb, workdir / f"{assignment}.ipynb")
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
     )
