@@ -33,6 +33,7 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
+    first_passing,
     number_question,
 )
 from vae_grading.references import ref_kl, sigmoid
@@ -587,16 +588,7 @@ def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def judge_score(key: str, count: int, what: str) -> tuple[bool, str]:
-        messages = []
-        for run in runs:
-            try:
-                passed, message = judge_run(run, key, count, what)
-            except MalformedOutput as exc:
-                passed, message = False, str(exc)
-            if passed:
-                return True, ""
-            messages.append(message)
-        return False, messages[0]
+        return first_passing(runs, lambda run: judge_run(run, key, count, what))
 
     def returns_float() -> tuple[bool, str]:
         values = [out[run]["score"] for run in runs]
@@ -804,18 +796,6 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                           + standin_kl(coef, mu, logvar)).mean())  # fmt: skip
         return float((bce_from_logits(logits, train_x) + ref_kl(mu, logvar)).mean())
 
-    def either(decide: Callable[[str], tuple[bool, str]]) -> tuple[bool, str]:
-        messages = []
-        for run in runs:
-            try:
-                passed, message = decide(run)
-            except MalformedOutput as exc:
-                passed, message = False, str(exc)
-            if passed:
-                return True, ""
-            messages.append(message)
-        return False, messages[0]
-
     def shape(run: str) -> tuple[bool, str]:
         history = run_of(run)["history"]
         for key in ("train", "test", "recon", "kl"):
@@ -884,18 +864,18 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "test_x: record evaluate(model, test_x) after each epoch's training"
         )
 
-    checks.judge("history", lambda: either(shape))
-    checks.judge("learns", lambda: either(learns))
-    checks.judge("terms", lambda: either(terms))
+    checks.judge("history", lambda: first_passing(runs, shape))
+    checks.judge("learns", lambda: first_passing(runs, learns))
+    checks.judge("terms", lambda: first_passing(runs, terms))
     checks.judge(  # a property of a working train_vae: a stub that trains nothing earns nothing
         "test_untouched",
         lambda: (
-            either(test_untouched)
+            first_passing(runs, test_untouched)
             if checks.results["history"].passed
             else (False, "train_vae must return its history before its side effects are judged")
         ),
     )
-    checks.judge("test_score", lambda: either(test_score))
+    checks.judge("test_score", lambda: first_passing(runs, test_score))
 
 
 # ------------------------------------------------------------------ q7: reconstruct

@@ -383,3 +383,16 @@ def test_outputs_nested_too_deeply_fail_cleanly() -> None:
     question = number_question("q2", "rate", 0.5, 1e-3, "x")
     score = run_in_process([question], {"rate": value}, seed=0)["q2"]
     assert score.score == 0.0 and "deep" in score.feedback()
+
+
+def test_first_passing_needs_one_run_and_reports_the_first_failure() -> None:
+    from vae_grading.evidence import first_passing
+
+    def decide(run: str) -> tuple[bool, str]:
+        if run == "broken":
+            raise MalformedOutput("the report could not be read")
+        return run == "good", f"{run} failed"
+
+    assert first_passing(("bad", "good"), decide) == (True, "")
+    assert first_passing(("bad", "worse"), decide) == (False, "bad failed")
+    assert first_passing(("broken", "bad"), decide) == (False, "the report could not be read")

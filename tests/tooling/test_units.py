@@ -443,3 +443,11 @@ def test_ipc_sockets_fall_back_to_tcp_where_their_path_would_be_too_long(tmp_pat
     assert ipc_paths_fit(short) and not ipc_paths_fit(deep)
     assert IPCKernelManager(connection_file=short).transport == "ipc"
     assert IPCKernelManager(connection_file=deep).transport == "tcp"
+
+
+def test_ipc_falls_back_when_the_connection_file_is_moved_deep_after_start() -> None:
+    from vae_grading.kernels import IPCKernelManager
+
+    manager = IPCKernelManager()
+    manager.connection_file = "/tmp/" + "d" * 80 + "/conn/kernel-0123456789ab.json"
+    assert manager.transport == "tcp"
