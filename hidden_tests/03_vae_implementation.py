@@ -447,16 +447,38 @@ def evaluate_inputs(rng: np.random.Generator) -> dict:
     count = int(rng.integers(4101, 5900)) | 1  # odd
     split = count - count % 1000
     index = np.concatenate([rng.integers(0, 3, split), rng.integers(3, 6, count - split)])
-    return {
+    inputs = {
         "seed": int(rng.integers(0, 2**31)),
         "latent": latent,
         **tiny_weights(rng, latent),
         "prototypes": np.round(np.concatenate([bright, dark]), 3).astype(np.float32),
         "index": index.astype(np.int64),
         "flat_count": int(rng.integers(201, 400)) | 1,
-        "standin": standin_coefficients(rng),
         "scale": probe_model_scale(rng),
     }
+    while True:  # stand-ins whose expected score no true-loss score can match by chance
+        inputs["standin"] = standin_coefficients(rng)
+        if _standins_stand_apart(inputs, (len(index), inputs["flat_count"])):
+            return inputs
+
+
+def _standins_stand_apart(inputs: dict, counts: tuple[int, ...]) -> bool:
+    """Whether, for every image count and z scale the verdict accepts, the stand-in run's
+    expected score lies more than twice its tolerance away from every value the true loss
+    gives (sampled or at mu): else an evaluate that ignores the stand-ins could pass on it."""
+    prototypes = f32(inputs["prototypes"])
+    standins = standin_terms(inputs["standin"])
+    for scale in (1.0, inputs["scale"]):
+        true_means, _, true_at_mean = sampled_loss_stats(inputs, prototypes, scale=scale)
+        means, variances, _ = sampled_loss_stats(inputs, prototypes, standins, scale)
+        for count in counts:
+            index = inputs["index"][:count]
+            want = float(means[index].mean())
+            tolerance = 6 * math.sqrt(variances[index].sum()) / count + 1e-4 * abs(want) + 1e-3
+            for other in (true_means[index].mean(), true_at_mean[index].mean()):
+                if abs(want - float(other)) <= 2 * tolerance:
+                    return False
+    return True
 
 
 def evaluate_probe(ns: dict, inputs: dict) -> dict:
