@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -72,6 +72,75 @@ class Checks:
 
 Verdict = Callable[[Inputs, Outputs, Checks], None]
 
+#: goal: the property the exercise exists for; part: another substantive clause of the prompt;
+#: guard: a clause a stub can satisfy (a shape, fresh samples, inputs left untouched).
+Role = Literal["goal", "part", "guard"]
+#: What a question keeps at most while any of its goal checks fails.
+GOAL_FAILED_CAP = 0.25
+
+
+@dataclass(frozen=True)
+class Check:
+    """One declared check: its name, its role, the prompt clause it enforces, and its weight.
+
+    A goal's weight left as None is set so that the goals together weigh as much as all the
+    other checks (at least 1), which gives the goals half of the question or more.
+    """
+
+    name: str
+    role: Role = "part"
+    clause: str = ""
+    weight: float | None = 1.0
+
+
+def goal(name: str, clause: str, weight: float | None = None) -> Check:
+    """A check of the question's goal: while any goal fails, the question keeps at most 25 %."""
+    return Check(name, "goal", clause, weight)
+
+
+def part(name: str, clause: str, weight: float = 1.0) -> Check:
+    """A check of another substantive clause of the prompt (counts whether or not goals hold)."""
+    return Check(name, "part", clause, weight)
+
+
+def guard(name: str, clause: str, weight: float = 1.0) -> Check:
+    """A check a stub can pass (shape, freshness, inputs untouched): counts once the goals hold."""
+    return Check(name, "guard", clause, weight)
+
+
+def _resolved(checks: Sequence[str | Check], question: str) -> tuple[Check, ...]:
+    """Plain names become parts; goals without a weight share the weight of everything else."""
+    specs = [c if isinstance(c, Check) else Check(c) for c in checks]
+    names = [c.name for c in specs]
+    if len(names) != len(set(names)):
+        raise ValueError(f"{question}: a check is declared twice in {names}")
+    others = sum(float(c.weight or 0.0) for c in specs if c.role != "goal")
+    open_goals = [c for c in specs if c.role == "goal" and c.weight is None]
+    share = max(others, 1.0) / len(open_goals) if open_goals else 0.0
+    resolved = tuple(
+        Check(c.name, c.role, c.clause, share if c.weight is None else float(c.weight))
+        for c in specs
+    )
+    if any(c.weight is None or c.weight <= 0 for c in resolved):
+        raise ValueError(f"{question}: every check needs a positive weight")
+    return resolved
+
+
+def share_earned(specs: Sequence[Check], passed: set[str]) -> float:
+    """The share of a question earned by the checks in `passed` (weights and goal rule applied).
+
+    Without goals it is the passed share of the weights. With goals: all goals pass → the passed
+    share; any goal fails → guards count nothing and the rest at most GOAL_FAILED_CAP.
+    """
+    total = sum(float(c.weight or 0.0) for c in specs)
+    if total <= 0:
+        return 0.0
+    goals = [c for c in specs if c.role == "goal"]
+    if all(c.name in passed for c in goals):
+        return sum(float(c.weight or 0.0) for c in specs if c.name in passed) / total
+    kept = sum(float(c.weight or 0.0) for c in specs if c.name in passed and c.role != "guard")
+    return min(kept / total, GOAL_FAILED_CAP)
+
 
 @dataclass(frozen=True)
 class Question:
@@ -85,11 +154,25 @@ class Question:
     """
 
     name: str
-    checks: tuple[str, ...]
+    checks: tuple[str | Check, ...]
     make_inputs: Callable[[np.random.Generator], Inputs]
     probe: Probe
     verdict: Verdict
     answer: str | None = None  # the right letter, for multiple-choice questions only
+
+    def __post_init__(self) -> None:
+        """Checks become Check specs (a plain name is a part of weight 1); names must be unique."""
+        object.__setattr__(self, "checks", _resolved(self.checks, self.name))
+
+    @property
+    def specs(self) -> tuple[Check, ...]:
+        """The declared checks as resolved Check specs, in declaration order."""
+        return tuple(c for c in self.checks if isinstance(c, Check))
+
+    @property
+    def check_names(self) -> tuple[str, ...]:
+        """The names of the declared checks, in declaration order."""
+        return tuple(c.name for c in self.specs)
 
 
 # ------------------------------------------------------------------ strict reading of outputs

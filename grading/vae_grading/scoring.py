@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_grading.evidence import CheckResult, Checks, MalformedOutput, Question
+from vae_grading.evidence import CheckResult, Checks, MalformedOutput, Question, share_earned
 from vae_grading.probes import KERNEL_RUNTIME, Report, find_reports, probe_cell
 
 MAX_MESSAGE_CHARS = 300
@@ -103,7 +103,7 @@ def _probe_error(error: str) -> str:
 
 def judge(question: Question, inputs: Any, report: Report | None, possible: float) -> QuestionScore:
     """Apply one question's verdict to what its probe reported (in the trusted process)."""
-    checks = Checks(question.checks)
+    checks = Checks(question.check_names)
     if report is None:
         stopped = "no result: the notebook stopped before this question could be checked"
         return QuestionScore(question.name, 0.0, possible, checks.ordered(), stopped)
@@ -118,8 +118,8 @@ def judge(question: Question, inputs: Any, report: Report | None, possible: floa
     except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
         checks.fail_rest(f"the outputs had an unexpected form ({type(exc).__name__})")
     ordered = checks.ordered()
-    passed = sum(c.passed for c in ordered)
-    score = possible * passed / len(ordered) if ordered else 0.0
+    passed = {c.name for c in ordered if c.passed}
+    score = possible * share_earned(question.specs, passed) if ordered else 0.0
     return QuestionScore(question.name, score, possible, ordered)
 
 

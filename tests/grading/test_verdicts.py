@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from vae_grading.evidence import (
+    GOAL_FAILED_CAP,
     Checks,
     Inputs,
     MalformedOutput,
@@ -24,8 +25,12 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
+    goal,
+    guard,
     number_question,
+    part,
     questions_by_name,
+    share_earned,
 )
 from vae_grading.probes import Report
 from vae_grading.scoring import judge, plan_probes, run_in_process, score_reports
@@ -396,3 +401,54 @@ def test_first_passing_needs_one_run_and_reports_the_first_failure() -> None:
     assert first_passing(("bad", "good"), decide) == (True, "")
     assert first_passing(("bad", "worse"), decide) == (False, "bad failed")
     assert first_passing(("broken", "bad"), decide) == (False, "the report could not be read")
+
+
+# ------------------------------------------------------------------ weights and the goal rule
+
+
+def _question(*checks: Any) -> Question:
+    return Question("qx", checks, lambda rng: {}, lambda ns, i: {}, lambda i, o, c: None)
+
+
+def test_plain_names_are_parts_of_weight_one() -> None:
+    specs = _question("shape", "values").specs
+    assert [(c.name, c.role, c.weight) for c in specs] == [
+        ("shape", "part", 1.0),
+        ("values", "part", 1.0),
+    ]
+    assert share_earned(specs, {"values"}) == 0.5
+
+
+def test_an_unweighted_goal_weighs_as_much_as_everything_else() -> None:
+    specs = _question(goal("values", "v"), part("grad", "g"), guard("shape", "s")).specs
+    assert {c.name: c.weight for c in specs} == {"values": 2.0, "grad": 1.0, "shape": 1.0}
+    assert share_earned(specs, {"values", "grad", "shape"}) == 1.0
+    assert share_earned(specs, {"values", "shape"}) == 0.75
+
+
+def test_a_failed_goal_keeps_at_most_a_quarter_and_no_guard() -> None:
+    specs = _question(
+        goal("values", "v"), part("grad", "g"), part("fresh", "f"), guard("shape", "s")
+    ).specs
+    assert share_earned(specs, {"grad", "fresh", "shape"}) == GOAL_FAILED_CAP
+    assert share_earned(specs, {"shape"}) == 0.0  # a stub passes only guards: nothing
+    assert share_earned(specs, {"grad"}) == pytest.approx(1 / 6)
+
+
+def test_duplicate_checks_and_zero_weights_are_refused() -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        _question("values", goal("values", "v"))
+    with pytest.raises(ValueError, match="positive weight"):
+        _question(part("values", "v", weight=0.0))
+
+
+def test_judge_applies_the_goal_rule() -> None:
+    def verdict(inputs: Inputs, out: Outputs, checks: Checks) -> None:
+        checks.add("values", False, "wrong values")
+        checks.add("shape", True)
+
+    question = Question(
+        "qx", (goal("values", "v"), guard("shape", "s")), lambda rng: {}, lambda n, i: {}, verdict
+    )
+    score = judge(question, {}, Report({"x": 1}, None), 4.0)
+    assert score.score == 0.0
