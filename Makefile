@@ -16,6 +16,8 @@ UV     := $(VENV)/bin/uv
 # The torch build of this .venv: `make setup TORCH=cpu` switches it and later commands keep it.
 TORCH  ?= $(shell cat $(VENV)/.torch 2>/dev/null || echo default)
 STAMP  := $(VENV)/.installed-$(TORCH)
+# make test runs on this many pytest-xdist workers (CI has 2 cores; 1 runs the suite serially).
+TEST_WORKERS ?= 2
 TORCH_INDEX := $(if $(filter cpu,$(TORCH)),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple --index-strategy unsafe-best-match,)
 
 .PHONY: setup sandbox-tools course build verify release test test-fast validity lint grade review gradebook report bench clean-venv
@@ -68,7 +70,7 @@ release: setup
 	$(PY) -m tools.release
 
 test: lint
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not thorough" -q \

@@ -1,8 +1,10 @@
-"""A pytest plugin: a line every 30 s while one test runs long, so `make test` never looks stuck.
+"""A pytest plugin: a line every 30 s while tests run long, so `make test` never looks stuck.
 
 Notebook runs and gradings take minutes each, and pytest prints nothing until a test ends. A
-daemon thread logs "still running <test> (N s)" through pytest's live logging (which suspends
+daemon thread logs "still running <tests> (N s)" through pytest's live logging (which suspends
 output capture while it writes), at a level of its own so that no other log record is shown.
+With pytest-xdist the controller sees every worker's tests start and end, so one line names all
+the tests running at once.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ _LOGGER = logging.getLogger("tests.heartbeat")
 
 
 class Heartbeat:
-    """Remembers the running test; a daemon thread reports it every `interval` seconds."""
+    """Remembers the running tests; a daemon thread reports them every `interval` seconds."""
 
     def __init__(self, interval: float = INTERVAL_S) -> None:
         self.interval = interval
-        self.current: tuple[str, float] | None = None
+        self.running: dict[str, float] = {}  # node id -> when it started
         self.last_line = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
@@ -38,16 +40,22 @@ class Heartbeat:
 
     def test_started(self, nodeid: str, now: float) -> None:
         """A test starts: the next line is due one interval from now."""
-        self.current = (nodeid, now)
+        self.running[nodeid] = now
         self.last_line = now
+
+    def test_finished(self, nodeid: str) -> None:
+        """A test ended: it is no longer reported."""
+        self.running.pop(nodeid, None)
 
     def message(self, now: float) -> str | None:
         """The line due now, or None (no test running, or the last line is recent)."""
-        if self.current is None or now - self.last_line < self.interval:
+        if not self.running or now - self.last_line < self.interval:
             return None
-        nodeid, started = self.current
         self.last_line = now
-        return f"still running {nodeid} ({now - started:.0f} s)"
+        tests = ", ".join(
+            f"{nodeid} ({now - started:.0f} s)" for nodeid, started in self.running.items()
+        )
+        return f"still running {tests}"
 
     def _beat(self) -> None:
         while not self._stop.wait(1.0):
@@ -75,5 +83,5 @@ def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
 
 
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
-    """It ended: nothing to report until the next one starts."""
-    _HEARTBEAT.current = None
+    """It ended: it is no longer reported."""
+    _HEARTBEAT.test_finished(nodeid)
