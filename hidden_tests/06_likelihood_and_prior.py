@@ -212,6 +212,8 @@ def lv_probe(ns: dict, inputs: dict) -> dict:
         return result
 
     def run_own(case: dict) -> dict:
+        if not callable(own):
+            raise TypeError("gaussian_nll is not defined")
         mu = case["mu"].clone().requires_grad_(True)
         s = case["s_eff"].clone().requires_grad_(True)
         value = own(case["x"].clone(), mu, s)

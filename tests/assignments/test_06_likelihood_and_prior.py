@@ -433,10 +433,11 @@ def cb_logcosh_form(logits):
 
 
 def cb_library_in_the_middle(logits):
-    """torch's ContinuousBernoulli where it is accurate (|logit| < 10), log|logit| beyond."""
-    inside = logits.abs() < 10
+    """torch's ContinuousBernoulli in float64 where it is accurate (|logit| < 30), log|logit|
+    beyond (where tanh(|logit| / 2) is 1 to double precision)."""
+    inside = logits.abs() < 30
     safe_in = torch.where(inside, logits, torch.zeros_like(logits))
-    safe_out = torch.where(inside, torch.full_like(logits, 20.0), logits.abs())
+    safe_out = torch.where(inside, torch.full_like(logits, 40.0), logits.abs())
     lib = ContinuousBernoulli(logits=safe_in.double())._cont_bern_log_norm().to(logits.dtype)
     return torch.where(inside, lib, torch.log(safe_out))
 
