@@ -1,9 +1,11 @@
 """Hidden tests of 06_likelihood_and_prior: probes in the student's kernel, verdicts in the grader.
 
 Inputs are drawn fresh for every grading; every reference is computed here, in float64, from the
-exact float32 values the kernel received. No graded function takes another's result: mc_kl (q9)
-receives its prior as an argument, and the probe hands it a stand-in drawn here (a random
-quadratic, the answer to no question), so a mistake in mog_log_density (q8) cannot reach q9.
+exact float32 values the kernel received. mc_kl (q9) receives its prior as an argument, and the
+probe hands it a stand-in drawn here (a random quadratic, the answer to no question), so a mistake
+in mog_log_density (q8) cannot reach q9. learned_variance_nll (q4) may call gaussian_nll (q2): its
+probe runs it a second time with a stand-in gaussian_nll swapped in (a * (x - mu)^2 / sigma^2 +
+b * log sigma + c per pixel, coefficients drawn here), and each check passes if either run does.
 """
 
 from __future__ import annotations
@@ -177,17 +179,34 @@ def lv_inputs(rng: np.random.Generator) -> dict:
             "ls": np.array(rng.uniform(floor + 0.5, 1.0), dtype=np.float32),
         },
     }
-    for name in ("above", "below", "extreme", "single"):
-        case = cases[name]
-        log_s = np.maximum(case["ls"].astype(np.float64), floor)
-        case["s_eff"] = np.broadcast_to(np.exp(log_s), case["x"].shape).astype(np.float32)
+    # a stand-in gaussian_nll: a * (x - mu)^2 / sigma^2 + b * log sigma + c per pixel, summed
+    cases["standin"] = {
+        "a": float(rng.uniform(0.3, 2.0)),
+        "b": float(rng.uniform(0.5, 2.0)),
+        "c": float(rng.uniform(-1.0, 1.0)),
+    }
     return cases
+
+
+def standin_parts(inputs: dict, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What learned_variance_nll must give when it calls the stand-in gaussian_nll with the
+    floored sigma: values (B,), gradient w.r.t. mu and w.r.t. log_sigma (its shape)."""
+    case, k = inputs[name], inputs["standin"]
+    x, mu, ls = (np.asarray(case[key], dtype=np.float64) for key in ("x", "mu", "ls"))
+    floor = math.log(inputs["sigma_min"])
+    log_s = np.broadcast_to(np.maximum(ls, floor), x.shape)
+    r2 = (x - mu) ** 2 * np.exp(-2 * log_s)
+    values = (k["a"] * r2 + k["b"] * log_s + k["c"]).sum(axis=1)
+    grad_mu = -2 * k["a"] * (x - mu) * np.exp(-2 * log_s)
+    above = np.broadcast_to(ls, x.shape) > floor
+    grad_full = np.where(above, -2 * k["a"] * r2 + k["b"], 0.0)
+    return values, grad_mu, reduce_to(grad_full, ls.shape)
 
 
 def lv_probe(ns: dict, inputs: dict) -> dict:
     """Values and gradients of learned_variance_nll on each case; whether it changed its inputs.
-    Also the student's own gaussian_nll (q2) at the floored sigma the grader computed, with its
-    gradients, in case learned_variance_nll calls it (a q2 mistake must not cost q4)."""
+    Then the same with a stand-in swapped in for gaussian_nll (q2), in case learned_variance_nll
+    calls it: a q2 mistake must not cost q4."""
     import torch
 
     attempt = ns["_vae_grading_attempt"]
@@ -211,56 +230,55 @@ def lv_probe(ns: dict, inputs: dict) -> dict:
         )
         return result
 
-    def run_own(case: dict) -> dict:
-        if not callable(own):
-            raise TypeError("gaussian_nll is not defined")
-        mu = case["mu"].clone().requires_grad_(True)
-        s = case["s_eff"].clone().requires_grad_(True)
-        value = own(case["x"].clone(), mu, s)
-        result = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
-        if isinstance(value, torch.Tensor) and value.requires_grad:
-            value.sum().backward()
-            result["grad_mu"] = mu.grad if mu.grad is not None else torch.zeros_like(mu)
-            result["grad_s"] = s.grad if s.grad is not None else torch.zeros_like(s)
-        return result
+    def gaussian_nll(x, mu, sigma):
+        """The stand-in: a * (x - mu)^2 / sigma^2 + b * log(sigma) + c per pixel, summed."""
+        k = inputs["standin"]
+        sigma = torch.as_tensor(sigma, dtype=x.dtype)
+        per_pixel = k["a"] * ((x - mu) / sigma) ** 2 + k["b"] * torch.log(sigma) + k["c"]
+        return per_pixel.expand_as(x).sum(dim=1)
 
     names = ("above", "below", "extreme", "single")
     out = {name: attempt(lambda c=inputs[name]: run(c)) for name in names}
     if callable(own):
-        out["own"] = {name: attempt(lambda c=inputs[name]: run_own(c)) for name in names}
+        ns["gaussian_nll"] = gaussian_nll
+        try:
+            out["standin"] = {name: attempt(lambda c=inputs[name]: run(c)) for name in names}
+        finally:
+            ns["gaussian_nll"] = own
     return out
 
 
 def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     """Floored values, finite everywhere, correct gradients, shape, inputs untouched. Each check
-    also passes when the answer equals the student's own gaussian_nll at the floored sigma."""
+    also passes in the run with a stand-in gaussian_nll, against that stand-in at the floor."""
     sigma_min = inputs["sigma_min"]
-    floor = math.log(sigma_min)
     what = "learned_variance_nll(x, mu, log_sigma, sigma_min)"
     names = ("above", "below", "extreme", "single")
 
     def expected(name: str, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        case = inputs[name]
         if run == "reference":
+            case = inputs[name]
             return floored_ref(case["x"], case["mu"], case["ls"], sigma_min)
-        own = report(report(out.get("own"), "gaussian_nll")[name], "gaussian_nll")
-        value = as_array(own["value"], "gaussian_nll")
-        if "grad_s" not in own:
-            raise MalformedOutput("gaussian_nll carries no gradient")
-        chain = as_array(own["grad_s"], "gaussian_nll's gradient") * case["s_eff"]
-        chain = np.where(np.broadcast_to(case["ls"], case["x"].shape) > floor, chain, 0.0)
-        grad_mu = as_array(own["grad_mu"], "gaussian_nll's gradient")
-        return value, grad_mu, reduce_to(chain, case["ls"].shape)
+        return standin_parts(inputs, name)
 
-    def answer(name: str) -> dict:
-        return report(out[name], what)
+    def outputs(run: str) -> dict:
+        if run == "reference":
+            return out
+        if not isinstance(out.get("standin"), dict):
+            raise MalformedOutput("learned_variance_nll was not run with the stand-in")
+        return out["standin"]
 
-    def value_of(name: str) -> np.ndarray:
-        got = as_array(answer(name)["value"], what)
+    def answer(name: str, run: str = "reference") -> dict:
+        return report(outputs(run)[name], what)
+
+    def value_of(name: str, run: str) -> np.ndarray:
+        got = as_array(answer(name, run)["value"], what)
         b = inputs[name]["x"].shape[0]
         if got.shape != (b,):
             raise MalformedOutput(f"{what} must return one value per image, shape ({b},)")
         return got
+
+    runs = ("reference", "standin")
 
     def values() -> tuple[bool, str]:
         def decide(run: str) -> tuple[bool, str]:
@@ -269,39 +287,37 @@ def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 ("below", "with σ below sigma_min in every pixel: σ must become sigma_min"),
                 ("single", "with a single log_sigma for all pixels"),
             ):
-                if not close(value_of(name), expected(name, run)[0], atol=1e-3, rtol=1e-5):
+                if not close(value_of(name, run), expected(name, run)[0], atol=1e-3, rtol=1e-5):
                     return False, f"wrong per-image values {trouble}"
             return True, ""
 
-        return first_passing(("reference", "own"), decide)
+        return first_passing(runs, decide)
 
     def finite_everywhere() -> tuple[bool, str]:
-        result = answer("extreme")
-        got = as_array(result["value"], what)
-        if not finite(got):
-            return False, (
-                "a value is NaN or infinite for log_sigma between -1000 and 80: something "
-                "overflows or underflows (exp of a large number, a log of 0, 0 · inf)"
-            )
-        for key in ("grad_mu", "grad_ls"):
-            if key not in result:
-                return False, "the result is not differentiable with respect to mu and log_sigma"
-            if not finite(as_array(result[key], "a gradient")):
-                return False, (
-                    "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
-                    "not selected (torch.where) still sends inf · 0 = NaN back through autograd"
-                )
-
         def decide(run: str) -> tuple[bool, str]:
-            ok = close(value_of("extreme"), expected("extreme", run)[0], atol=1e-3, rtol=1e-5)
+            result = answer("extreme", run)
+            if not finite(value_of("extreme", run)):
+                return False, (
+                    "a value is NaN or infinite for log_sigma between -1000 and 80: something "
+                    "overflows or underflows (exp of a large number, a log of 0, 0 · inf)"
+                )
+            for key in ("grad_mu", "grad_ls"):
+                if key not in result:
+                    return False, "the result is not differentiable in mu and log_sigma"
+                if not finite(as_array(result[key], "a gradient")):
+                    return False, (
+                        "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
+                        "not selected (torch.where) still sends inf · 0 = NaN back through autograd"
+                    )
+            ok = close(value_of("extreme", run), expected("extreme", run)[0], atol=1e-3, rtol=1e-5)
             return ok, "finite but wrong for extreme log_sigma values (between -1000 and 80)"
 
-        return first_passing(("reference", "own"), decide)
+        return first_passing(runs, decide)
 
     def gradients() -> tuple[bool, str]:
         def decide(run: str) -> tuple[bool, str]:
             for name in ("above", "below", "extreme"):
-                result = answer(name)
+                result = answer(name, run)
                 if "grad_mu" not in result:
                     return False, "the result carries no gradient to mu and log_sigma"
                 _, g_mu, g_ls = expected(name, run)
@@ -315,7 +331,7 @@ def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                     return False, "wrong gradient with respect to log_sigma"
             return True, ""
 
-        return first_passing(("reference", "own"), decide)
+        return first_passing(runs, decide)
 
     def shape() -> tuple[bool, str]:
         got = as_array(answer("above")["value"], what)

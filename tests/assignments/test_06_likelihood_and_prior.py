@@ -11,6 +11,7 @@ The stubs (the input returned, zeros, a constant, random noise, NaN) must score 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -402,14 +403,16 @@ def lv_safe_where(x, mu, log_sigma, sigma_min=0.01):
     return per_pixel.expand_as(x).sum(dim=1)
 
 
-def lv_calling(gaussian_nll: Callable[..., Any]) -> Callable[..., Any]:
-    """A learned_variance_nll that floors sigma, then calls a notebook's gaussian_nll."""
-
-    def learned_variance_nll(x, mu, log_sigma, sigma_min=0.01):
-        sigma = torch.exp(log_sigma).clamp(min=sigma_min).expand_as(x)
-        return gaussian_nll(x, mu, sigma)
-
-    return learned_variance_nll
+def lv_calls_gaussian_nll(x, mu, log_sigma, sigma_min=0.01):
+    """Floors sigma, then calls the notebook's gaussian_nll, looked up when it runs (as a
+    notebook cell's global is): here, in the namespace the probe was given."""
+    frame = sys._getframe(1)
+    while frame is not None and not isinstance(frame.f_locals.get("ns"), dict):
+        frame = frame.f_back
+    assert frame is not None, "called outside a probe"
+    gaussian_nll = frame.f_locals["ns"]["gaussian_nll"]
+    sigma = torch.exp(log_sigma).clamp(min=sigma_min).expand_as(x)
+    return gaussian_nll(x, mu, sigma)
 
 
 def cb_series_float64(logits):
@@ -483,7 +486,7 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "lv_distributions": ("q4", "learned_variance_nll", lv_distributions),
     "lv_float64_maximum": ("q4", "learned_variance_nll", lv_float64_maximum),
     "lv_safe_where": ("q4", "learned_variance_nll", lv_safe_where),
-    "lv_calls_gaussian_nll": ("q4", "learned_variance_nll", lv_calling(gaussian_nll_key)),
+    "lv_calls_gaussian_nll": ("q4", "learned_variance_nll", lv_calls_gaussian_nll),
     "q5_rounded": ("q5", "q5_answer", 1.38),
     "cb_series_float64": ("q6", "cb_log_normalizer", cb_series_float64),
     "cb_logcosh_form": ("q6", "cb_log_normalizer", cb_logcosh_form),
@@ -496,26 +499,26 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 }
 
 # ---------------------------------------------------------------- cascades
-# learned_variance_nll may call gaussian_nll. The q4 verdict also accepts the student's own
-# gaussian_nll at the floored sigma, so a q2 mistake costs q2 only.
+# learned_variance_nll may call gaussian_nll. The q4 probe runs it again with a stand-in
+# gaussian_nll swapped in, and the verdict accepts either run, so a q2 mistake costs q2 only.
 
 CASCADES: dict[str, tuple[str, dict[str, Any]]] = {
     "gn_no_constant_then_lv_calls_it": (
         "q2",
-        {"gaussian_nll": gn_no_constant, "learned_variance_nll": lv_calling(gn_no_constant)},
+        {"gaussian_nll": gn_no_constant, "learned_variance_nll": lv_calls_gaussian_nll},
     ),
     "gn_mean_over_pixels_then_lv_calls_it": (
         "q2",
         {
             "gaussian_nll": gn_mean_over_pixels,
-            "learned_variance_nll": lv_calling(gn_mean_over_pixels),
+            "learned_variance_nll": lv_calls_gaussian_nll,
         },
     ),
     "gn_sigma_as_variance_then_lv_calls_it": (
         "q2",
         {
             "gaussian_nll": gn_sigma_as_variance,
-            "learned_variance_nll": lv_calling(gn_sigma_as_variance),
+            "learned_variance_nll": lv_calls_gaussian_nll,
         },
     ),
 }
