@@ -1,0 +1,762 @@
+"""Hidden tests of 06_likelihood_and_prior: probes in the student's kernel, verdicts in the grader.
+
+Inputs are drawn fresh for every grading; every reference is computed here, in float64, from the
+exact float32 values the kernel received. mc_kl (q9) receives its prior as an argument, and the
+probe hands it a stand-in drawn here (a random quadratic, the answer to no question), so a mistake
+in mog_log_density (q8) cannot reach q9. learned_variance_nll (q4) may call gaussian_nll (q2): its
+probe runs it a second time with a stand-in gaussian_nll swapped in (a * (x - mu)^2 / sigma^2 +
+b * log sigma + c per pixel, coefficients drawn here), and each check passes if either run does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vae_grading.evidence import (
+    Checks,
+    MalformedOutput,
+    Question,
+    as_array,
+    choice_question,
+    close,
+    first_passing,
+    goal,
+    guard,
+    number_question,
+    part,
+)
+
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def report(value: object, what: str) -> dict:
+    """A probe part's dict, or MalformedOutput when it raised or is not a dict."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        raise MalformedOutput(f"{what} raised {value['error'][:200]}")
+    if not isinstance(value, dict):
+        raise MalformedOutput(f"{what} could not be called")
+    return value
+
+
+def finite(a: np.ndarray) -> bool:
+    """No NaN or infinity anywhere."""
+    return bool(np.all(np.isfinite(a)))
+
+
+# ------------------------------------------------------------------ q2: gaussian_nll
+
+
+def gauss_ref(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray | float) -> np.ndarray:
+    """Per-image Gaussian NLL in nats, constant included."""
+    s = np.asarray(sigma, dtype=np.float64)
+    per_pixel = (x - mu) ** 2 / (2 * s**2) + np.log(s) + HALF_LOG_2PI
+    return np.broadcast_to(per_pixel, x.shape).sum(axis=1)
+
+
+def gauss_inputs(rng: np.random.Generator) -> dict:
+    """Images and means in [0, 1], one scalar sigma and one sigma per pixel."""
+    b, d = int(rng.integers(4, 9)), int(rng.integers(20, 50))
+    return {
+        "x": rng.uniform(0, 1, (b, d)).astype(np.float32),
+        "mu": rng.uniform(0, 1, (b, d)).astype(np.float32),
+        "sigma": float(np.float32(rng.uniform(0.05, 2.0))),
+        "sigma_vec": rng.uniform(0.1, 1.5, d).astype(np.float32),
+    }
+
+
+def gauss_probe(ns: dict, inputs: dict) -> dict:
+    """gaussian_nll with a scalar sigma and with a per-pixel sigma."""
+    attempt = ns["_vae_grading_attempt"]
+    f = ns["gaussian_nll"]
+    x, mu = inputs["x"], inputs["mu"]
+    return {
+        "scalar": attempt(lambda: f(x.clone(), mu.clone(), inputs["sigma"])),
+        "per_pixel": attempt(lambda: f(x.clone(), mu.clone(), inputs["sigma_vec"].clone())),
+    }
+
+
+def gauss_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Per-image sums with the constant, for both kinds of sigma."""
+    x, mu = inputs["x"].astype(np.float64), inputs["mu"].astype(np.float64)
+    b, d = x.shape
+
+    def judge(run: str, sigma: object) -> tuple[bool, str]:
+        got = as_array(out[run], "gaussian_nll(x, mu, sigma)")
+        expected = gauss_ref(x, mu, np.asarray(sigma, dtype=np.float64))
+        if close(got, expected, atol=1e-3, rtol=1e-4):
+            return True, ""
+        if got.shape == expected.shape and close(got, expected - d * HALF_LOG_2PI, atol=1e-2):
+            return (
+                False,
+                "off by ½ log 2π per pixel: the Gaussian's normalising constant is missing",
+            )
+        if got.shape == expected.shape and close(got * d, expected, atol=1e-2, rtol=1e-4):
+            return False, "the pixels are averaged: sum the negative log-likelihood over the pixels"
+        return False, "wrong per-image values: check the 1/(2σ²) factor and the log σ term"
+
+    checks.judge("values", lambda: judge("scalar", inputs["sigma"]))
+    checks.judge("per_pixel_sigma", lambda: judge("per_pixel", inputs["sigma_vec"]))
+
+    def shape() -> tuple[bool, str]:
+        got = as_array(out["scalar"], "gaussian_nll(x, mu, sigma)")
+        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+
+    checks.judge("shape", shape)
+
+
+# ------------------------------------------------------------------ q4: learned_variance_nll
+
+
+def floored_ref(
+    x: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, sigma_min: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (B,), gradient w.r.t. mu (B, D) and w.r.t. log_sigma (its shape), in float64."""
+    x, mu, ls = (np.asarray(a, dtype=np.float64) for a in (x, mu, log_sigma))
+    floor = math.log(sigma_min)
+    log_s = np.maximum(ls, floor)
+    r = x - mu
+    scaled2 = r**2 * np.exp(-2 * log_s)
+    values = np.broadcast_to(0.5 * scaled2 + log_s + HALF_LOG_2PI, x.shape).sum(axis=1)
+    grad_mu = -r * np.exp(-2 * log_s)
+    grad_full = np.broadcast_to(np.where(ls > floor, 1.0 - scaled2, 0.0), x.shape)
+    return values, np.asarray(grad_mu), reduce_to(grad_full, ls.shape)
+
+
+def reduce_to(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a gradient of the broadcast shape back to an argument of `shape`."""
+    extra = grad.ndim - len(shape)
+    out = grad.sum(axis=tuple(range(extra))) if extra else grad
+    for axis, size in enumerate(shape):
+        if size == 1 and out.shape[axis] != 1:
+            out = out.sum(axis=axis, keepdims=True)
+    return np.asarray(out)
+
+
+def lv_inputs(rng: np.random.Generator) -> dict:
+    """Four cases: above the floor, below it, extreme log_sigma, and a single log_sigma."""
+    b, d = int(rng.integers(4, 8)), int(rng.integers(20, 40))
+    sigma_min = float(np.float32(10 ** rng.uniform(-3, -1.5)))
+    floor = math.log(sigma_min)
+
+    def images() -> tuple[np.ndarray, np.ndarray]:
+        x = (rng.uniform(0, 1, (b, d)) < 0.4).astype(np.float64)  # pixels at exactly 0 and 1
+        grey = rng.uniform(0, 1, (b, d)) < 0.3
+        x[grey] = rng.uniform(0, 1, int(grey.sum()))
+        mu = x + rng.normal(0, 0.3, (b, d))
+        exact = rng.uniform(0, 1, (b, d)) < 0.3
+        mu[exact] = x[exact]  # predicted exactly
+        return x.astype(np.float32), mu.astype(np.float32)
+
+    x1, mu1 = images()
+    x2, mu2 = images()
+    x3, mu3 = images()
+    x4, mu4 = images()
+    far = rng.uniform(0, 1, (b, d)) < 0.2
+    mu3[far] = x3[far] + rng.choice([-1, 1], int(far.sum())) * rng.uniform(2, 10, int(far.sum()))
+    extremes = np.array([-1000.0, -200.0, -40.0, 40.0, 60.0, 80.0])
+    ls3 = rng.uniform(floor + 0.5, 2.0, (b, d))
+    pick = rng.uniform(0, 1, (b, d)) < 0.5
+    ls3[pick] = rng.choice(extremes, int(pick.sum()))
+    ls3[0, :6] = extremes  # every extreme appears at least once
+    cases: dict = {
+        "sigma_min": sigma_min,
+        "above": {
+            "x": x1,
+            "mu": mu1,
+            "ls": rng.uniform(floor + 0.5, 1.5, (b, d)).astype(np.float32),
+        },
+        "below": {
+            "x": x2,
+            "mu": mu2,
+            "ls": rng.uniform(floor - 20, floor - 0.5, d).astype(np.float32),
+        },
+        "extreme": {"x": x3, "mu": mu3, "ls": ls3.astype(np.float32)},
+        "single": {
+            "x": x4,
+            "mu": mu4,
+            "ls": np.array(rng.uniform(floor + 0.5, 1.0), dtype=np.float32),
+        },
+    }
+    # a stand-in gaussian_nll: a * (x - mu)^2 / sigma^2 + b * log sigma + c per pixel, summed
+    cases["standin"] = {
+        "a": float(rng.uniform(0.3, 2.0)),
+        "b": float(rng.uniform(0.5, 2.0)),
+        "c": float(rng.uniform(-1.0, 1.0)),
+    }
+    return cases
+
+
+def standin_parts(inputs: dict, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What learned_variance_nll must give when it calls the stand-in gaussian_nll with the
+    floored sigma: values (B,), gradient w.r.t. mu and w.r.t. log_sigma (its shape)."""
+    case, k = inputs[name], inputs["standin"]
+    x, mu, ls = (np.asarray(case[key], dtype=np.float64) for key in ("x", "mu", "ls"))
+    floor = math.log(inputs["sigma_min"])
+    log_s = np.broadcast_to(np.maximum(ls, floor), x.shape)
+    r2 = (x - mu) ** 2 * np.exp(-2 * log_s)
+    values = (k["a"] * r2 + k["b"] * log_s + k["c"]).sum(axis=1)
+    grad_mu = -2 * k["a"] * (x - mu) * np.exp(-2 * log_s)
+    above = np.broadcast_to(ls, x.shape) > floor
+    grad_full = np.where(above, -2 * k["a"] * r2 + k["b"], 0.0)
+    return values, grad_mu, reduce_to(grad_full, ls.shape)
+
+
+def lv_probe(ns: dict, inputs: dict) -> dict:
+    """Values and gradients of learned_variance_nll on each case; whether it changed its inputs.
+    Then the same with a stand-in swapped in for gaussian_nll (q2), in case learned_variance_nll
+    calls it: a q2 mistake must not cost q4."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    f = ns["learned_variance_nll"]
+    own = ns.get("gaussian_nll")
+
+    def run(case: dict) -> dict:
+        x = case["x"].clone()
+        mu = case["mu"].clone().requires_grad_(True)
+        ls = case["ls"].clone().requires_grad_(True)
+        value = f(x, mu, ls, inputs["sigma_min"])
+        result = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            value.sum().backward()
+            result["grad_mu"] = mu.grad if mu.grad is not None else torch.zeros_like(mu)
+            result["grad_ls"] = ls.grad if ls.grad is not None else torch.zeros_like(ls)
+        result["untouched"] = bool(
+            torch.equal(x, case["x"])
+            and torch.equal(mu.detach(), case["mu"])
+            and torch.equal(ls.detach(), case["ls"])
+        )
+        return result
+
+    def gaussian_nll(x, mu, sigma):
+        """The stand-in: a * (x - mu)^2 / sigma^2 + b * log(sigma) + c per pixel, summed."""
+        k = inputs["standin"]
+        sigma = torch.as_tensor(sigma, dtype=x.dtype)
+        per_pixel = k["a"] * ((x - mu) / sigma) ** 2 + k["b"] * torch.log(sigma) + k["c"]
+        return per_pixel.expand_as(x).sum(dim=1)
+
+    names = ("above", "below", "extreme", "single")
+    out = {name: attempt(lambda c=inputs[name]: run(c)) for name in names}
+    if callable(own):
+        ns["gaussian_nll"] = gaussian_nll
+        try:
+            out["standin"] = {name: attempt(lambda c=inputs[name]: run(c)) for name in names}
+        finally:
+            ns["gaussian_nll"] = own
+    return out
+
+
+def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Floored values, finite everywhere, correct gradients, shape, inputs untouched. Each check
+    also passes in the run with a stand-in gaussian_nll, against that stand-in at the floor."""
+    sigma_min = inputs["sigma_min"]
+    what = "learned_variance_nll(x, mu, log_sigma, sigma_min)"
+    names = ("above", "below", "extreme", "single")
+
+    def expected(name: str, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if run == "reference":
+            case = inputs[name]
+            return floored_ref(case["x"], case["mu"], case["ls"], sigma_min)
+        return standin_parts(inputs, name)
+
+    def outputs(run: str) -> dict:
+        if run == "reference":
+            return out
+        if not isinstance(out.get("standin"), dict):
+            raise MalformedOutput("learned_variance_nll was not run with the stand-in")
+        return out["standin"]
+
+    def answer(name: str, run: str = "reference") -> dict:
+        return report(outputs(run)[name], what)
+
+    def value_of(name: str, run: str) -> np.ndarray:
+        got = as_array(answer(name, run)["value"], what)
+        b = inputs[name]["x"].shape[0]
+        if got.shape != (b,):
+            raise MalformedOutput(f"{what} must return one value per image, shape ({b},)")
+        return got
+
+    runs = ("reference", "standin")
+
+    def values() -> tuple[bool, str]:
+        def decide(run: str) -> tuple[bool, str]:
+            for name, trouble in (
+                ("above", "with every σ above the floor: check the constant, 1/(2σ²) and log σ"),
+                ("below", "with σ below sigma_min in every pixel: σ must become sigma_min"),
+                ("single", "with a single log_sigma for all pixels"),
+            ):
+                if not close(value_of(name, run), expected(name, run)[0], atol=1e-3, rtol=1e-5):
+                    return False, f"wrong per-image values {trouble}"
+            return True, ""
+
+        return first_passing(runs, decide)
+
+    def finite_everywhere() -> tuple[bool, str]:
+        def decide(run: str) -> tuple[bool, str]:
+            result = answer("extreme", run)
+            if not finite(value_of("extreme", run)):
+                return False, (
+                    "a value is NaN or infinite for log_sigma between -1000 and 80: something "
+                    "overflows or underflows (exp of a large number, a log of 0, 0 · inf)"
+                )
+            for key in ("grad_mu", "grad_ls"):
+                if key not in result:
+                    return False, "the result is not differentiable in mu and log_sigma"
+                if not finite(as_array(result[key], "a gradient")):
+                    return False, (
+                        "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
+                        "not selected (torch.where) still sends inf · 0 = NaN back through autograd"
+                    )
+            ok = close(value_of("extreme", run), expected("extreme", run)[0], atol=1e-3, rtol=1e-5)
+            return ok, "finite but wrong for extreme log_sigma values (between -1000 and 80)"
+
+        return first_passing(runs, decide)
+
+    def gradients() -> tuple[bool, str]:
+        def decide(run: str) -> tuple[bool, str]:
+            for name in ("above", "below", "extreme"):
+                result = answer(name, run)
+                if "grad_mu" not in result:
+                    return False, "the result carries no gradient to mu and log_sigma"
+                _, g_mu, g_ls = expected(name, run)
+                got_mu = as_array(result["grad_mu"], "the gradient w.r.t. mu")
+                got_ls = as_array(result["grad_ls"], "the gradient w.r.t. log_sigma")
+                if not close(got_mu, g_mu, atol=1e-3, rtol=1e-4):
+                    return False, f"wrong gradient with respect to mu ({name} the floor)"
+                if not close(got_ls, g_ls, atol=1e-3, rtol=1e-4):
+                    if name == "below":
+                        return False, "below the floor, log_sigma must receive no gradient"
+                    return False, "wrong gradient with respect to log_sigma"
+            return True, ""
+
+        return first_passing(runs, decide)
+
+    def shape() -> tuple[bool, str]:
+        got = as_array(answer("above")["value"], what)
+        b = inputs["above"]["x"].shape[0]
+        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+
+    def untouched() -> tuple[bool, str]:
+        ok = all(answer(n).get("untouched") is True for n in names)
+        return ok, "learned_variance_nll changed x, mu or log_sigma in place"
+
+    checks.judge("values", values)
+    checks.judge("finite", finite_everywhere)
+    checks.judge("gradients", gradients)
+    checks.judge("shape", shape)
+    checks.judge("inputs", untouched)
+
+
+# ------------------------------------------------------------------ q6: cb_log_normalizer
+
+
+def cb_ref(eta: np.ndarray) -> np.ndarray:
+    """log C(eta) = log(eta / tanh(eta / 2)) in float64, by its series near 0."""
+    a = np.abs(np.asarray(eta, dtype=np.float64))
+    small = a < 1e-3
+    safe = np.where(small, 1.0, a)
+    exact = np.log(safe) - np.log(np.tanh(safe / 2))
+    series = math.log(2.0) + a**2 / 12 - 7 * a**4 / 1440
+    return np.where(small, series, exact)
+
+
+def cb_grad_ref(eta: np.ndarray) -> np.ndarray:
+    """d log C / d eta = 1/eta - 1/sinh(eta), by its series near 0."""
+    e = np.asarray(eta, dtype=np.float64)
+    small = np.abs(e) < 1e-3
+    safe = np.where(small, 1.0, e)
+    exact = 1.0 / safe - 1.0 / np.sinh(safe)
+    return np.where(small, e / 6 - 7 * e**3 / 360, exact)
+
+
+def cb_inputs(rng: np.random.Generator) -> dict:
+    """Logits at 0, tiny, small, moderate and saturated (both signs), shuffled, shape (2, n)."""
+    tiny = 10 ** rng.uniform(-30, -4, 8)
+    small = 10 ** rng.uniform(-4, -0.5, 8)
+    moderate = rng.uniform(0.3, 25, 12)
+    saturated = rng.uniform(30, 300, 8)
+    values = np.concatenate([[0.0, 0.0], tiny, small, moderate, saturated])
+    signs = rng.choice([-1.0, 1.0], len(values))
+    eta = (values * signs).astype(np.float32)
+    rng.shuffle(eta)
+    return {"eta": eta.reshape(2, -1)}
+
+
+def cb_probe(ns: dict, inputs: dict) -> dict:
+    """cb_log_normalizer's values and gradients (of the sum) on the grid; input untouched?"""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    f = ns["cb_log_normalizer"]
+
+    def run() -> dict:
+        eta = inputs["eta"].clone().requires_grad_(True)
+        value = f(eta)
+        result = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            value.sum().backward()
+            result["grad"] = eta.grad if eta.grad is not None else torch.zeros_like(eta)
+        result["untouched"] = bool(torch.equal(eta.detach(), inputs["eta"]))
+        return result
+
+    return {"run": attempt(run)}
+
+
+def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Accuracy everywhere, gradients, shape, input untouched."""
+    eta = inputs["eta"].astype(np.float64)
+    what = "cb_log_normalizer(logits)"
+    a = np.abs(eta)
+    regions = (
+        (a < 1e-4, "at or very near logit 0 (λ = ½), where the formula is 0/0"),
+        ((a >= 1e-4) & (a < 30), "for moderate logits"),
+        (a >= 30, "for saturated logits (|logit| > 30), where λ rounds to 0 or 1"),
+    )
+
+    def accurate() -> tuple[bool, str]:
+        got = as_array(report(out["run"], what)["value"], what, eta.shape)
+        expected = cb_ref(eta)
+        good = np.abs(got - expected) <= 1e-5 * np.maximum(1.0, np.abs(expected))
+        for mask, where in regions:
+            if not np.all(good[mask]):
+                return False, f"log C is NaN, infinite or inaccurate {where}"
+        return True, ""
+
+    def gradients() -> tuple[bool, str]:
+        result = report(out["run"], what)
+        if "grad" not in result:
+            return False, "the result is not differentiable with respect to the logits"
+        got = as_array(result["grad"], "the gradient", eta.shape)
+        if not finite(got):
+            return False, (
+                "a gradient is NaN or infinite: a branch torch.where does not select still "
+                "sends its inf or NaN derivative back through autograd"
+            )
+        expected = cb_grad_ref(eta)
+        near = a < 0.3
+        ok_near = np.all(np.abs(got[near] - expected[near]) <= 2e-3)
+        ok_far = np.all(
+            np.abs(got[~near] - expected[~near]) <= 1e-4 + 1e-3 * np.abs(expected[~near])
+        )
+        return bool(ok_near and ok_far), "wrong gradient with respect to the logits"
+
+    def shape() -> tuple[bool, str]:
+        got = as_array(report(out["run"], what)["value"], what)
+        return got.shape == eta.shape, f"expected the input's shape {eta.shape}, got {got.shape}"
+
+    def untouched() -> tuple[bool, str]:
+        return report(out["run"], what).get("untouched") is True, "the logits were changed in place"
+
+    checks.judge("accurate", accurate)
+    checks.judge("gradients", gradients)
+    checks.judge("shape", shape)
+    checks.judge("input", untouched)
+
+
+# ------------------------------------------------------------------ q8: mog_log_density
+
+
+def mog_parts(z: np.ndarray, means: np.ndarray, log_vars: np.ndarray, logits: np.ndarray):
+    """Per-component log terms (B, K), log p (B,), responsibilities (B, K), weights (K,)."""
+    z, m, lv, a = (np.asarray(t, dtype=np.float64) for t in (z, means, log_vars, logits))
+    log_pi = a - a.max() - np.log(np.exp(a - a.max()).sum())
+    diff = z[:, None, :] - m[None]
+    log_n = -0.5 * (diff**2 * np.exp(-lv) + lv + math.log(2 * math.pi)).sum(axis=2)
+    terms = log_pi + log_n
+    top = terms.max(axis=1, keepdims=True)
+    log_p = (top + np.log(np.exp(terms - top).sum(axis=1, keepdims=True)))[:, 0]
+    resp = np.exp(terms - log_p[:, None])
+    return terms, log_p, resp, np.exp(log_pi)
+
+
+def mog_grads(z, means, log_vars, logits):
+    """Gradients of sum_b log p(z_b) w.r.t. means, log_vars and logits."""
+    _, _, resp, pi = mog_parts(z, means, log_vars, logits)
+    z, m, lv = (np.asarray(t, dtype=np.float64) for t in (z, means, log_vars))
+    diff = z[:, None, :] - m[None]
+    g_m = (resp[:, :, None] * diff * np.exp(-lv)).sum(axis=0)
+    g_lv = (resp[:, :, None] * 0.5 * (diff**2 * np.exp(-lv) - 1.0)).sum(axis=0)
+    g_a = (resp - pi).sum(axis=0)
+    return g_m, g_lv, g_a
+
+
+def mog_inputs(rng: np.random.Generator) -> dict:
+    """A random mixture, codes near it, codes far from every component, a logit shift."""
+    b, k, d = int(rng.integers(5, 10)), int(rng.integers(2, 6)), int(rng.integers(2, 7))
+    direction = rng.normal(0, 1, (b, d))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    return {
+        "z": rng.normal(0, 1.5, (b, d)).astype(np.float32),
+        "z_far": (direction * rng.uniform(40, 60, (b, 1))).astype(np.float32),
+        "means": rng.normal(0, 1.5, (k, d)).astype(np.float32),
+        "log_vars": rng.uniform(-1.5, 1.0, (k, d)).astype(np.float32),
+        "logits": rng.normal(0, 1.5, k).astype(np.float32),
+        "shift": float(rng.uniform(3, 10)),
+    }
+
+
+def mog_probe(ns: dict, inputs: dict) -> dict:
+    """mog_log_density near and far, its gradients, and with every logit shifted."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    f = ns["mog_log_density"]
+
+    def near() -> dict:
+        m = inputs["means"].clone().requires_grad_(True)
+        lv = inputs["log_vars"].clone().requires_grad_(True)
+        a = inputs["logits"].clone().requires_grad_(True)
+        value = f(inputs["z"].clone(), m, lv, a)
+        result = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            value.sum().backward()
+            result["grads"] = [
+                t.grad if t.grad is not None else torch.zeros_like(t) for t in (m, lv, a)
+            ]
+        return result
+
+    def far():
+        return f(
+            inputs["z_far"].clone(),
+            inputs["means"].clone(),
+            inputs["log_vars"].clone(),
+            inputs["logits"].clone(),
+        )
+
+    def shifted():
+        logits = inputs["logits"].clone() + inputs["shift"]
+        return f(inputs["z"].clone(), inputs["means"].clone(), inputs["log_vars"].clone(), logits)
+
+    return {"near": attempt(near), "far": attempt(far), "shifted": attempt(shifted)}
+
+
+def mog_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """Values near and far, gradients, shape, invariance to a shift of the logits."""
+    params = (inputs["means"], inputs["log_vars"], inputs["logits"])
+    what = "mog_log_density(z, means, log_vars, logits)"
+    b = inputs["z"].shape[0]
+
+    def values() -> tuple[bool, str]:
+        got = as_array(report(out["near"], what)["value"], what, (b,))
+        _, expected, _, _ = mog_parts(inputs["z"], *params)
+        if close(got, expected, atol=1e-3, rtol=1e-5):
+            return True, ""
+        k = inputs["means"].shape[0]
+        z = inputs["z"]
+        _, equal, _, _ = mog_parts(z, params[0], params[1], np.zeros(k))
+        if close(got, equal, atol=1e-3, rtol=1e-5):
+            return False, "the mixing weights are ignored: weight each component by softmax(logits)"
+        return (
+            False,
+            "wrong log-densities: check the weights (softmax of the logits), the variances "
+            "e^ℓ and the constants",
+        )
+
+    def far() -> tuple[bool, str]:
+        got = as_array(out["far"], what, (b,))
+        _, expected, _, _ = mog_parts(inputs["z_far"], *params)
+        if not finite(got):
+            return (
+                False,
+                "codes far from every component give -inf or NaN: the densities underflow "
+                "before the sum",
+            )
+        return close(
+            got, expected, atol=1e-2, rtol=1e-5
+        ), "inaccurate for codes far from every component"
+
+    def gradients() -> tuple[bool, str]:
+        result = report(out["near"], what)
+        if (
+            "grads" not in result
+            or not isinstance(result["grads"], list)
+            or len(result["grads"]) != 3
+        ):
+            return (
+                False,
+                "the result is not differentiable with respect to means, log_vars and logits",
+            )
+        expected = mog_grads(inputs["z"], *params)
+        for got, ref, name in zip(
+            result["grads"], expected, ("means", "log_vars", "logits"), strict=True
+        ):
+            if not close(as_array(got, f"the gradient w.r.t. {name}"), ref, atol=1e-3, rtol=1e-4):
+                return False, f"wrong gradient with respect to {name}"
+        return True, ""
+
+    def shape() -> tuple[bool, str]:
+        got = as_array(report(out["near"], what)["value"], what)
+        return got.shape == (b,), f"expected one value per code, shape ({b},), got {got.shape}"
+
+    def shift() -> tuple[bool, str]:
+        got = as_array(out["shifted"], what, (b,))
+        _, expected, _, _ = mog_parts(inputs["z"], *params)
+        return close(got, expected, atol=1e-3, rtol=1e-5), (
+            "adding the same number to every logit changed the result: normalise the weights"
+        )
+
+    checks.judge("values", values)
+    checks.judge("far", far)
+    checks.judge("gradients", gradients)
+    checks.judge("shape", shape)
+    checks.judge("shift", shift)
+
+
+# ------------------------------------------------------------------ q9: mc_kl
+
+
+def mckl_inputs(rng: np.random.Generator) -> dict:
+    """A posterior, a sample of it, and the coefficients of a stand-in log prior."""
+    b, d = int(rng.integers(4, 9)), int(rng.integers(2, 8))
+    mu = rng.normal(0, 1, (b, d))
+    logvar = rng.uniform(-2, 1, (b, d))
+    z = mu + np.exp(0.5 * logvar) * rng.normal(0, 1, (b, d))
+    return {
+        "z": z.astype(np.float32),
+        "mu": mu.astype(np.float32),
+        "logvar": logvar.astype(np.float32),
+        "a": rng.uniform(0.3, 2.0, d).astype(np.float32),
+        "c": rng.uniform(-0.5, 0.5, d).astype(np.float32),
+        "offset": float(rng.uniform(-5, 5)),
+    }
+
+
+def standin_log_prior(inputs: dict, z: np.ndarray) -> np.ndarray:
+    """The grader's twin of the probe's stand-in: a random quadratic (the answer to no question)."""
+    a, c = inputs["a"].astype(np.float64), inputs["c"].astype(np.float64)
+    return -0.5 * (a * (np.asarray(z, dtype=np.float64) - c) ** 2).sum(axis=1) + inputs["offset"]
+
+
+def mckl_probe(ns: dict, inputs: dict) -> dict:
+    """mc_kl with the stand-in prior; the codes the prior was called with."""
+    attempt = ns["_vae_grading_attempt"]
+    f = ns["mc_kl"]
+    calls = []
+
+    def log_prior(z):
+        calls.append(z.detach().clone())
+        return -0.5 * (inputs["a"] * (z - inputs["c"]) ** 2).sum(dim=1) + inputs["offset"]
+
+    value = attempt(
+        lambda: f(inputs["z"].clone(), inputs["mu"].clone(), inputs["logvar"].clone(), log_prior)
+    )
+    return {"value": value, "calls": calls[:4]}
+
+
+def mckl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """log q(z|x) - log p(z) with the stand-in prior; one value per image."""
+    z, mu, logvar = (inputs[k].astype(np.float64) for k in ("z", "mu", "logvar"))
+    b = z.shape[0]
+    what = "mc_kl(z, mu, logvar, log_prior)"
+    log_q = (-0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar) - HALF_LOG_2PI).sum(axis=1)
+
+    def values() -> tuple[bool, str]:
+        got = as_array(out["value"], what, (b,))
+        if close(got, log_q - standin_log_prior(inputs, z), atol=1e-3, rtol=1e-5):
+            return True, ""
+        if close(got, standin_log_prior(inputs, z) - log_q, atol=1e-3, rtol=1e-5):
+            return False, "the sign is flipped: the estimate is log q(z|x) minus log p(z)"
+        if close(got, log_q - standin_log_prior(inputs, mu), atol=1e-3, rtol=1e-5):
+            return False, "the prior is evaluated at the posterior mean, not at the sample z"
+        return False, "wrong values: use the log_prior you are given, at z, and the full log q(z|x)"
+
+    def shape() -> tuple[bool, str]:
+        got = as_array(out["value"], what)
+        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+
+    checks.judge("values", values)
+    checks.judge("shape", shape)
+
+
+BITS_PER_DIM = (-3600 + 784 * math.log(256)) / (784 * math.log(2))
+
+QUESTIONS = [
+    Question(
+        "q2",
+        (
+            goal(
+                "values",
+                "the per-image Gaussian NLL in nats, summed over pixels, constant included",
+            ),
+            part("per_pixel_sigma", "sigma may be a tensor that broadcasts, one value per pixel"),
+            guard("shape", "one value per image, shape (B,)"),
+        ),
+        gauss_inputs,
+        gauss_probe,
+        gauss_verdict,
+    ),
+    choice_question(
+        "q3",
+        "q3_answer",
+        "c",
+        "beta = 2 sigma^2: a larger sigma weighs the KL more, so the code carries fewer nats and "
+        "reconstructions and samples get smoother (decoded means are shown, not noisy draws)",
+    ),
+    Question(
+        "q4",
+        (
+            goal("values", "per-image NLL with sigma floored at sigma_min, constant included"),
+            goal("finite", "finite and correct values and gradients for log_sigma in [-1000, 80]"),
+            part("gradients", "correct gradients w.r.t. mu and log_sigma (none below the floor)"),
+            guard("shape", "one value per image; log_sigma of shape (), (D,) or (B, D)"),
+            guard("inputs", "the inputs are left unchanged"),
+        ),
+        lv_inputs,
+        lv_probe,
+        lv_verdict,
+    ),
+    number_question(
+        "q5",
+        "q5_answer",
+        BITS_PER_DIM,
+        0.01,
+        "add D log 256 to the nats (the change of scale from [0, 1] to [0, 256]) and divide by "
+        "D log 2",
+    ),
+    Question(
+        "q6",
+        (
+            goal("accurate", "log C to 1e-5 for every logit, 0, tiny and saturated included"),
+            part("gradients", "finite, correct gradients everywhere, including at logit 0"),
+            guard("shape", "the same shape as the input"),
+            guard("input", "the input is left unchanged"),
+        ),
+        cb_inputs,
+        cb_probe,
+        cb_verdict,
+    ),
+    choice_question(
+        "q7",
+        "q7_answer",
+        "a",
+        "log C(lambda) grows as lambda leaves 1/2, so it rewards confident values: the best "
+        "lambda for x = 0.3 lies below 0.3, and the continuous Bernoulli's mean is not lambda",
+    ),
+    Question(
+        "q8",
+        (
+            goal(
+                "values", "log p(z) of the mixture with weights softmax(logits), constants included"
+            ),
+            goal("far", "accurate for codes far from every component (log-sum-exp)"),
+            part("gradients", "differentiable w.r.t. means, log_vars and logits"),
+            guard("shape", "one value per code, shape (B,)"),
+            guard("shift", "the logits are unnormalised: a common shift changes nothing"),
+        ),
+        mog_inputs,
+        mog_probe,
+        mog_verdict,
+    ),
+    Question(
+        "q9",
+        (
+            goal("values", "log q(z|x) - log p(z) at the sample z, with the given log_prior"),
+            guard("shape", "one value per image, shape (B,)"),
+        ),
+        mckl_inputs,
+        mckl_probe,
+        mckl_verdict,
+    ),
+]
