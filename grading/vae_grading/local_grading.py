@@ -1,8 +1,9 @@
 """Grade one submission notebook with an autograder zip: sandboxed run, trusted verdicts.
 
-The grader reads the zip (points, hidden tests, seed) here, appends probe cells with fresh inputs
-to the student's notebook, executes it in the sandbox (`vae_grading.execute`), reads the executed
-notebook back as untrusted data and scores each question in this process.
+The grader reads the zip (`vae_grading.autograder`: points, hidden tests, seed), appends probe
+cells with fresh inputs to the student's notebook, executes it in the sandbox
+(`vae_grading.execute`), reads the executed notebook back as untrusted data and scores each
+question in this process.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from vae_grading.contract import HIDDEN_TESTS_MEMBER
-from vae_grading.evidence import Question
-from vae_grading.execute import UNTIMED_KEY
+from vae_grading.autograder import Autograder
+from vae_grading.contract import is_ignored
+from vae_grading.execute import EXECUTION_ERROR_KEY, UNTIMED_KEY
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.sandbox import SandboxLimits, capped_folder, driver_path, run_sandboxed
-from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports
+from vae_grading.scoring import QuestionScore, plan_probes, score_reports
 
 MAX_EXECUTED_BYTES = 64 * 2**20
 KERNEL_ENV = {
@@ -52,20 +52,6 @@ del _module, _otter_notebook
 """
 
 
-class AutograderZipError(ValueError):
-    """The autograder zip lacks what trusted grading needs (rebuild it with `make build`)."""
-
-
-@dataclass(frozen=True)
-class Autograder:
-    """What the grader takes from an autograder zip: questions, points, public tests, seed."""
-
-    questions: list[Question]
-    points: dict[str, float]
-    public_tests: dict[str, bytes]
-    seed_line: str
-
-
 @dataclass
 class LocalGrade:
     """The outcome of grading one notebook."""
@@ -77,48 +63,21 @@ class LocalGrade:
     cell_errors: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def total(self) -> float:
+        """Points earned over every question."""
+        return sum(s.score for s in self.scores.values())
 
-def read_autograder(zip_path: Path) -> Autograder:
-    """Load the questions (in memory only), points and public tests of an autograder zip."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    with zipfile.ZipFile(zip_path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
-    if HIDDEN_TESTS_MEMBER not in members:
-        raise AutograderZipError(
-            f"{zip_path} has no {HIDDEN_TESTS_MEMBER}: rebuild with make build"
-        )
-    config = json.loads(members.get("otter_config.json", b"{}"))
-    seed, variable = config.get("seed"), config.get("seed_variable")
-    seed_line = f"{variable} = {int(seed)}\n" if variable and seed is not None else ""
-    tests = {
-        Path(name).name: data
-        for name, data in members.items()
-        if name.startswith("tests/") and name.endswith(".py")
-    }
-    with tempfile.TemporaryDirectory(prefix="vae-grading-key-") as tmp:
-        hidden = Path(tmp) / HIDDEN_TESTS_MEMBER
-        hidden.write_bytes(members[HIDDEN_TESTS_MEMBER])
-        questions = load_questions(hidden)
-        points = {}
-        for name, data in tests.items():
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            points[path.stem] = float(create_test_file(str(path), NBMetadataConfig()).possible)
-    return Autograder(questions, points, tests, seed_line)
-
-
-def _ignored(cell: Any) -> bool:
-    metadata = cell.get("metadata", {})
-    otter = metadata.get("otter", {}) if isinstance(metadata.get("otter"), dict) else {}
-    return "otter_ignore" in metadata.get("tags", []) or otter.get("ignore") is True
+    @property
+    def possible(self) -> float:
+        """Points possible over every question."""
+        return sum(s.possible for s in self.scores.values())
 
 
 def prepare(nb: nbformat.NotebookNode, autograder: Autograder, probe_cells: list[str]) -> Any:
     """The notebook to execute: ignored cells dropped, seeded cells, grading mode, probes."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    cells = [c for c in nb.cells if not _ignored(c)]
+    cells = [c for c in nb.cells if not is_ignored(c)]
     for cell in cells:
         if cell.cell_type == "code" and autograder.seed_line:
             cell.source = autograder.seed_line + cell.source
@@ -190,7 +149,7 @@ def _grade_in(
     outcome.scores = score_reports(autograder.questions, plan, reports, autograder.points)
     outcome.cell_errors = _cell_errors(executed)
     if isinstance(executed, dict):
-        problem = executed.get("metadata", {}).get("vae_grading_execution_error")
+        problem = executed.get("metadata", {}).get(EXECUTION_ERROR_KEY)
         if isinstance(problem, str) and not outcome.crashed:
             outcome.crashed = problem[:300]
 

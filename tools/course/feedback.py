@@ -188,9 +188,9 @@ def feedback_folder(grade_csv: Path, assignment: str) -> Path:
 def write_grade_feedback(grade_csv: Path, assignment: str, autograder_zip: Path) -> Path:
     """Feedback files for every row of a `tools.grade` CSV (auto-graded questions only)."""
     from tools.course.gradetables import read_grade_table
-    from tools.course.submissions import autograder_questions
+    from vae_grading.autograder import possible_points, read_points
 
-    possible = {q.name: q.possible for q in autograder_questions(autograder_zip)}
+    possible = possible_points(read_points(autograder_zip))
     table = read_grade_table(grade_csv, possible)
     records = read_messages(messages_path(grade_csv))
     folder = feedback_folder(grade_csv, assignment)
