@@ -1,4 +1,4 @@
-"""A built autograder as the grader reads it: each question's points, the hidden tests, the seed.
+"""A built autograder as the grader reads it: each question's points and the hidden tests.
 
 `question_points` is the one reader of the questions and points of a built autograder (otter's
 own test files, `tests/qN.py`): the local grader, the otter plugin, the instructor tooling and
@@ -7,7 +7,6 @@ the tests all ask it.
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import zipfile
@@ -35,12 +34,11 @@ class QuestionPoints:
 
 @dataclass(frozen=True)
 class Autograder:
-    """What the grader takes from an autograder zip: points, hidden tests, public tests, seed."""
+    """What the grader takes from an autograder zip: points, hidden tests, public tests."""
 
     graded: list[QuestionPoints]
     questions: list[Question]
     public_tests: dict[str, bytes]
-    seed_line: str
 
     @property
     def points(self) -> dict[str, float]:
@@ -96,12 +94,9 @@ def read_autograder(zip_path: Path) -> Autograder:
         raise AutograderZipError(
             f"{zip_path} has no {HIDDEN_TESTS_MEMBER}: rebuild with make build"
         )
-    config = json.loads(members.get("otter_config.json", b"{}"))
-    seed, variable = config.get("seed"), config.get("seed_variable")
-    seed_line = f"{variable} = {int(seed)}\n" if variable and seed is not None else ""
     tests = {Path(name).name: data for name, data in members.items() if _is_test_file(name)}
     with tempfile.TemporaryDirectory(prefix="vae-grading-key-") as tmp:
         hidden = Path(tmp) / HIDDEN_TESTS_MEMBER
         hidden.write_bytes(members[HIDDEN_TESTS_MEMBER])
         questions = load_questions(hidden)
-    return Autograder(question_points(tests), questions, tests, seed_line)
+    return Autograder(question_points(tests), questions, tests)

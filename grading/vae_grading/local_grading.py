@@ -1,6 +1,6 @@
 """Grade one submission notebook with an autograder zip: sandboxed run, trusted verdicts.
 
-The grader reads the zip (`vae_grading.autograder`: points, hidden tests, seed), appends probe
+The grader reads the zip (`vae_grading.autograder`: points, hidden tests), appends probe
 cells with fresh inputs to the student's notebook, executes it in the sandbox
 (`vae_grading.execute`), reads the executed notebook back as untrusted data and scores each
 question in this process.
@@ -74,13 +74,10 @@ class LocalGrade:
         return sum(s.possible for s in self.scores.values())
 
 
-def prepare(nb: nbformat.NotebookNode, autograder: Autograder, probe_cells: list[str]) -> Any:
-    """The notebook to execute: ignored cells dropped, seeded cells, grading mode, probes."""
+def prepare(nb: nbformat.NotebookNode, probe_cells: list[str]) -> Any:
+    """The notebook to execute: ignored cells dropped, grading mode, probes."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells = [c for c in nb.cells if not is_ignored(c)]
-    for cell in cells:
-        if cell.cell_type == "code" and autograder.seed_line:
-            cell.source = autograder.seed_line + cell.source
     init = nbformat.v4.new_code_cell(PRELOAD)
     init.metadata[UNTIMED_KEY] = True
     nb.cells = [
@@ -132,7 +129,7 @@ def _grade_in(
     for name, data in autograder.public_tests.items():
         (work / "tests" / name).write_bytes(data)
     notebook = work / f"{assignment}.ipynb"
-    nbformat.write(prepare(nb, autograder, plan.cells), notebook)
+    nbformat.write(prepare(nb, plan.cells), notebook)
     inner = [
         sys.executable, driver_path(sandbox),
         notebook.name, "executed.ipynb", "--cell-timeout", str(cell_timeout),
