@@ -33,15 +33,20 @@ def _files(layout: CourseLayout) -> set[str]:
     }
 
 
-def _autograded_questions(source: nbformat.NotebookNode) -> list[str]:
-    """Names of the source's questions that are not `manual: true`, read from its YAML."""
-    names = []
+def _autograded_points(source: nbformat.NotebookNode) -> dict[str, float]:
+    """The points of the source's questions that are not `manual: true`, read from its YAML."""
+    points = {}
     for cell in source.cells:
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
             config = yaml.safe_load(cell.source.removeprefix("# BEGIN QUESTION"))
             if not config.get("manual", False):
-                names.append(config["name"])
-    return names
+                points[config["name"]] = float(config["points"])
+    return points
+
+
+def _autograded_questions(source: nbformat.NotebookNode) -> list[str]:
+    """Names of the source's questions that are not `manual: true`."""
+    return list(_autograded_points(source))
 
 
 def _hidden_test_names(tests_dir: Path) -> set[str]:
@@ -195,14 +200,7 @@ def test_the_zip_configures_the_plugin_exactly_as_it_reads_it(built_course: Cour
     assert plugin.settings() == PluginSettings()
     assert plugin.plugin_config["cell_timeout"] == PluginSettings().cell_timeout
 
-    source = nbformat.read(built_course.source(ASSIGNMENT), as_version=4)
-    declared = {
-        config["name"]: float(config["points"])
-        for cell in source.cells
-        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION")
-        for config in [yaml.safe_load(cell.source.removeprefix("# BEGIN QUESTION"))]
-        if not config.get("manual", False)
-    }
+    declared = _autograded_points(nbformat.read(built_course.source(ASSIGNMENT), as_version=4))
     autograder = read_autograder(zip_path)
     assert autograder.graded == [QuestionPoints(n, p) for n, p in declared.items()]
     assert sorted(q.name for q in autograder.questions) == sorted(declared)

@@ -31,6 +31,7 @@ from tools.course.zipfiles import (
     notebook_from_submission_zip,
     write_deterministic_zip,
 )
+from vae_grading.contract import is_ignored
 
 REPO = CourseLayout()
 
@@ -272,11 +273,7 @@ def test_sources_seed_torch_through_otters_seed_variable() -> None:
     assert names, "no sources in solutions/"
     for name in names:
         nb = nbformat.read(REPO.source(name), as_version=4)
-        graded = [
-            c.source
-            for c in nb.cells
-            if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])
-        ]
+        graded = [c.source for c in nb.cells if c.cell_type == "code" and not is_ignored(c)]
         assert any(
             re.search(r"^seed = \d+\s*$", s, re.MULTILINE)
             and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
