@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-MAX_MESSAGE_CHARS = 300  # as Gradescope shows a verdict's message
+from vae_grading.scoring import MAX_MESSAGE_CHARS  # as the grader cuts a verdict's message
+
 MAX_MESSAGES = 10  # per question
 PASSED = "all hidden checks passed"
 MESSAGES_SUFFIX = ".messages.jsonl"
