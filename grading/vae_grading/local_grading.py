@@ -52,6 +52,15 @@ del _module, _otter_notebook
 """
 
 
+@dataclass(frozen=True)
+class CellError:
+    """An error output of a student's cell: the cell's index, the error's name, its first line."""
+
+    cell: int
+    error: str
+    line: str
+
+
 @dataclass
 class LocalGrade:
     """The outcome of grading one notebook."""
@@ -60,7 +69,7 @@ class LocalGrade:
     timed_out: bool = False
     disk_full: bool = False
     crashed: str | None = None
-    cell_errors: list[dict[str, Any]] = field(default_factory=list)
+    cell_errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -162,9 +171,9 @@ def _read_executed(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _cell_errors(executed: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _cell_errors(executed: dict[str, Any] | None) -> list[CellError]:
     """Error outputs of the student's cells: name and first line of the cell."""
-    errors: list[dict[str, Any]] = []
+    errors: list[CellError] = []
     cells = executed.get("cells", []) if isinstance(executed, dict) else []
     for index, cell in enumerate(cells if isinstance(cells, list) else []):
         if not isinstance(cell, dict):
@@ -176,11 +185,6 @@ def _cell_errors(executed: dict[str, Any] | None) -> list[dict[str, Any]]:
                 lines = [ln.strip() for ln in source.splitlines() if ln.strip()]
                 if len(lines) > 1 and lines[0].replace(" ", "").split("=")[-1].isdigit():
                     lines = lines[1:]
-                errors.append(
-                    {
-                        "cell": index,
-                        "error": str(output.get("ename", "Error"))[:60],
-                        "line": lines[0][:60] if lines else "",
-                    }
-                )
+                name = str(output.get("ename", "Error"))[:60]
+                errors.append(CellError(index, name, lines[0][:60] if lines else ""))
     return errors

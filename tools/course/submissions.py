@@ -292,18 +292,16 @@ def fill_from_grade(
     notes = []
     if grade.crashed:
         notes.append(f"the notebook stopped early: {grade.crashed}")
-    interrupted = [e for e in grade.cell_errors if e["error"] == "KeyboardInterrupt"]
-    raised = [e for e in grade.cell_errors if e["error"] != "KeyboardInterrupt"]
+    interrupted = [e for e in grade.cell_errors if e.error == "KeyboardInterrupt"]
+    raised = [e for e in grade.cell_errors if e.error != "KeyboardInterrupt"]
     if interrupted:
         notes.append(
             f"{len(interrupted)} cell(s) stopped at the {limits.cell_timeout_s} s limit "
-            f"(first: {interrupted[0].get('line', '')!r})"
+            f"(first: {interrupted[0].line!r})"
         )
     if raised:
-        first = raised[0]
         notes.append(
-            f"{len(raised)} cell(s) raised errors (first: {first['error']} in "
-            f"{first.get('line', '')!r})"
+            f"{len(raised)} cell(s) raised errors (first: {raised[0].error} in {raised[0].line!r})"
         )
     row.reason = "; ".join(notes)
 
