@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.course.building import build_all, temporary_folder  # noqa: E402
+from tools.course.building import build_all, temporary_folder, write_built  # noqa: E402
 from tools.course.config import load_course_config  # noqa: E402
 from tools.course.layout import CourseLayout  # noqa: E402
 from tools.course.notebooks import read_notebook  # noqa: E402
@@ -53,22 +53,17 @@ def measure(names: list[str], cores: int) -> dict:
         built = build_all(layout, names, course, work / "build", jobs=len(chosen) or 1)
         files = CourseLayout(work / "files")
         for item in built:
-            for rel, data in item.files.items():
-                (files.root / rel).parent.mkdir(parents=True, exist_ok=True)
-                (files.root / rel).write_bytes(data)
+            write_built(files, item)
         for item in built:
             row: dict = {"assignment": item.name}
             for kind, notebook in (("key", item.key_notebook), ("student", None)):
                 path = notebook or files.student_notebook(item.name)
                 nb = canonical_notebook(read_notebook(path), item.name)
                 run = run_isolated(nb, item.name, files.autograder_zip(item.name), limits)
-                summary = run.summary or {}
                 row[f"{kind}_seconds"] = round(run.seconds, 1)
-                row[f"{kind}_score"] = f"{summary.get('total', 0):g}/{summary.get('possible', 0):g}"
+                row[f"{kind}_score"] = f"{run.total:g}/{run.possible:g}"
                 row[f"{kind}_status"] = (
-                    "timed out"
-                    if run.timed_out
-                    else ("ok" if summary and "error" not in summary else "could not execute")
+                    "timed out" if run.timed_out else "crashed" if run.crashed else "ok"
                 )
             rows.append(row)
     return {

@@ -16,6 +16,8 @@ from typing import Any
 from otter.test_files.exception_test import test_case
 
 from tools.course.answer_keys import graded_code_namespace
+from tools.course.layout import CourseLayout
+from vae_grading.autograder import QuestionPoints, read_points
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -37,10 +39,15 @@ class CaseOutcome:
         return self.error is None
 
 
+@functools.cache
+def built_points(assignment: str) -> tuple[QuestionPoints, ...]:
+    """The auto-graded questions built for `assignment` and their points (its autograder zip)."""
+    return tuple(read_points(CourseLayout().autograder_zip(assignment)))
+
+
 def question_names(assignment: str) -> list[str]:
-    """Names of the auto-graded questions built for `assignment` (from autograder/NN/tests)."""
-    tests_dir = AUTOGRADER / assignment / "tests"
-    return sorted(p.stem for p in tests_dir.glob("*.py"))
+    """Names of the auto-graded questions built for `assignment`."""
+    return [q.name for q in built_points(assignment)]
 
 
 def load_cases(assignment: str, question: str) -> list[test_case]:

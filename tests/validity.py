@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.otter_support import AUTOGRADER
+from tests.otter_support import built_points
 
 KINDS = ("mutants", "variants", "guesses")
 #: The marker that classifies a test for the report: @pytest.mark.validity("mutants").
@@ -29,15 +29,9 @@ PROPERTY = "validity"
 
 def public_share(assignment: str) -> float:
     """Share of the auto-graded points carried by public test cases in the built autograder."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    public = total = 0.0
-    for path in sorted((AUTOGRADER / assignment / "tests").glob("*.py")):
-        test_file = create_test_file(str(path), NBMetadataConfig())
-        total += float(test_file.possible)
-        public += sum(float(c.points or 0) for c in test_file.test_cases if not c.hidden)
-    return public / total if total else 0.0
+    points = built_points(assignment)
+    total = sum(q.possible for q in points)
+    return sum(q.public for q in points) / total if total else 0.0
 
 
 @dataclass

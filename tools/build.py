@@ -7,7 +7,8 @@ For each `solutions/NN_name.ipynb` this runs `otter assign` in a temporary folde
   autograder/NN_name/NN_name-autograder.zip the Gradescope / `otter run` zip (deterministic)
   autograder/NN_name/tests/qN.py            every test, public and hidden, as in the zip
 It also cleans the sources (no outputs, current set-up cell). `--check` writes nothing and fails
-when a generated file is stale, missing or extra; `--verify` then runs `tools.verify`.
+when a source is unclean or a generated file stale, missing or extra; `--verify` then runs
+`tools.verify`.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import os
 import shutil
 import sys
 
-from tools.cli import command_parser, open_course
+from tools.cli import command_parser, open_build
 from tools.course.building import (
     BuildError,
     build_all,
-    check_otter_version,
     clean_sources,
-    compare_with_disk,
     orphan_folders,
+    stale_files,
     temporary_folder,
     write_built,
 )
@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        layout, course = open_course(args)
-        names = layout.select(args.assignments)
-        check_otter_version(course)
+        layout, course, names = open_build(args)
     except (CourseConfigError, LayoutError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -79,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
 
         if args.check:
-            problems = compare_with_disk(layout, built, all_selected=not args.assignments)
+            problems = stale_files(layout, built, course, all_selected=not args.assignments)
             if problems:
                 print(
                     "Generated files are out of date; run `make build` (python -m tools.build) "

@@ -36,7 +36,7 @@ from tools.course.submissions import (
     GradingSetupError,
     grade_folder,
 )
-from vae_grading.local_grading import AutograderZipError
+from vae_grading.autograder import AutograderZipError
 from vae_grading.sandbox import SandboxUnavailable, bubblewrap
 
 

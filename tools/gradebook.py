@@ -37,7 +37,8 @@ from tools.course.gradetables import GradeEntry, GradeTableError, read_grade_tab
 from tools.course.layout import CourseLayout
 from tools.course.merging import MergedAssignment, MergeError, merge_assignment
 from tools.course.rubrics import RubricError, load_manual_questions
-from tools.course.submissions import _natural_key, autograder_questions
+from tools.course.submissions import _natural_key
+from vae_grading.autograder import possible_points, read_points
 
 STATE_FILE = ".gradebook-state.json"
 
@@ -278,11 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise GradebookError(f"unknown assignment {name!r}")
             grade_csv = overrides.get(name, args.grades / f"{name}.csv")
             zip_path = layout.autograder_zip(name)
-            possible = (
-                {q.name: q.possible for q in autograder_questions(zip_path)}
-                if zip_path.is_file()
-                else {}
-            )
+            possible = possible_points(read_points(zip_path)) if zip_path.is_file() else {}
             try:
                 table = read_grade_table(grade_csv, possible)
                 questions = load_manual_questions(layout.source(name))

@@ -28,7 +28,7 @@ from tools.course.feedback import messages_path, read_messages
 from tools.course.itemanalysis import QuestionStats, analyse
 from tools.course.layout import CourseLayout
 from tools.course.rubrics import load_manual_questions
-from tools.course.submissions import autograder_questions
+from vae_grading.autograder import possible_points, read_points
 
 
 @dataclass
@@ -67,9 +67,7 @@ def load_batch(grades: Path, assignment: str, layout: CourseLayout) -> Batch:
     else:  # tools.grade: submission, q…, total, max_total, status, reason
         key, questions = "submission", header[1 : header.index("total")] if header else []
     zip_path = layout.autograder_zip(assignment)
-    auto = (
-        {q.name: q.possible for q in autograder_questions(zip_path)} if zip_path.is_file() else {}
-    )
+    auto = possible_points(read_points(zip_path)) if zip_path.is_file() else {}
     manual = (
         {q.name: q.points for q in load_manual_questions(layout.source(assignment))}
         if layout.source(assignment).is_file()

@@ -1,18 +1,24 @@
-"""Strip outputs, execution counts and run metadata from the course notebooks (or `--check`).
+"""Clean the course notebooks without building (or `--check` them).
 
-Usage: python -m tools.strip_outputs [--check] [PATH ...]
+Usage: python -m tools.strip_outputs [--check] [PATH ...] [--root DIR]
 
-Default paths: solutions/ (sources; also sets the python3 kernel) and notebooks/ (generated).
+Sources (`solutions/NN_name.ipynb`) get the text `make build` gives them: no outputs, the python3
+kernel, the Colab badge and set-up cell from `course.toml`; `solutions/grading-requirements.txt`
+gets its pinned lines (both through `building.clean_sources`, the one writer of solutions/).
+Every other notebook (notebooks/, by default) loses its outputs, counts and run metadata.
+Default paths: solutions/ and notebooks/ of the checkout.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from tools.course.layout import CourseLayout
-from tools.course.notebooks import normalise_source, notebook_text, read_notebook, strip_outputs
+from tools.cli import command_parser, open_course, report_cleaning
+from tools.course.building import clean_sources
+from tools.course.config import CourseConfigError
+from tools.course.layout import ASSIGNMENT_NAME, CourseLayout
+from tools.course.notebooks import notebook_text, read_notebook, strip_outputs
 
 
 def notebooks_under(paths: list[Path]) -> list[Path]:
@@ -23,50 +29,52 @@ def notebooks_under(paths: list[Path]) -> list[Path]:
             found.append(path)
         elif path.is_dir():
             found += [p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
-    return sorted(set(found))
+    return sorted({p.resolve() for p in found})
 
 
-def cleaned_text(path: Path, layout: CourseLayout) -> str:
-    """The text `path` should have: sources fully normalised, other notebooks outputs-free."""
-    nb = read_notebook(path)
-    is_source = path.resolve().parent == layout.solutions.resolve()
-    return notebook_text(normalise_source(nb) if is_source else strip_outputs(nb))
+def is_source(path: Path, layout: CourseLayout) -> bool:
+    """Whether `path` is an assignment's source in solutions/."""
+    return path.parent == layout.solutions.resolve() and bool(ASSIGNMENT_NAME.match(path.stem))
+
+
+def strip_generated(paths: list[Path], write: bool) -> list[Path]:
+    """Strip the outputs of notebooks that are not sources; return those that had any."""
+    unclean = []
+    for path in paths:
+        text = notebook_text(strip_outputs(read_notebook(path)))
+        if path.read_text(encoding="utf-8") != text:
+            unclean.append(path)
+            if write:
+                path.write_text(text, encoding="utf-8")
+    return unclean
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m tools.strip_outputs", description=__doc__)
+    parser = command_parser("strip_outputs", __doc__)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks or folders")
     parser.add_argument("--check", action="store_true", help="change nothing, fail when unclean")
     args = parser.parse_args(argv)
-    layout = CourseLayout()
+    try:
+        layout, course = open_course(args)
+    except CourseConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     paths = args.paths or [layout.solutions, layout.notebooks]
     missing = [p for p in paths if not p.exists()]
     if args.paths and missing:
         print(f"error: not found: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    unclean = []
-    for path in notebooks_under(paths):
-        try:
-            text = cleaned_text(path, layout)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if path.read_text(encoding="utf-8") != text:
-            unclean.append(path)
-            if not args.check:
-                path.write_text(text, encoding="utf-8")
-    if args.check and unclean:
-        print(
-            "Notebooks with outputs or run metadata (run `python -m tools.strip_outputs`):",
-            file=sys.stderr,
-        )
-        for path in unclean:
-            print(f"  {path}", file=sys.stderr)
-        return 1
-    verb = "unclean" if args.check else "cleaned"
-    print(f"strip_outputs: {len(notebooks_under(paths))} notebook(s), {len(unclean)} {verb}")
-    return 0
+    found = notebooks_under(paths)
+    sources = [p.stem for p in found if is_source(p, layout)]
+    try:
+        unclean = clean_sources(layout, sources, course, write=not args.check)
+        others = strip_generated([p for p in found if not is_source(p, layout)], not args.check)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    unclean += [str(p) for p in others]
+    return report_cleaning(unclean, args.check, "strip_outputs", len(found))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 Usage: python -m tools.verify [NN_name ...] [--jobs N]
 
 For each assignment (built afresh into a temporary folder, and compared with the committed files):
-  * the answer key, graded by `otter run` with its own autograder zip, scores full marks;
-  * the untouched student notebook is graded without crashing, scores 0 on every auto-graded
-    question, and every failure message names its question;
+  * the answer key, graded as `make grade` grades (sandboxed, with its own autograder zip),
+    scores full marks;
+  * the untouched student notebook is graded without crashing and scores 0 on every
+    auto-graded question;
   * no solution block and no hidden test appears in any file under notebooks/;
   * the autograder's environment pins the course's Python, otter-grader and CPU-only torch.
 Grading seconds are printed (the benchmark in bench/grading_time.py reports them properly).
@@ -16,16 +17,16 @@ from __future__ import annotations
 import os
 import sys
 
-from tools.cli import command_parser, open_course
+from tools.cli import command_parser, open_build
 from tools.course.building import (
     BuildError,
     build_all,
-    check_otter_version,
-    compare_with_disk,
+    stale_files,
     temporary_folder,
+    write_built,
 )
 from tools.course.config import CourseConfigError
-from tools.course.layout import LayoutError
+from tools.course.layout import CourseLayout, LayoutError
 from tools.course.verification import print_reports, verify_files
 
 
@@ -38,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        layout, course = open_course(args)
-        names = layout.select(args.assignments)
-        check_otter_version(course)
+        layout, course, names = open_build(args)
     except (CourseConfigError, LayoutError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -50,12 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         except (BuildError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        stale = compare_with_disk(layout, built, all_selected=not args.assignments)
+        stale = stale_files(layout, built, course, all_selected=not args.assignments)
         files_root = work / "files"
         for item in built:
-            for rel, data in item.files.items():
-                (files_root / rel).parent.mkdir(parents=True, exist_ok=True)
-                (files_root / rel).write_bytes(data)
+            write_built(CourseLayout(files_root), item)
         reports = verify_files(layout, built, files_root, course, args.jobs)
         if stale:
             print("Committed generated files differ from a fresh build (run `make build`):")

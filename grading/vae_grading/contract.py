@@ -1,7 +1,8 @@
 """What the build writes into an autograder and the grading plugin reads: one definition each.
 
-`tools.course` writes these into the ASSIGNMENT CONFIG (and so into the zip's otter_config.json)
-and the zip's members; `vae_grading.otter_plugin` and `vae_grading.local_grading` read them back.
+`tools.course` writes these into the ASSIGNMENT CONFIG (and so into the zip's otter_config.json),
+the zip's members and the notebooks' cell tags; `vae_grading.otter_plugin`,
+`vae_grading.autograder` and `vae_grading.local_grading` read them back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ from typing import Any
 PLUGIN = "vae_grading.otter_plugin.TrustedVerdicts"
 #: The zip member that holds the assignment's hidden tests (hidden_tests/NN_name.py).
 HIDDEN_TESTS_MEMBER = "vae_hidden_tests.py"
+#: The cell tag that makes grading skip a cell (otter's own; the set-up cell carries it).
+IGNORE_TAG = "otter_ignore"
+
+
+def is_ignored(cell: Any) -> bool:
+    """Whether grading skips the cell (tag `otter_ignore` or metadata otter.ignore), as in otter."""
+    metadata = cell.get("metadata", {})
+    otter = metadata.get("otter", {})
+    ignored_by_metadata = isinstance(otter, dict) and otter.get("ignore") is True
+    return IGNORE_TAG in metadata.get("tags", []) or ignored_by_metadata
 
 
 class PluginSettingsError(ValueError):

@@ -1,6 +1,6 @@
 """Execute a prepared submission notebook inside the sandbox (internal command).
 
-Usage: python -m vae_grading.execute IN.ipynb OUT.ipynb [--cell-timeout S]
+Usage: python -m vae_grading.execute IN.ipynb OUT.ipynb --cell-timeout S
 
 Runs every cell with nbclient, errors allowed, each cell interrupted after S seconds, and writes
 the executed notebook, even when the kernel dies. Nothing here is trusted: the grader reads OUT
@@ -16,6 +16,8 @@ from pathlib import Path
 #: Metadata key of the grader's own set-up cell (imports), which has no per-cell time limit so
 #: that the limit measures the student's work, not how long `import torch` takes on a busy machine.
 UNTIMED_KEY = "vae_grading_untimed"
+#: Notebook metadata key that says why execution stopped early (the kernel died, was killed).
+EXECUTION_ERROR_KEY = "vae_grading_execution_error"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae_grading.execute")
     parser.add_argument("notebook", type=Path)
     parser.add_argument("output", type=Path)
-    parser.add_argument("--cell-timeout", type=int, default=60)
+    parser.add_argument("--cell-timeout", type=int, required=True)
     args = parser.parse_args(argv)
     nb = nbformat.read(args.notebook, as_version=4)
 
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a dead kernel or a stuck cell ends the run
         problem = f"{type(exc).__name__}: {exc}"[:300]
     if problem:
-        nb.metadata["vae_grading_execution_error"] = problem
+        nb.metadata[EXECUTION_ERROR_KEY] = problem
     nbformat.write(nb, args.output)
     return 0
 

@@ -1,8 +1,9 @@
 """Grade one submission notebook with an autograder zip: sandboxed run, trusted verdicts.
 
-The grader reads the zip (points, hidden tests, seed) here, appends probe cells with fresh inputs
-to the student's notebook, executes it in the sandbox (`vae_grading.execute`), reads the executed
-notebook back as untrusted data and scores each question in this process.
+The grader reads the zip (`vae_grading.autograder`: points, hidden tests), appends probe
+cells with fresh inputs to the student's notebook, executes it in the sandbox
+(`vae_grading.execute`), reads the executed notebook back as untrusted data and scores each
+question in this process.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from vae_grading.contract import HIDDEN_TESTS_MEMBER
-from vae_grading.evidence import Question
-from vae_grading.execute import UNTIMED_KEY
+from vae_grading.autograder import Autograder
+from vae_grading.contract import is_ignored
+from vae_grading.execute import EXECUTION_ERROR_KEY, UNTIMED_KEY
 from vae_grading.probes import find_reports, stdout_texts
 from vae_grading.sandbox import SandboxLimits, capped_folder, driver_path, run_sandboxed
-from vae_grading.scoring import QuestionScore, load_questions, plan_probes, score_reports
+from vae_grading.scoring import QuestionScore, plan_probes, score_reports
 
 MAX_EXECUTED_BYTES = 64 * 2**20
 KERNEL_ENV = {
@@ -52,18 +52,13 @@ del _module, _otter_notebook
 """
 
 
-class AutograderZipError(ValueError):
-    """The autograder zip lacks what trusted grading needs (rebuild it with `make build`)."""
-
-
 @dataclass(frozen=True)
-class Autograder:
-    """What the grader takes from an autograder zip: questions, points, public tests, seed."""
+class CellError:
+    """An error output of a student's cell: the cell's index, the error's name, its first line."""
 
-    questions: list[Question]
-    points: dict[str, float]
-    public_tests: dict[str, bytes]
-    seed_line: str
+    cell: int
+    error: str
+    line: str
 
 
 @dataclass
@@ -74,54 +69,24 @@ class LocalGrade:
     timed_out: bool = False
     disk_full: bool = False
     crashed: str | None = None
-    cell_errors: list[dict[str, Any]] = field(default_factory=list)
+    cell_errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def total(self) -> float:
+        """Points earned over every question."""
+        return sum(s.score for s in self.scores.values())
 
-def read_autograder(zip_path: Path) -> Autograder:
-    """Load the questions (in memory only), points and public tests of an autograder zip."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    with zipfile.ZipFile(zip_path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
-    if HIDDEN_TESTS_MEMBER not in members:
-        raise AutograderZipError(
-            f"{zip_path} has no {HIDDEN_TESTS_MEMBER}: rebuild with make build"
-        )
-    config = json.loads(members.get("otter_config.json", b"{}"))
-    seed, variable = config.get("seed"), config.get("seed_variable")
-    seed_line = f"{variable} = {int(seed)}\n" if variable and seed is not None else ""
-    tests = {
-        Path(name).name: data
-        for name, data in members.items()
-        if name.startswith("tests/") and name.endswith(".py")
-    }
-    with tempfile.TemporaryDirectory(prefix="vae-grading-key-") as tmp:
-        hidden = Path(tmp) / HIDDEN_TESTS_MEMBER
-        hidden.write_bytes(members[HIDDEN_TESTS_MEMBER])
-        questions = load_questions(hidden)
-        points = {}
-        for name, data in tests.items():
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            points[path.stem] = float(create_test_file(str(path), NBMetadataConfig()).possible)
-    return Autograder(questions, points, tests, seed_line)
+    @property
+    def possible(self) -> float:
+        """Points possible over every question."""
+        return sum(s.possible for s in self.scores.values())
 
 
-def _ignored(cell: Any) -> bool:
-    metadata = cell.get("metadata", {})
-    otter = metadata.get("otter", {}) if isinstance(metadata.get("otter"), dict) else {}
-    return "otter_ignore" in metadata.get("tags", []) or otter.get("ignore") is True
-
-
-def prepare(nb: nbformat.NotebookNode, autograder: Autograder, probe_cells: list[str]) -> Any:
-    """The notebook to execute: ignored cells dropped, seeded cells, grading mode, probes."""
+def prepare(nb: nbformat.NotebookNode, probe_cells: list[str]) -> Any:
+    """The notebook to execute: ignored cells dropped, grading mode, probes."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    cells = [c for c in nb.cells if not _ignored(c)]
-    for cell in cells:
-        if cell.cell_type == "code" and autograder.seed_line:
-            cell.source = autograder.seed_line + cell.source
+    cells = [c for c in nb.cells if not is_ignored(c)]
     init = nbformat.v4.new_code_cell(PRELOAD)
     init.metadata[UNTIMED_KEY] = True
     nb.cells = [
@@ -173,7 +138,7 @@ def _grade_in(
     for name, data in autograder.public_tests.items():
         (work / "tests" / name).write_bytes(data)
     notebook = work / f"{assignment}.ipynb"
-    nbformat.write(prepare(nb, autograder, plan.cells), notebook)
+    nbformat.write(prepare(nb, plan.cells), notebook)
     inner = [
         sys.executable, driver_path(sandbox),
         notebook.name, "executed.ipynb", "--cell-timeout", str(cell_timeout),
@@ -190,7 +155,7 @@ def _grade_in(
     outcome.scores = score_reports(autograder.questions, plan, reports, autograder.points)
     outcome.cell_errors = _cell_errors(executed)
     if isinstance(executed, dict):
-        problem = executed.get("metadata", {}).get("vae_grading_execution_error")
+        problem = executed.get("metadata", {}).get(EXECUTION_ERROR_KEY)
         if isinstance(problem, str) and not outcome.crashed:
             outcome.crashed = problem[:300]
 
@@ -206,9 +171,9 @@ def _read_executed(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _cell_errors(executed: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _cell_errors(executed: dict[str, Any] | None) -> list[CellError]:
     """Error outputs of the student's cells: name and first line of the cell."""
-    errors: list[dict[str, Any]] = []
+    errors: list[CellError] = []
     cells = executed.get("cells", []) if isinstance(executed, dict) else []
     for index, cell in enumerate(cells if isinstance(cells, list) else []):
         if not isinstance(cell, dict):
@@ -220,11 +185,6 @@ def _cell_errors(executed: dict[str, Any] | None) -> list[dict[str, Any]]:
                 lines = [ln.strip() for ln in source.splitlines() if ln.strip()]
                 if len(lines) > 1 and lines[0].replace(" ", "").split("=")[-1].isdigit():
                     lines = lines[1:]
-                errors.append(
-                    {
-                        "cell": index,
-                        "error": str(output.get("ename", "Error"))[:60],
-                        "line": lines[0][:60] if lines else "",
-                    }
-                )
+                name = str(output.get("ename", "Error"))[:60]
+                errors.append(CellError(index, name, lines[0][:60] if lines else ""))
     return errors

@@ -35,7 +35,9 @@ from otter.test_files import GradingResults
 from otter.test_files.abstract_test import TestCase, TestCaseResult
 from otter.test_files.exception_test import ExceptionTestFile
 
+from vae_grading.autograder import possible_points, question_points, tests_in_folder
 from vae_grading.contract import HIDDEN_TESTS_MEMBER, PluginSettings
+from vae_grading.execute import EXECUTION_ERROR_KEY
 from vae_grading.kernel_jail import KernelJail
 from vae_grading.kernels import IPCKernelManager
 from vae_grading.probes import find_reports, stdout_texts
@@ -69,13 +71,13 @@ class TrustedVerdicts(AbstractOtterPlugin):
             self.questions = load_questions(self.source / HIDDEN_TESTS_MEMBER)
         finally:
             sys.dont_write_bytecode = writes_bytecode
-        self.points = _question_points(self.source / "tests")
+        self.points = possible_points(question_points(tests_in_folder(self.source / "tests")))
         with contextlib.suppress(OSError):
             (self.source / HIDDEN_TESTS_MEMBER).unlink()
         for cache in self.source.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
         _keep_only(Path.cwd(), Path(self.submission_path).name)
-        settings = PluginSettings.from_config(self.plugin_config)
+        settings = self.settings()
         self.timeout_s = float(settings.timeout)
         self.disk_bytes = settings.disk_bytes
         self.jail = KernelJail(
@@ -88,6 +90,10 @@ class TrustedVerdicts(AbstractOtterPlugin):
             _lock_for_kernel(self.autograder_dir, self.source)
         _harden_otter(settings.cell_timeout, self.jail)
         self.watchdog = Watchdog(self.timeout_s, self.disk_bytes, self.jail)
+
+    def settings(self) -> PluginSettings:
+        """The limits the build wrote into otter_config.json for this plugin."""
+        return PluginSettings.from_config(self.plugin_config)
 
     def before_execution(self, submission: Any) -> Any:
         """Append the probe cells, with inputs drawn fresh for this grading; start the watchdog."""
@@ -230,17 +236,6 @@ def _lock_for_kernel(autograder_dir: Path, source: Path) -> None:
             target.chmod(0o700)
 
 
-def _question_points(tests_dir: Path) -> dict[str, float]:
-    """Each question's points from otter's own test files (read before the kernel starts)."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    return {
-        path.stem: float(create_test_file(str(path), NBMetadataConfig()).possible)
-        for path in sorted(tests_dir.glob("*.py"))
-    }
-
-
 def _keep_only(folder: Path, notebook: str) -> None:
     """Delete everything in the submission folder except the notebook being graded."""
     for entry in folder.iterdir():
@@ -305,7 +300,7 @@ def _harden_otter(cell_timeout: int, jail: KernelJail) -> None:
             try:
                 return super().preprocess(nb, resources, km)
             except Exception as exc:  # noqa: BLE001 - the verdicts decide; otter must go on
-                nb.metadata["vae_grading_execution_error"] = f"{type(exc).__name__}"[:100]
+                nb.metadata[EXECUTION_ERROR_KEY] = f"{type(exc).__name__}"[:100]
                 return nb, resources
 
     nbconvert.preprocessors.ExecutePreprocessor = TimeLimitedExecutePreprocessor  # type: ignore[misc]

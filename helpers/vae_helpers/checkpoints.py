@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,18 @@ def _canonical_config(config: Mapping[str, Any]) -> str:
             f"checkpoints: config must hold only JSON values (str, int, float, bool, None, "
             f"lists, dicts): {err}"
         ) from None
+
+
+@contextlib.contextmanager
+def seeded_fork(device: torch.device, seed: int) -> Iterator[None]:
+    """Run the block on a forked random stream (CPU and `device`'s GPU) seeded with `seed`, so
+    that the caller's own stream is the same whether a model is trained or loaded."""
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [torch.cuda.current_device() if device.index is None else device.index]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def checkpoint_path(name: str, config: Mapping[str, Any]) -> Path:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vae_helpers import schedules, settings
-from vae_helpers.checkpoints import checkpoint_path, train_or_load
+from vae_helpers.checkpoints import checkpoint_path, seeded_fork, train_or_load
 from vae_helpers.data import load_mnist
 from vae_helpers.device import resolve_device
 from vae_helpers.training import History, default_optimizer, fit_indexed
@@ -133,12 +133,7 @@ def load_classifier(
         "cache_format": CACHE_FORMAT,
         "data": "mnist",
     }
-    cuda_devices = []
-    if target.type == "cuda":
-        cuda_devices = [torch.cuda.current_device() if target.index is None else target.index]
-    # Fork the RNG so the caller's random stream is the same whether we train or load.
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(recipe.seed)
+    with seeded_fork(target, recipe.seed):
         model = DigitClassifier().to(target)
         cached = checkpoint_path("classifier", config).exists()
         history = train_or_load(

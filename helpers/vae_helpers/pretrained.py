@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from vae_helpers import settings
 from vae_helpers._validation import check_positive_int
-from vae_helpers.checkpoints import checkpoint_path, train_or_load
+from vae_helpers.checkpoints import checkpoint_path, seeded_fork, train_or_load
 from vae_helpers.data import load_mnist
 from vae_helpers.device import resolve_device
 from vae_helpers.models import (
@@ -121,12 +121,7 @@ def _train_cached(
         "cache_format": CACHE_FORMAT,
         "data": "mnist",
     }
-    cuda_devices = []
-    if device.type == "cuda":
-        cuda_devices = [torch.cuda.current_device() if device.index is None else device.index]
-    # Fork the RNG so the notebook's own random stream is the same whether we train or load.
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(recipe.seed)
+    with seeded_fork(device, recipe.seed):
         model = model_factory().to(device)
 
         def train() -> History:

@@ -26,9 +26,16 @@ import nbformat
 import psutil
 import pytest
 
+from tests.tooling.graders import (
+    RUN_AUTOGRADER,
+    grade_rows,
+    grade_with_tools,
+    otter_run_command,
+    write_batch,
+    write_submission,
+)
 from tools.course.layout import CourseLayout
-from tools.course.submissions import from_spreadsheet_safe
-from tools.grade import main as grade_main
+from vae_grading.contract import HIDDEN_TESTS_MEMBER
 
 ASSIGNMENT = "02_vae_theory"
 CELL_TIMEOUT_S = 20
@@ -312,10 +319,8 @@ def _leftovers() -> list[str]:
 
 
 def _write_batch(blank: nbformat.NotebookNode, folder: Path, marker: Path) -> None:
-    folder.mkdir(parents=True)
-    for name, nb in _attack_notebooks(blank).items():
-        if name not in HANGS:
-            nbformat.write(nb, folder / f"{name}.ipynb")
+    notebooks = _attack_notebooks(blank)
+    write_batch({name: nb for name, nb in notebooks.items() if name not in HANGS}, folder)
     with zipfile.ZipFile(folder / "pickled_log.zip", "w") as zf:
         zf.writestr(f"{ASSIGNMENT}.ipynb", nbformat.writes(blank))
         zf.writestr(".OTTER_LOG", pickle.dumps(_RunsCodeWhenUnpickled(marker)))
@@ -344,12 +349,6 @@ def _command_line(process: psutil.Process) -> str:
         return ""
 
 
-def _zero_rows(path: Path) -> dict[str, dict[str, str]]:
-    """The CSV's rows by submission name (a formula-like name without its protective quote)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return {from_spreadsheet_safe(row["submission"]): row for row in csv.DictReader(f)}
-
-
 @pytest.mark.slow
 def test_attacks_earn_nothing_and_leave_the_batch_intact(
     built_course: CourseLayout, tmp_path: Path
@@ -358,16 +357,11 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     folder, marker = tmp_path / "submissions", tmp_path / "unpickled"
     _write_batch(blank, folder, marker)
     output = tmp_path / "grades.csv"
-    argv = [
-        str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
-        "--output", str(output), "--jobs", "2", "--cell-timeout", str(CELL_TIMEOUT_S),
-        "--timeout", "240", "--disk-mb", "256", "--no-progress",
-    ]  # fmt: skip
-    assert grade_main(argv) == 0
+    limits = ["--cell-timeout", str(CELL_TIMEOUT_S), "--timeout", "240", "--disk-mb", "256"]
+    rows = grade_with_tools(built_course, ASSIGNMENT, folder, output, limits)
     with open(output, newline="", encoding="utf-8") as f:
         cells = [row[0] for row in csv.reader(f)]
     assert "'" + '=HYPERLINK("x")' in cells, cells  # a spreadsheet shows it as text
-    rows = _zero_rows(output)
     assert set(rows) == {*ATTACKS, BATCHED, "pickled_log", *NAME_ROWS}
     for name, row in rows.items():
         assert row["total"] == "0", (name, row)
@@ -377,7 +371,7 @@ def test_attacks_earn_nothing_and_leave_the_batch_intact(
     assert "Traceback" not in output.read_text() and "def test" not in output.read_text()
     assert not marker.exists(), "a pickled .OTTER_LOG was loaded"
     time.sleep(10)  # the detached process of `outlives_grading` would have written by now
-    assert _zero_rows(output) == rows, "a submission changed the CSV after grading"
+    assert grade_rows(output) == rows, "a submission changed the CSV after grading"
     assert "evil" not in output.read_text()
     stragglers = [
         p.pid
@@ -393,21 +387,12 @@ def test_hangs_end_at_the_whole_submission_limit_in_tools_grade(
     built_course: CourseLayout, tmp_path: Path
 ) -> None:
     blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
-    folder = tmp_path / "submissions"
-    folder.mkdir()
     notebooks = _attack_notebooks(blank)
-    for name in HANGS:
-        nbformat.write(notebooks[name], folder / f"{name}.ipynb")
-    output = tmp_path / "grades.csv"
-    argv = [
-        str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
-        "--output", str(output), "--jobs", "2", "--cell-timeout", "10",
-        "--timeout", str(HANG_LIMIT_S), "--no-progress",
-    ]  # fmt: skip
+    folder = write_batch({name: notebooks[name] for name in HANGS}, tmp_path / "submissions")
+    limits = ["--cell-timeout", "10", "--timeout", str(HANG_LIMIT_S)]
     started = time.monotonic()
-    assert grade_main(argv) == 0
+    rows = grade_with_tools(built_course, ASSIGNMENT, folder, tmp_path / "grades.csv", limits)
     assert time.monotonic() - started < HANG_LIMIT_S + 60
-    rows = _zero_rows(output)
     assert set(rows) == set(HANGS)
     for name, row in rows.items():
         assert row["total"] == "0" and row["status"] == "timed out", (name, row)
@@ -473,7 +458,7 @@ def test_attacks_earn_nothing_under_otter_run(
     out.mkdir()
     limits = {"timeout": HANG_LIMIT_S} if attack in HANGS else {}
     zip_path = _zip_with_limits(built_course, tmp_path / "zip", disk_bytes=256 * 2**20, **limits)
-    command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(path)]
+    command = otter_run_command(zip_path, out, path)
     started = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     if attack in HANGS:
@@ -503,8 +488,7 @@ def _gradescope_tree(built_course: CourseLayout, root: Path, notebook: Path, **l
 
 def _run_like_gradescope(autograder: Path) -> subprocess.CompletedProcess:
     """What Gradescope's run_autograder does (source/run_otter.py), with this tree as root."""
-    code = "import sys\nfrom otter.run.run_autograder import main\nmain(sys.argv[1])"
-    command = [sys.executable, "-c", code, str(autograder)]
+    command = [sys.executable, "-c", RUN_AUTOGRADER, str(autograder)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=autograder)
 
 
@@ -535,11 +519,18 @@ def test_attacks_earn_nothing_in_a_gradescope_layout(
         assert "time limit" in json.dumps(results), results
     time.sleep(8 if attack == BATCHED else 0)  # the detached rewriter would have written by now
     assert json.loads(results_path.read_text()) == results
-    assert not (autograder / "source" / "vae_hidden_tests.py").exists()
+    assert not (autograder / "source" / HIDDEN_TESTS_MEMBER).exists()
     assert not list((autograder / "source").rglob("__pycache__"))
     assert _leftovers() == []
     stragglers = [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"].real == 65534]
     assert stragglers == []
+
+
+def _sleeping_submission(built_course: CourseLayout, folder: Path) -> Path:
+    """The blank notebook with a last cell that sleeps two minutes, written into `folder`."""
+    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
+    blank.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
+    return write_submission(blank, folder / f"{ASSIGNMENT}.ipynb")
 
 
 @pytest.mark.slow
@@ -550,15 +541,11 @@ def test_a_killed_grader_leaves_a_failure_result_in_a_gradescope_layout(
     import os
     import signal
 
-    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
-    blank.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
-    notebook = tmp_path / "sub" / f"{ASSIGNMENT}.ipynb"
-    notebook.parent.mkdir()
-    nbformat.write(blank, notebook)
+    notebook = _sleeping_submission(built_course, tmp_path / "sub")
     autograder = _gradescope_tree(built_course, tmp_path, notebook)
-    code = "import sys\nfrom otter.run.run_autograder import main\nmain(sys.argv[1])"
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(autograder)], cwd=autograder, start_new_session=True,
+        [sys.executable, "-c", RUN_AUTOGRADER, str(autograder)], cwd=autograder,
+        start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     results_path = autograder / "results" / "results.json"
@@ -583,17 +570,10 @@ def test_a_killed_otter_run_leaves_no_hidden_tests_behind(
     import signal
     import time
 
-    blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
-    blank.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(120)"))
-    path = tmp_path / "sub" / f"{ASSIGNMENT}.ipynb"
-    path.parent.mkdir()
-    nbformat.write(blank, path)
+    path = _sleeping_submission(built_course, tmp_path / "sub")
     temp = tmp_path / "tmp"
     temp.mkdir()
-    command = [
-        sys.executable, "-m", "otter", "run", "-a",
-        str(built_course.autograder_zip(ASSIGNMENT)), "-o", str(tmp_path), str(path),
-    ]  # fmt: skip
+    command = otter_run_command(built_course.autograder_zip(ASSIGNMENT), tmp_path, path)
     process = subprocess.Popen(
         command, env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -618,7 +598,7 @@ def test_a_killed_otter_run_leaves_no_hidden_tests_behind(
             with contextlib.suppress(psutil.Error):
                 survivor.kill()
         process.wait(timeout=30)
-    left = [p for p in temp.rglob("*") if p.name == "vae_hidden_tests.py"]
+    left = [p for p in temp.rglob("*") if p.name == HIDDEN_TESTS_MEMBER]
     assert left == [], left
 
 

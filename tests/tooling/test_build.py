@@ -33,15 +33,20 @@ def _files(layout: CourseLayout) -> set[str]:
     }
 
 
-def _autograded_questions(source: nbformat.NotebookNode) -> list[str]:
-    """Names of the source's questions that are not `manual: true`, read from its YAML."""
-    names = []
+def _autograded_points(source: nbformat.NotebookNode) -> dict[str, float]:
+    """The points of the source's questions that are not `manual: true`, read from its YAML."""
+    points = {}
     for cell in source.cells:
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
             config = yaml.safe_load(cell.source.removeprefix("# BEGIN QUESTION"))
             if not config.get("manual", False):
-                names.append(config["name"])
-    return names
+                points[config["name"]] = float(config["points"])
+    return points
+
+
+def _autograded_questions(source: nbformat.NotebookNode) -> list[str]:
+    """Names of the source's questions that are not `manual: true`."""
+    return list(_autograded_points(source))
 
 
 def _hidden_test_names(tests_dir: Path) -> set[str]:
@@ -176,16 +181,26 @@ def test_export_makes_a_submission_zip_without_latex(
 
 
 def test_the_zip_configures_the_plugin_exactly_as_it_reads_it(built_course: CourseLayout) -> None:
-    """otter_config.json holds the plugin's settings and nothing the plugin would not read."""
-    import json
-    import zipfile
+    """otter_config.json holds the plugin's settings (cell_timeout included) and nothing the
+    plugin would not read; the zip's tests carry each source question's points, none public."""
+    from dataclasses import fields
 
-    from vae_grading.contract import HIDDEN_TESTS_MEMBER, PLUGIN, PluginSettings
+    from otter.plugins import PluginCollection
 
-    with zipfile.ZipFile(built_course.autograder_zip(ASSIGNMENT)) as archive:
+    from vae_grading.autograder import QuestionPoints, read_autograder
+    from vae_grading.contract import PLUGIN, PluginSettings
+    from vae_grading.otter_plugin import TrustedVerdicts
+
+    zip_path = built_course.autograder_zip(ASSIGNMENT)
+    with zipfile.ZipFile(zip_path) as archive:
         config = json.loads(archive.read("otter_config.json"))
-        assert HIDDEN_TESTS_MEMBER in archive.namelist()
-    [entry] = config["plugins"]
-    assert list(entry) == [PLUGIN]
-    assert PluginSettings.from_config(entry[PLUGIN]) == PluginSettings()
-    assert entry[PLUGIN]["cell_timeout"] == PluginSettings().cell_timeout
+    [plugin] = PluginCollection(config["plugins"], f"{ASSIGNMENT}.ipynb", {})._plugins
+    assert isinstance(plugin, TrustedVerdicts) and list(config["plugins"][0]) == [PLUGIN]
+    assert set(plugin.plugin_config) == {f.name for f in fields(PluginSettings)}
+    assert plugin.settings() == PluginSettings()
+    assert plugin.plugin_config["cell_timeout"] == PluginSettings().cell_timeout
+
+    declared = _autograded_points(nbformat.read(built_course.source(ASSIGNMENT), as_version=4))
+    autograder = read_autograder(zip_path)
+    assert autograder.graded == [QuestionPoints(n, p) for n, p in declared.items()]
+    assert sorted(q.name for q in autograder.questions) == sorted(declared)

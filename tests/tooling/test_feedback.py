@@ -16,23 +16,47 @@ from tools.course.feedback import (
     write_grade_feedback,
 )
 from tools.course.layout import CourseLayout
-from tools.course.submissions import GradeRow, GradingLimits, Question, fill_from_summary
+from tools.course.submissions import GradeRow, GradingLimits, fill_from_grade
+from vae_grading.autograder import QuestionPoints
+from vae_grading.evidence import CheckResult
+from vae_grading.local_grading import CellError, LocalGrade
+from vae_grading.scoring import QuestionScore
 
 HIDDEN = CourseLayout().hidden_tests(ASSIGNMENT).read_text(encoding="utf-8")
 
 
-def test_summary_messages_reach_the_row() -> None:
-    questions = [Question("q1", 1.0), Question("q2", 1.0)]
-    summary = {
-        "questions": {
-            "q1": {"score": 1.0, "possible": 1.0, "messages": []},
-            "q2": {"score": 0.0, "possible": 1.0, "messages": ["the KL must be 0 at the prior"]},
-        },
-        "cell_errors": [],
-    }
+def test_verdict_messages_reach_the_row() -> None:
+    questions = [QuestionPoints("q1", 1.0), QuestionPoints("q2", 1.0), QuestionPoints("q3", 1.0)]
+    grade = LocalGrade(
+        scores={
+            "q1": QuestionScore("q1", 1.0, 1.0, [CheckResult("kl", True, "")]),
+            "q2": QuestionScore(
+                "q2", 0.0, 1.0, [CheckResult("kl", False, "the KL must be 0 at the prior")]
+            ),
+            "q3": QuestionScore("q3", 0.0, 1.0, [CheckResult("kl", False, "x")], "no result"),
+        }
+    )
     row = GradeRow("alice")
-    fill_from_summary(row, summary, questions, GradingLimits())
-    assert row.messages == {"q1": [], "q2": ["the KL must be 0 at the prior"]}
+    fill_from_grade(row, grade, questions, GradingLimits())
+    assert row.scores == {"q1": 1.0, "q2": 0.0, "q3": 0.0}
+    assert row.messages == {"q1": [], "q2": ["the KL must be 0 at the prior"], "q3": ["no result"]}
+
+
+def test_the_reason_names_the_first_stopped_and_the_first_raising_cell() -> None:
+    errors = [
+        CellError(3, "KeyboardInterrupt", "train(model)"),
+        CellError(5, "NameError", "plot(x)"),
+        CellError(6, "ValueError", "y = f(x)"),
+    ]
+    row = GradeRow("alice")
+    grade = LocalGrade(crashed="DeadKernelError", cell_errors=errors)
+    fill_from_grade(row, grade, [QuestionPoints("q1", 1.0)], GradingLimits(cell_timeout_s=10))
+    assert row.scores == {"q1": 0.0} and row.messages == {"q1": []}
+    assert row.reason == (
+        "the notebook stopped early: DeadKernelError; "
+        "1 cell(s) stopped at the 10 s limit (first: 'train(model)'); "
+        "2 cell(s) raised errors (first: NameError in 'plot(x)')"
+    )
 
 
 def test_message_log_keeps_the_last_record_and_survives_a_cut_line(tmp_path: Path) -> None:

@@ -13,17 +13,19 @@ import nbformat
 import psutil
 import pytest
 
+from tests.tooling.graders import grade_with_tools
 from tools.course.layout import CourseLayout
 from tools.course.submissions import (
+    FORMULA_STARTS,
     CsvSink,
     GradeRow,
     GradingLimits,
-    Question,
     canonical_notebook,
     discover_submissions,
     run_isolated,
 )
 from tools.grade import main as grade_main
+from vae_grading.autograder import QuestionPoints
 
 ASSIGNMENT = "02_vae_theory"  # built in a temporary checkout by conftest.course_build
 EXPECTED_CSV = Path(__file__).resolve().parent / "expected_batch.csv"
@@ -142,23 +144,8 @@ def test_broken_batch_is_graded_to_the_expected_csv(
     folder.mkdir()
     make_broken_batch(nbformat.read(answer_key, as_version=4), folder, marker)
     output = tmp_path / "grades.csv"
-    argv = [
-        str(folder),
-        "--assignment",
-        ASSIGNMENT,
-        "--root",
-        str(built_course.root),
-        "--output",
-        str(output),
-        "--jobs",
-        "2",
-        "--cell-timeout",
-        str(CELL_TIMEOUT_S),
-        "--timeout",
-        "300",
-        "--no-progress",
-    ]
-    assert grade_main(argv) == 0
+    limits = ["--cell-timeout", str(CELL_TIMEOUT_S), "--timeout", "300"]
+    grade_with_tools(built_course, ASSIGNMENT, folder, output, limits)
 
     rows, expected = _read_csv(output), _read_csv(EXPECTED_CSV)
     assert list(rows[0]) == [*expected[0], "reason"]
@@ -189,7 +176,7 @@ def test_a_submission_past_its_limit_is_killed_and_cleaned_up(
     nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
     limits = GradingLimits(cell_timeout_s=60, submission_timeout_s=20)
     run = run_isolated(nb, ASSIGNMENT, built_course.autograder_zip(ASSIGNMENT), limits)
-    assert run.timed_out and run.summary is None
+    assert run.timed_out
     assert list(tmp_path.iterdir()) == []  # the work folder is removed
     leftovers = [
         p
@@ -241,38 +228,24 @@ def test_clashing_and_look_alike_names_are_refused_each_on_its_own_row(tmp_path:
     assert found["carol.ipynb"].path == tmp_path / "carol.ipynb.zip"
 
 
+FORMULA_NAMES = ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "'quoted", "plain")
+
+
 def test_formula_cells_are_written_as_text_and_read_back_on_resume(tmp_path: Path) -> None:
-    questions = [Question("q1", 1.0)]
+    questions = [QuestionPoints("q1", 1.0)]
     path = tmp_path / "g.csv"
     sink = CsvSink(path, questions)
-    for name in (
-        '=HYPERLINK("http://x")',
-        "+1",
-        "-2",
-        "@SUM(A1)",
-        "\tx",
-        "\rx",
-        "'quoted",
-        "plain",
-    ):
+    for name in FORMULA_NAMES:
         sink.add(GradeRow(name, {"q1": 1.0}, 1.0, 1.0, reason="=cmd|' /C calc'!A0"))
     sink.close()
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]
+    assert len(rows) == len(FORMULA_NAMES)
     for row in rows:
         for cell in (row[0], row[-1]):
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+            assert not cell.startswith(FORMULA_STARTS), row
     resumed = CsvSink(path, questions, resume=True)
-    assert resumed.done == {
-        '=HYPERLINK("http://x")',
-        "+1",
-        "-2",
-        "@SUM(A1)",
-        "\tx",
-        "\rx",
-        "'quoted",
-        "plain",
-    }
+    assert resumed.done == set(FORMULA_NAMES)
     resumed.close()
 
 

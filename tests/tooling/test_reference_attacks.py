@@ -12,17 +12,20 @@ catches are stand-ins that answer no question, and a question reported twice cou
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.tooling.graders import (
+    grade_with_tools,
+    otter_run_command,
+    write_batch,
+    write_submission,
+)
 from tools.course.layout import CourseLayout
-from tools.grade import main as grade_main
 
 ASSIGNMENT = "02_vae_theory"
 
@@ -159,28 +162,14 @@ def _notebooks(blank: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]
     return notebooks
 
 
-def _rows(path: Path) -> dict[str, dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return {row["submission"]: row for row in csv.DictReader(f)}
-
-
 @pytest.mark.slow
 def test_references_caught_during_a_downstream_probe_earn_nothing(
     built_course: CourseLayout, tmp_path: Path
 ) -> None:
     blank = nbformat.read(built_course.student_notebook(ASSIGNMENT), as_version=4)
-    folder = tmp_path / "submissions"
-    folder.mkdir()
-    for name, nb in _notebooks(blank).items():
-        nbformat.write(nb, folder / f"{name}.ipynb")
-    output = tmp_path / "grades.csv"
-    argv = [
-        str(folder), "--assignment", ASSIGNMENT, "--root", str(built_course.root),
-        "--output", str(output), "--jobs", "2", "--cell-timeout", "60",
-        "--timeout", "300", "--no-progress",
-    ]  # fmt: skip
-    assert grade_main(argv) == 0
-    rows = _rows(output)
+    folder = write_batch(_notebooks(blank), tmp_path / "submissions")
+    limits = ["--cell-timeout", "60", "--timeout", "300"]
+    rows = grade_with_tools(built_course, ASSIGNMENT, folder, tmp_path / "grades.csv", limits)
     assert set(rows) == {"honest", *CARRIERS}
     honest = rows["honest"]
     assert honest["status"] == "ok", honest
@@ -197,15 +186,10 @@ def test_references_caught_during_a_downstream_probe_earn_nothing(
 
 def _otter_scores(built_course: CourseLayout, nb: nbformat.NotebookNode, folder: Path) -> dict:
     """Each question's score when `otter run` grades `nb` with the built autograder zip."""
-    path = folder / "sub" / f"{ASSIGNMENT}.ipynb"
-    path.parent.mkdir(parents=True)
-    nbformat.write(nb, path)
+    path = write_submission(nb, folder / "sub" / f"{ASSIGNMENT}.ipynb")
     out = folder / "out"
     out.mkdir()
-    command = [
-        sys.executable, "-m", "otter", "run", "-a",
-        str(built_course.autograder_zip(ASSIGNMENT)), "-o", str(out), str(path),
-    ]  # fmt: skip
+    command = otter_run_command(built_course.autograder_zip(ASSIGNMENT), out, path)
     subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=folder)
     results = json.loads((out / "results.json").read_text())
     return {t["name"]: t.get("score") or 0 for t in results["tests"] if t.get("max_score")}

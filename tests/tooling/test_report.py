@@ -82,12 +82,10 @@ def test_report_on_a_synthetic_class_of_key_blank_mutants_and_variants(tmp_path:
     from tests.assignments.test_02_vae_theory import MUTANTS, VARIANTS
     from tests.otter_support import hidden_questions, key_namespace, with_answers
     from tools.course.layout import CourseLayout
-    from tools.course.submissions import autograder_questions
+    from vae_grading.autograder import possible_points, read_points
     from vae_grading.scoring import run_in_process
 
-    points = {
-        q.name: q.possible for q in autograder_questions(CourseLayout().autograder_zip(ASSIGNMENT))
-    }
+    points = possible_points(read_points(CourseLayout().autograder_zip(ASSIGNMENT)))
     mutants = sorted(MUTANTS)[::4]
     students = {"key": dict(key_namespace(ASSIGNMENT)), "blank": {}}
     students |= {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from tools.course.answer_keys import key_without_setup_cell
 from tools.course.config import CourseConfigError, load_course_config
 from tools.course.layout import CourseLayout, LayoutError
-from tools.course.leaks import find_leaks, hidden_test_secrets, solution_secrets
+from tools.course.leaks import find_leaks, hidden_module_secrets, solution_secrets
 from tools.course.notebooks import normalise_generated, notebook_text, strip_outputs
 from tools.course.otter_format import in_test_regions, read_assignment_config, region_marker
 from tools.course.setup_cells import (
@@ -30,6 +31,7 @@ from tools.course.zipfiles import (
     notebook_from_submission_zip,
     write_deterministic_zip,
 )
+from vae_grading.contract import is_ignored
 
 REPO = CourseLayout()
 
@@ -225,7 +227,7 @@ def test_sources_have_current_setup_cells() -> None:
     assert setup_cell_main(["--check"]) == 0, "run `python -m tools.setup_cell`"
 
 
-def _question_source(solution: str, hidden_test: str) -> nbformat.NotebookNode:
+def _question_source(solution: str) -> nbformat.NotebookNode:
     return new_notebook(
         cells=[
             new_raw_cell("# BEGIN QUESTION\nname: q1"),
@@ -234,7 +236,6 @@ def _question_source(solution: str, hidden_test: str) -> nbformat.NotebookNode:
             new_raw_cell("# END SOLUTION"),
             new_raw_cell("# BEGIN TESTS"),
             new_code_cell("def test_public(f):\n    assert callable(f), 'define f'"),
-            new_code_cell(f"# HIDDEN\ndef test_secret(f):\n    {hidden_test}"),
             new_raw_cell("# END TESTS"),
             new_raw_cell("# END QUESTION"),
         ]
@@ -244,8 +245,10 @@ def _question_source(solution: str, hidden_test: str) -> nbformat.NotebookNode:
 def test_leak_scan_finds_solution_and_hidden_test_text(tmp_path: Path) -> None:
     solution = "return torch.logsumexp(x, dim=0) - math.log(len(x))"
     hidden = "assert f(torch.ones(97)).item() == pytest.approx(1.0), 'wrong mean'"
-    source = _question_source(solution, hidden)
-    secrets = solution_secrets(source, "01_x") + hidden_test_secrets({}, source, "01_x")
+    module = tmp_path / "01_x.py"
+    module.write_text(f"def verdict(f):\n    {hidden}\n")
+    secrets = solution_secrets(_question_source(solution), "01_x")
+    secrets += hidden_module_secrets(module, "01_x")
     assert len(secrets) == 2
 
     clean = tmp_path / "clean.ipynb"
@@ -270,11 +273,7 @@ def test_sources_seed_torch_through_otters_seed_variable() -> None:
     assert names, "no sources in solutions/"
     for name in names:
         nb = nbformat.read(REPO.source(name), as_version=4)
-        graded = [
-            c.source
-            for c in nb.cells
-            if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])
-        ]
+        graded = [c.source for c in nb.cells if c.cell_type == "code" and not is_ignored(c)]
         assert any(
             re.search(r"^seed = \d+\s*$", s, re.MULTILINE)
             and re.search(r"(seed_everything|torch\.manual_seed)\(seed\)", s)
@@ -372,6 +371,29 @@ def test_commands_read_the_course_toml_of_their_root(tmp_path: Path) -> None:
     (root / "solutions").mkdir(parents=True)
     (root / "course.toml").write_text("[course]\n")
     assert setup_cell_main(["--check", "--root", str(root)]) == 2
+
+
+def test_strip_outputs_cleans_the_checkout_named_by_root(tmp_path: Path) -> None:
+    """`--root` picks the checkout (its course.toml, solutions/ and notebooks/), not this one."""
+    from tools.strip_outputs import main as strip_main
+
+    root = tmp_path / "course"
+    shutil.copytree(REPO.solutions, root / "solutions")
+    shutil.copy(REPO.course_toml, root / "course.toml")
+    notebook = root / "notebooks" / "01_x" / "01_x.ipynb"
+    notebook.parent.mkdir(parents=True)
+    nbformat.write(_executed_notebook(), notebook)
+    source = root / "solutions" / f"{REPO.assignments()[0]}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[find_setup_cell(nb) or 0].source = "# stale set-up cell"
+    nbformat.write(nb, source)
+
+    assert strip_main(["--check", "--root", str(root)]) == 1
+    assert strip_main(["--root", str(root)]) == 0
+    assert strip_main(["--check", "--root", str(root)]) == 0
+    assert nbformat.read(notebook, as_version=4).cells[1].outputs == []
+    cleaned = nbformat.read(source, as_version=4)
+    assert cleaned.cells[find_setup_cell(cleaned) or 0].source != "# stale set-up cell"
 
 
 @pytest.mark.parametrize("name", REPO.assignments())

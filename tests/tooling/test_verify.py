@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from tools.course.building import BuiltAssignment, compare_with_disk
+from tools.course.building import BuiltAssignment, clean_sources, compare_with_disk
 from tools.course.config import load_course_config
 from tools.course.layout import CourseLayout
-from tools.course.submissions import IsolatedRun, autograder_questions
 from tools.course.verification import (
     Report,
     check_environment,
@@ -18,53 +19,48 @@ from tools.course.verification import (
     print_reports,
     verify_files,
 )
+from vae_grading.autograder import read_points
+from vae_grading.evidence import CheckResult
+from vae_grading.local_grading import LocalGrade
+from vae_grading.scoring import QuestionScore
 
 REPO = CourseLayout()
 ASSIGNMENT = "02_vae_theory"  # built in a temporary checkout by conftest.course_build
 
 
-def _run(questions: dict[str, tuple[float, float, list[str]]]) -> IsolatedRun:
-    summary = {
-        "questions": {
-            name: {
-                "score": score,
-                "possible": possible,
-                "failures": [{"hidden": True, "message": m} for m in messages],
-            }
-            for name, (score, possible, messages) in questions.items()
-        },
-        "total": sum(q[0] for q in questions.values()),
-        "possible": sum(q[1] for q in questions.values()),
-        "cell_errors": [],
-        "catastrophic_error": None,
+def _grade(questions: dict[str, tuple[float, float, list[str]]], **outcome: object) -> LocalGrade:
+    """A grading whose questions scored (score, possible) and failed the checks named."""
+    scores = {
+        name: QuestionScore(name, score, possible, [CheckResult(m, False, m) for m in failed])
+        for name, (score, possible, failed) in questions.items()
     }
-    return IsolatedRun(summary, timed_out=False, interrupted=False, log_tail="", seconds=1.0)
+    return LocalGrade(scores=scores, seconds=1.0, **outcome)  # type: ignore[arg-type]
 
 
 def test_check_key_requires_full_marks() -> None:
-    good, bad = Report("k"), Report("k")
-    check_key(_run({"q1": (2, 2, []), "q2": (1, 1, [])}), good)
-    check_key(
-        _run({"q1": (1, 2, ["Error at line 3 in test q1:\nKL must be ≥ 0"]), "q2": (1, 1, [])}), bad
-    )
+    good, bad, crashed, slow = Report("k"), Report("k"), Report("k"), Report("k")
+    check_key(_grade({"q1": (2, 2, []), "q2": (1, 1, [])}), good)
+    check_key(_grade({"q1": (1, 2, ["KL must be ≥ 0"]), "q2": (1, 1, [])}), bad)
+    check_key(_grade({"q1": (2, 2, [])}, crashed="DeadKernelError"), crashed)
+    check_key(_grade({}, timed_out=True), slow)
     assert good.problems == []
     assert bad.problems == ["answer key scores 2/3: q1 1/2: KL must be ≥ 0"]
+    assert crashed.problems == ["answer key scores 2/2 (DeadKernelError)"]
+    assert slow.problems == ["answer key could not be graded: timed out"]
 
 
-def test_check_student_requires_zero_and_named_failures() -> None:
+def test_check_student_requires_zero_on_every_question() -> None:
     good, bad = Report("s"), Report("s")
-    check_student(_run({"q1": (0, 2, ["Error at line 3 in test q1:"])}), good, ["q1"])
+    check_student(_grade({"q1": (0, 2, ["q1 is not defined"])}), good, ["q1"])
     check_student(
-        _run({"q1": (1, 2, ["in test q1"]), "q2": (0, 1, ["assert failed"])}),
-        bad,
-        ["q1", "q2", "q3"],
+        _grade({"q1": (1, 2, ["half"]), "q2": (0, 1, ["assert failed"])}), bad, ["q1", "q2", "q3"]
     )
     assert good.problems == []
+    assert good.passed == ["student notebook scores 0 on all 1 questions (graded in 1 s)"]
     assert bad.problems == [
         "student notebook: no result for q3",
         "student notebook scores 1/2 on q1 untouched: "
         "its tests must fail on the `...` placeholders",
-        "student notebook: a failure message of q2 does not name it",
     ]
 
 
@@ -102,7 +98,7 @@ def test_verify_passes_on_a_real_assignment(
     assert code == 0, out
     [report] = reports
     assert report.name == ASSIGNMENT and report.problems == []
-    questions = autograder_questions(layout.autograder_zip(ASSIGNMENT))
+    questions = read_points(layout.autograder_zip(ASSIGNMENT))
     possible = sum(q.possible for q in questions)
     assert [line.split(" (")[0] for line in report.passed[:2]] == [
         f"answer key scores {possible:g}/{possible:g}",
@@ -112,12 +108,26 @@ def test_verify_passes_on_a_real_assignment(
 
 
 def _fake_course(root: Path, names: list[str]) -> CourseLayout:
+    """A checkout whose sources are empty notebooks, clean as `make build` leaves them."""
     layout = CourseLayout(root)
     layout.solutions.mkdir(parents=True)
     layout.course_toml.write_text(CourseLayout().course_toml.read_text())
     for name in names:
-        layout.source(name).write_text("{}")
+        nbformat.write(nbformat.v4.new_notebook(), layout.source(name))
+    clean_sources(layout, names, load_course_config(layout.course_toml))
     return layout
+
+
+def _fake_build_all(seen: dict[str, list[str]]) -> Callable[..., list[BuiltAssignment]]:
+    """A build_all that builds nothing and records the names it was given in `seen`."""
+
+    def build_all(*args: object, **_options: object) -> list[BuiltAssignment]:
+        selected = args[1]
+        assert isinstance(selected, list)
+        seen["built"] = list(selected)
+        return [BuiltAssignment(name) for name in selected]
+
+    return build_all
 
 
 def test_verify_cli_verifies_every_assignment_by_default(
@@ -130,12 +140,6 @@ def test_verify_cli_verifies_every_assignment_by_default(
     layout = _fake_course(tmp_path / "course", names)
     seen: dict[str, list[str]] = {}
 
-    def fake_build_all(*args: object, **_options: object) -> list[BuiltAssignment]:
-        selected = args[1]
-        assert isinstance(selected, list)
-        seen["built"] = list(selected)
-        return [BuiltAssignment(name) for name in selected]
-
     def fake_verify_files(
         _layout: CourseLayout,
         built: list[BuiltAssignment],
@@ -146,7 +150,7 @@ def test_verify_cli_verifies_every_assignment_by_default(
         seen["verified"] = [b.name for b in built]
         return [Report(b.name, passed=["fine"]) for b in built]
 
-    monkeypatch.setattr(tools.verify, "build_all", fake_build_all)
+    monkeypatch.setattr(tools.verify, "build_all", _fake_build_all(seen))
     monkeypatch.setattr(tools.verify, "verify_files", fake_verify_files)
     assert tools.verify.main(["--root", str(layout.root), "--jobs", "1"]) == 0
     assert seen == {"built": names, "verified": names}
@@ -164,18 +168,13 @@ def test_build_verify_verifies_every_assignment_by_default(
     layout = _fake_course(tmp_path / "course", names)
     seen: dict[str, list[str]] = {}
 
-    def fake_build_all(*args: object, **_options: object) -> list[BuiltAssignment]:
-        selected = args[1]
-        assert isinstance(selected, list)
-        return [BuiltAssignment(name) for name in selected]
-
     def fake_verify_built(
         _layout: CourseLayout, built: list[BuiltAssignment], _course: object, jobs: int = 0
     ) -> int:
         seen["verified"] = [b.name for b in built]
         return 0
 
-    monkeypatch.setattr(tools.build, "build_all", fake_build_all)
+    monkeypatch.setattr(tools.build, "build_all", _fake_build_all(seen))
     monkeypatch.setattr(tools.build, "verify_built", fake_verify_built)
     assert tools.build.main(["--check", "--verify", "--root", str(layout.root)]) == 0
-    assert seen == {"verified": names}
+    assert seen == {"built": names, "verified": names}

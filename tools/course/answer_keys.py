@@ -16,8 +16,9 @@ from typing import Any
 import nbformat
 
 from tools.course.layout import CourseLayout
-from tools.course.otter_format import in_test_regions, is_ignored
+from tools.course.otter_format import in_test_regions
 from tools.course.setup_cells import find_setup_cell
+from vae_grading.contract import is_ignored
 
 HEADLESS_ENV = {"VAE_STATIC_WIDGETS": "1", "MPLBACKEND": "Agg"}
 

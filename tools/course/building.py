@@ -243,6 +243,15 @@ def compare_with_disk(
     return problems
 
 
+def stale_files(
+    layout: CourseLayout, built: list[BuiltAssignment], course: CourseConfig, all_selected: bool
+) -> list[str]:
+    """What `make build` would change, one line each: sources it would clean, generated files
+    that are stale, missing, or should not be there (`--check` of tools.build, `make release`)."""
+    unclean = clean_sources(layout, [b.name for b in built], course, write=False)
+    return [f"unclean: {path}" for path in unclean] + compare_with_disk(layout, built, all_selected)
+
+
 def write_built(layout: CourseLayout, built: BuiltAssignment) -> list[str]:
     """Make notebooks/NN and autograder/NN hold exactly the built files; return what changed."""
     changed = []
@@ -278,23 +287,23 @@ def orphan_folders(layout: CourseLayout, names: list[str]) -> list[Path]:
     return orphans
 
 
-def clean_sources(layout: CourseLayout, names: list[str], course: CourseConfig) -> list[str]:
-    """Strip outputs, refresh set-up cells and grading requirements; return the files rewritten."""
-    rewritten = []
+def clean_sources(
+    layout: CourseLayout, names: list[str], course: CourseConfig, write: bool = True
+) -> list[str]:
+    """Give the sources of `names` their clean text (`clean_source`) and the grading requirements
+    their pinned lines; return the files that differed. The one writer of solutions/."""
+    expected = {layout.source(name): clean_source(layout.source(name), course) for name in names}
     requirements = layout.grading_requirements
     if requirements.is_file():
         current = requirements.read_text(encoding="utf-8")
-        expected = grading_requirements_text(current, course)
-        if current != expected:
-            requirements.write_text(expected, encoding="utf-8")
-            rewritten.append(str(requirements.relative_to(layout.root)))
-    for name in names:
-        path = layout.source(name)
-        text = clean_source(path, course)
+        expected[requirements] = grading_requirements_text(current, course)
+    changed = []
+    for path, text in sorted(expected.items()):
         if path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            rewritten.append(str(path.relative_to(layout.root)))
-    return rewritten
+            if write:
+                path.write_text(text, encoding="utf-8")
+            changed.append(path.relative_to(layout.root).as_posix())
+    return changed
 
 
 def check_otter_version(course: CourseConfig) -> None:

@@ -14,7 +14,7 @@ from tools.course.building import (
     BuildError,
     build_all,
     check_otter_version,
-    compare_with_disk,
+    stale_files,
     temporary_folder,
 )
 from tools.course.changelog import check_changelog
@@ -25,7 +25,6 @@ from tools.course.leaks import (
     find_leaks,
     helper_line_leaks,
     hidden_module_secrets,
-    hidden_test_secrets,
     solution_secrets,
 )
 from tools.course.notebooks import read_notebook
@@ -133,11 +132,11 @@ def course_cell_problems(layout: CourseLayout, course: CourseConfig) -> list[str
 
 
 def stale_generated_files(layout: CourseLayout, course: CourseConfig, jobs: int = 2) -> list[str]:
-    """Generated files that differ from a fresh build of solutions/ (one line each)."""
+    """What `make build` would change in the checkout (one line each): `tools.build --check`."""
     check_otter_version(course)
     with temporary_folder("vae-release-check-") as work:
         built = build_all(layout, layout.assignments(), course, work, jobs=jobs, progress=True)
-        return compare_with_disk(layout, built, all_selected=True)
+        return stale_files(layout, built, course, all_selected=True)
 
 
 def check_release_notes(layout: CourseLayout, course: CourseConfig) -> None:
@@ -175,11 +174,7 @@ def edition_leaks(layout: CourseLayout, files: list[Path]) -> list[Leak]:
     """Solution code, hidden tests and answers found in any file of the edition."""
     secrets = []
     for name in layout.assignments():
-        source = read_notebook(layout.source(name))
-        secrets += solution_secrets(source, name)
-        tests_dir = layout.autograder_dir(name) / "tests"
-        tests = {p.stem: p.read_text(encoding="utf-8") for p in sorted(tests_dir.glob("*.py"))}
-        secrets += hidden_test_secrets(tests, source, name)
+        secrets += solution_secrets(read_notebook(layout.source(name)), name)
         if layout.hidden_tests(name).is_file():
             secrets += hidden_module_secrets(layout.hidden_tests(name), name)
     helper_files = [p for p in files if "helpers" in p.parts and p.suffix == ".py"]

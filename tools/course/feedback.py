@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-MAX_MESSAGE_CHARS = 300  # as Gradescope shows a verdict's message
+from vae_grading.scoring import MAX_MESSAGE_CHARS  # as the grader cuts a verdict's message
+
 MAX_MESSAGES = 10  # per question
 PASSED = "all hidden checks passed"
 MESSAGES_SUFFIX = ".messages.jsonl"
@@ -188,9 +189,9 @@ def feedback_folder(grade_csv: Path, assignment: str) -> Path:
 def write_grade_feedback(grade_csv: Path, assignment: str, autograder_zip: Path) -> Path:
     """Feedback files for every row of a `tools.grade` CSV (auto-graded questions only)."""
     from tools.course.gradetables import read_grade_table
-    from tools.course.submissions import autograder_questions
+    from vae_grading.autograder import possible_points, read_points
 
-    possible = {q.name: q.possible for q in autograder_questions(autograder_zip)}
+    possible = possible_points(read_points(autograder_zip))
     table = read_grade_table(grade_csv, possible)
     records = read_messages(messages_path(grade_csv))
     folder = feedback_folder(grade_csv, assignment)

@@ -17,7 +17,6 @@ from tools.course.otter_format import region_marker
 
 MIN_FINGERPRINT_CHARS = 12
 LEAK_FRACTION = 0.6
-_HIDDEN_WORD = re.compile(r"\bhidden\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,62 +98,6 @@ def solution_secrets(source: nbformat.NotebookNode, name: str) -> list[Secret]:
                 code = line[: line.rfind("#")]
                 value = code.split("=", 1)[1] if "=" in code else code
                 secrets.append(Secret(origin, _fingerprints([value])))
-    return [s for s in secrets if s.lines]
-
-
-def _test_functions(source: str) -> list[tuple[ast.FunctionDef, bool]]:
-    """Each `@test_case(...)` function of an exception-style test file, with its hidden flag."""
-    found = []
-    for node in ast.parse(source).body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "test_case":
-                hidden = any(
-                    kw.arg == "hidden" and isinstance(kw.value, ast.Constant) and kw.value.value
-                    for kw in decorator.keywords
-                )
-                found.append((node, hidden))
-    return found
-
-
-def _body_lines(source: str, node: ast.FunctionDef) -> list[str]:
-    lines = source.splitlines()
-    return lines[node.body[0].lineno - 1 : node.end_lineno]
-
-
-def hidden_test_secrets(
-    tests: dict[str, str], source: nbformat.NotebookNode, name: str
-) -> list[Secret]:
-    """Every hidden test, as built (test files) and as written (source test cells), minus the
-    lines it shares with public tests."""
-    public_lines: set[str] = set()
-    hidden: list[tuple[str, list[str]]] = []
-    for question, text in sorted(tests.items()):
-        for node, is_hidden in _test_functions(text):
-            body = _body_lines(text, node)
-            if is_hidden:
-                hidden.append((f"{name} hidden test {question}.{node.name}", body))
-            else:
-                public_lines.update(normalise_line(line) for line in body)
-    in_tests = False
-    for index, cell in enumerate(source.cells, start=1):
-        marker = region_marker(cell)
-        if marker is not None and marker[1] == "TESTS":
-            in_tests = marker[0] == "BEGIN"
-            continue
-        if not in_tests or cell.cell_type != "code":
-            continue
-        text = cell_source(cell)
-        first = text.strip().splitlines()[0] if text.strip() else ""
-        body = [
-            line for line in text.splitlines()[1:] if not line.lstrip().startswith(("def ", "@"))
-        ]
-        if first.startswith("#") and _HIDDEN_WORD.search(first):
-            hidden.append((f"{name} hidden test (source cell {index})", body))
-        else:
-            public_lines.update(normalise_line(line) for line in text.splitlines())
-    secrets = [Secret(origin, _fingerprints(body, public_lines)) for origin, body in hidden]
     return [s for s in secrets if s.lines]
 
 

@@ -3,7 +3,8 @@
 A source notebook marks its parts with raw cells (or Markdown cells holding an ```otter fence)
 whose first line is `# ASSIGNMENT CONFIG`, `# BEGIN QUESTION`, `# BEGIN SOLUTION`,
 `# BEGIN TESTS`, `# BEGIN PROMPT` or the matching `# END …`; the rest of the cell is YAML. Cells
-tagged `otter_ignore` are skipped by grading. Every other module asks this one.
+tagged `otter_ignore` are skipped by grading (`vae_grading.contract.is_ignored`). Every other
+module asks this one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from vae_grading.contract import PLUGIN, PluginSettings
 CONFIG_MARKER = "# ASSIGNMENT CONFIG"
 
 _REGION = re.compile(r"^\s*#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re.IGNORECASE)
-IGNORE_TAG = "otter_ignore"
 
 
 def _marker_text(cell: Any) -> str | None:
@@ -45,14 +45,6 @@ def region_line(cell: Any) -> str:
     """The marker line of a region cell, upper-cased ("# BEGIN TESTS"), or "" for other cells."""
     marker = region_marker(cell)
     return f"# {marker[0]} {marker[1]}" if marker else ""
-
-
-def is_ignored(cell: Any) -> bool:
-    """Whether grading skips the cell (tag `otter_ignore` or metadata otter.ignore)."""
-    metadata = cell.get("metadata", {})
-    otter = metadata.get("otter", {})
-    ignored_by_metadata = isinstance(otter, dict) and otter.get("ignore") is True
-    return IGNORE_TAG in metadata.get("tags", []) or ignored_by_metadata
 
 
 def in_test_regions(nb: nbformat.NotebookNode) -> list[bool]:

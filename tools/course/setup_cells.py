@@ -11,7 +11,8 @@ import nbformat
 
 from tools.course.config import CourseConfig
 from tools.course.notebooks import cell_source
-from tools.course.otter_format import IGNORE_TAG, config_cell_index
+from tools.course.otter_format import config_cell_index
+from vae_grading.contract import IGNORE_TAG, is_ignored
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_BADGE_ID = "colab-badge"
@@ -65,12 +66,11 @@ def setup_cell_source(course: CourseConfig, assignment: str) -> str:
 
 
 def find_setup_cell(nb: nbformat.NotebookNode) -> int | None:
-    """Index of the set-up cell: the first code cell, when tagged otter_ignore; else None."""
+    """Index of the set-up cell: the first code cell, when grading skips it; else None."""
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        tagged = IGNORE_TAG in cell.get("metadata", {}).get("tags", [])
-        return index if tagged else None
+        return index if is_ignored(cell) else None
     return None
 
 

@@ -9,9 +9,7 @@ import csv
 import functools
 import re
 import sys
-import tempfile
 import threading
-import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,14 +21,13 @@ import nbformat
 
 from tools.course.notebooks import PYTHON3_KERNELSPEC, strip_outputs
 from tools.course.zipfiles import MAX_NOTEBOOK_BYTES, UnsafeZipError, notebook_from_submission_zip
-from vae_grading.local_grading import (
-    Autograder,
-    grade_notebook,
-    read_autograder,
-)
+from vae_grading.autograder import Autograder, QuestionPoints, read_autograder
+from vae_grading.contract import PluginSettings
+from vae_grading.local_grading import LocalGrade, grade_notebook
 from vae_grading.sandbox import SandboxLimits
+from vae_grading.scoring import QuestionScore
 
-DEFAULT_CELL_TIMEOUT_S = 60
+DEFAULT_CELL_TIMEOUT_S = PluginSettings().cell_timeout  # as on otter's path
 DEFAULT_SUBMISSION_TIMEOUT_S = 600
 STATUS_OK = "ok"
 STATUS_TIMED_OUT = "timed out"
@@ -55,14 +52,6 @@ class Submission:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class Question:
-    """An auto-graded question of the assignment and its maximum score."""
-
-    name: str
-    possible: float
-
-
 @dataclass
 class GradeRow:
     """The CSV row of one graded submission."""
@@ -75,7 +64,7 @@ class GradeRow:
     reason: str = ""
     messages: dict[str, list[str]] = field(default_factory=dict)  # verdict messages per question
 
-    def as_csv(self, questions: list[Question]) -> list[str]:
+    def as_csv(self, questions: list[QuestionPoints]) -> list[str]:
         """The row's cells, in the column order of `csv_header` (as data, not yet escaped)."""
         return [
             self.submission,
@@ -102,7 +91,7 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
-def csv_header(questions: list[Question]) -> list[str]:
+def csv_header(questions: list[QuestionPoints]) -> list[str]:
     """Column names: submission, one per question, total, max_total, status, reason."""
     return ["submission", *(q.name for q in questions), "total", "max_total", "status", "reason"]
 
@@ -114,27 +103,6 @@ def _number(value: float) -> str:
 
 def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-def autograder_questions(zip_path: Path) -> list[Question]:
-    """The auto-graded questions in an autograder zip, with their points, in natural order."""
-    import zipfile
-
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    questions = []
-    with (
-        tempfile.TemporaryDirectory(prefix="vae-grade-tests-") as tmp,
-        zipfile.ZipFile(zip_path) as zf,
-    ):
-        for member in zf.namelist():
-            if member.startswith("tests/") and member.endswith(".py"):
-                target = Path(tmp) / Path(member).name
-                target.write_bytes(zf.read(member))
-                test_file = create_test_file(str(target), NBMetadataConfig())
-                questions.append(Question(target.stem, float(test_file.possible)))
-    return sorted(questions, key=lambda q: _natural_key(q.name))
 
 
 def discover_submissions(folder: Path) -> list[Submission]:
@@ -241,18 +209,6 @@ class GradingLimits:
     disk_bytes: int = SandboxLimits().disk_bytes
 
 
-@dataclass
-class IsolatedRun:
-    """What grading one notebook produced: a summary (None if it produced none) and timings."""
-
-    summary: dict[str, Any] | None
-    timed_out: bool
-    interrupted: bool
-    log_tail: str
-    seconds: float
-    disk_full: bool = False
-
-
 @functools.lru_cache(maxsize=16)
 def _autograder(zip_path: Path, mtime_ns: int) -> Autograder:
     return read_autograder(zip_path)
@@ -264,58 +220,29 @@ def load_autograder(zip_path: Path) -> Autograder:
 
 
 def run_isolated(
-    nb: nbformat.NotebookNode,
-    assignment: str,
-    autograder_zip: Path,
-    limits: GradingLimits,
-    registry: Any = None,
-) -> IsolatedRun:
-    """Grade a canonical notebook: execute it sandboxed, score it here; summary as plain JSON."""
-    started = time.perf_counter()
-    autograder = load_autograder(autograder_zip)
-    outcome = grade_notebook(
+    nb: nbformat.NotebookNode, assignment: str, autograder_zip: Path, limits: GradingLimits
+) -> LocalGrade:
+    """Grade a canonical notebook: execute it sandboxed and score it here."""
+    return grade_notebook(
         nb,
         assignment,
-        autograder,
+        load_autograder(autograder_zip),
         SandboxLimits(seconds=limits.submission_timeout_s, disk_bytes=limits.disk_bytes),
         limits.cell_timeout_s,
         sandbox=limits.sandbox,
     )
-    questions: dict[str, dict[str, Any]] = {
-        name: {
-            "score": score.score,
-            "possible": score.possible,
-            "messages": [score.error]
-            if score.error
-            else [c.message for c in score.checks if not c.passed],
-            "failures": []
-            if score.score >= score.possible
-            else [{"hidden": True, "message": f"{name}: {score.feedback()}"}],
-        }
-        for name, score in outcome.scores.items()
-    }
-    summary = {
-        "questions": questions,
-        "total": sum(q["score"] for q in questions.values()),
-        "possible": sum(q["possible"] for q in questions.values()),
-        "cell_errors": outcome.cell_errors,
-        "catastrophic_error": outcome.crashed,
-    }
-    return IsolatedRun(
-        summary=None if outcome.timed_out else summary,
-        timed_out=outcome.timed_out,
-        interrupted=False,
-        log_tail=outcome.crashed or "",
-        seconds=time.perf_counter() - started,
-        disk_full=outcome.disk_full,
-    )
+
+
+def verdict_messages(score: QuestionScore) -> list[str]:
+    """What a question's row and feedback file show: why it earned nothing, or each failed check."""
+    return [score.error] if score.error else [c.message for c in score.checks if not c.passed]
 
 
 def grade_submission(
     submission: Submission,
     assignment: str,
     autograder_zip: Path,
-    questions: list[Question],
+    questions: list[QuestionPoints],
     limits: GradingLimits,
 ) -> GradeRow:
     """Grade one submission; any failure becomes this submission's row, never an exception."""
@@ -343,45 +270,38 @@ def grade_submission(
     if run.timed_out:
         row.status = STATUS_TIMED_OUT
         row.reason = f"stopped after {limits.submission_timeout_s} s (whole-submission limit)"
-    elif run.disk_full:
-        fill_from_summary(row, run.summary or {}, questions, limits)
-        row.status = STATUS_DISK_FULL
-        quota = limits.disk_bytes // 2**20
-        row.reason = f"the submission filled its {quota} MiB disk quota; " + row.reason
-    elif run.summary is None:
-        row.status, row.reason = STATUS_FAILED, f"grader crashed: {run.log_tail}"
     else:
-        fill_from_summary(row, run.summary, questions, limits)
+        fill_from_grade(row, run, questions, limits)
+        if run.disk_full:
+            row.status = STATUS_DISK_FULL
+            quota = limits.disk_bytes // 2**20
+            row.reason = f"the submission filled its {quota} MiB disk quota; " + row.reason
     row.reason = row.reason[:MAX_REASON_CHARS]
     return row
 
 
-def fill_from_summary(
-    row: GradeRow, summary: dict[str, Any], questions: list[Question], limits: GradingLimits
+def fill_from_grade(
+    row: GradeRow, grade: LocalGrade, questions: list[QuestionPoints], limits: GradingLimits
 ) -> None:
-    """Turn a grading summary into scores, status and reason."""
-    graded = summary.get("questions", {})
+    """Turn the grader's result into the row's scores, messages and reason."""
     for question in questions:
-        result = graded.get(question.name)
-        row.scores[question.name] = float(result["score"]) if result else 0.0
-        row.messages[question.name] = list(result.get("messages", [])) if result else []
+        score = grade.scores.get(question.name)
+        row.scores[question.name] = score.score if score else 0.0
+        row.messages[question.name] = verdict_messages(score) if score else []
     row.total = sum(row.scores.values())
     notes = []
-    if summary.get("catastrophic_error"):
-        notes.append(f"the notebook stopped early: {summary['catastrophic_error']}")
-    errors = summary.get("cell_errors", [])
-    interrupted = [e for e in errors if e["error"] == "KeyboardInterrupt"]
-    raised = [e for e in errors if e["error"] != "KeyboardInterrupt"]
+    if grade.crashed:
+        notes.append(f"the notebook stopped early: {grade.crashed}")
+    interrupted = [e for e in grade.cell_errors if e.error == "KeyboardInterrupt"]
+    raised = [e for e in grade.cell_errors if e.error != "KeyboardInterrupt"]
     if interrupted:
         notes.append(
             f"{len(interrupted)} cell(s) stopped at the {limits.cell_timeout_s} s limit "
-            f"(first: {interrupted[0].get('line', '')!r})"
+            f"(first: {interrupted[0].line!r})"
         )
     if raised:
-        first = raised[0]
         notes.append(
-            f"{len(raised)} cell(s) raised errors (first: {first['error']} in "
-            f"{first.get('line', '')!r})"
+            f"{len(raised)} cell(s) raised errors (first: {raised[0].error} in {raised[0].line!r})"
         )
     row.reason = "; ".join(notes)
 
@@ -393,7 +313,7 @@ class CsvSink:
     not graded again; a row once written is never changed by a later submission.
     """
 
-    def __init__(self, path: Path, questions: list[Question], resume: bool = False) -> None:
+    def __init__(self, path: Path, questions: list[QuestionPoints], resume: bool = False) -> None:
         self.path = path
         self.questions = questions
         self.rows: list[list[str]] = []
@@ -456,7 +376,7 @@ def grade_folder(
         raise GradingSetupError(
             f"no submissions in {folder}: expected .ipynb files, .zip files or one folder each"
         )
-    questions = autograder_questions(autograder_zip)
+    questions = load_autograder(autograder_zip).graded
     sink = CsvSink(output, questions, resume=resume)
     todo = [s for s in submissions if s.identifier not in sink.done]
     rows: list[GradeRow] = []

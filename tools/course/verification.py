@@ -13,21 +13,20 @@ from pathlib import Path
 
 import yaml
 
-from tools.course.building import (
-    BuiltAssignment,
-)
+from tools.course.building import BuiltAssignment
 from tools.course.config import CourseConfig
 from tools.course.layout import CourseLayout
-from tools.course.leaks import (
-    find_leaks,
-    hidden_module_secrets,
-    hidden_test_secrets,
-    solution_secrets,
-)
+from tools.course.leaks import find_leaks, hidden_module_secrets, solution_secrets
 from tools.course.notebooks import read_notebook
 from tools.course.setup_cells import course_cells_problems
-from tools.course.submissions import GradingLimits, IsolatedRun, canonical_notebook, run_isolated
+from tools.course.submissions import (
+    GradingLimits,
+    canonical_notebook,
+    load_autograder,
+    run_isolated,
+)
 from tools.course.zipfiles import read_zip_members
+from vae_grading.local_grading import LocalGrade
 
 VERIFY_LIMITS = GradingLimits(cell_timeout_s=120, submission_timeout_s=600)
 
@@ -43,75 +42,57 @@ class Report:
     student_seconds: float | None = None
 
 
-def check_key(run: IsolatedRun, report: Report) -> None:
+def check_key(grade: LocalGrade, report: Report) -> None:
     """The key must be graded without error and score full marks on every question."""
-    summary = run.summary
-    if run.timed_out or summary is None or "error" in summary:
-        detail = "timed out" if run.timed_out else (summary or {}).get("error", run.log_tail)
-        report.problems.append(f"answer key could not be graded: {detail}")
+    if grade.timed_out:
+        report.problems.append("answer key could not be graded: timed out")
         return
-    questions = summary["questions"]
-    lost = {name: q for name, q in questions.items() if q["score"] < q["possible"] or q["failures"]}
-    if summary.get("catastrophic_error") or lost or summary["possible"] <= 0:
+    scores, total, possible = grade.scores, grade.total, grade.possible
+    lost = {name: s for name, s in scores.items() if s.score < s.possible}
+    if grade.crashed or lost or possible <= 0:
         details = "; ".join(
-            f"{name} {q['score']:g}/{q['possible']:g}: {_first_failure(q)}"
-            for name, q in sorted(lost.items())
+            f"{name} {s.score:g}/{s.possible:g}: {_last_line(s.feedback())}"
+            for name, s in sorted(lost.items())
         )
-        crash = summary.get("catastrophic_error")
+        crash = f" ({grade.crashed})" if grade.crashed else ""
         report.problems.append(
-            f"answer key scores {summary['total']:g}/{summary['possible']:g}"
-            f"{': ' + details if details else ''}{f' ({crash})' if crash else ''}"
+            f"answer key scores {total:g}/{possible:g}{': ' + details if details else ''}{crash}"
         )
         return
     report.passed.append(
-        f"answer key scores {summary['total']:g}/{summary['possible']:g} "
-        f"({len(questions)} questions, graded in {run.seconds:.0f} s)"
+        f"answer key scores {total:g}/{possible:g} "
+        f"({len(scores)} questions, graded in {grade.seconds:.0f} s)"
     )
 
 
-def check_student(run: IsolatedRun, report: Report, expected_questions: list[str]) -> None:
-    """The untouched student copy must grade without crashing, 0 on each question, named fails."""
-    summary = run.summary
-    if run.timed_out or summary is None or "error" in summary:
-        detail = "timed out" if run.timed_out else (summary or {}).get("error", run.log_tail)
-        report.problems.append(f"student notebook could not be graded: {detail}")
+def check_student(grade: LocalGrade, report: Report, expected_questions: list[str]) -> None:
+    """The untouched student copy must grade without crashing and score 0 on each question."""
+    if grade.timed_out:
+        report.problems.append("student notebook could not be graded: timed out")
         return
-    if summary.get("catastrophic_error"):
-        report.problems.append(f"student notebook crashed: {summary['catastrophic_error']}")
+    if grade.crashed:
+        report.problems.append(f"student notebook crashed: {grade.crashed}")
         return
-    questions = summary["questions"]
-    missing = sorted(set(expected_questions) - set(questions))
+    scores = grade.scores
+    missing = sorted(set(expected_questions) - set(scores))
     if missing:
         report.problems.append(f"student notebook: no result for {', '.join(missing)}")
-    scored = {name: q for name, q in questions.items() if q["score"] > 0}
-    for name, q in sorted(scored.items()):
+    scored = {name: s for name, s in scores.items() if s.score > 0}
+    for name, s in sorted(scored.items()):
         report.problems.append(
-            f"student notebook scores {q['score']:g}/{q['possible']:g} on {name} untouched: "
+            f"student notebook scores {s.score:g}/{s.possible:g} on {name} untouched: "
             "its tests must fail on the `...` placeholders"
         )
-    unnamed = [
-        name
-        for name, q in questions.items()
-        if not q["failures"] or not all(_names_question(f["message"], name) for f in q["failures"])
-    ]
-    for name in sorted(set(unnamed) - set(scored)):
-        report.problems.append(f"student notebook: a failure message of {name} does not name it")
-    if not (missing or scored or unnamed):
+    if not (missing or scored):
         report.passed.append(
-            f"student notebook scores 0 on all {len(questions)} questions "
-            f"(graded in {run.seconds:.0f} s)"
+            f"student notebook scores 0 on all {len(scores)} questions "
+            f"(graded in {grade.seconds:.0f} s)"
         )
 
 
-def _names_question(message: str, question: str) -> bool:
-    return re.search(rf"\b{re.escape(question)}\b", message) is not None
-
-
-def _first_failure(question: dict) -> str:
-    for failure in question["failures"]:
-        lines = [line for line in failure["message"].splitlines() if line.strip()]
-        return lines[-1][:120] if lines else "failed"
-    return "lost points"
+def _last_line(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    return lines[-1][:120] if lines else "failed"
 
 
 def check_environment(zip_members: dict[str, bytes], course: CourseConfig, report: Report) -> None:
@@ -181,13 +162,11 @@ def verify_files(
         runs.append((item.name, "key", item.key_notebook))
         runs.append((item.name, "student", files.student_notebook(item.name)))
 
-    def grade(job: tuple[str, str, Path]) -> IsolatedRun:
+    def grade(job: tuple[str, str, Path]) -> LocalGrade:
         name, kind, notebook = job
         nb = canonical_notebook(read_notebook(notebook), name)
         run = run_isolated(nb, name, files.autograder_zip(name), VERIFY_LIMITS)
-        total = (run.summary or {}).get("total")
-        possible = (run.summary or {}).get("possible")
-        score = f"{total:g}/{possible:g}" if total is not None else "no score"
+        score = "no score" if run.timed_out else f"{run.total:g}/{run.possible:g}"
         print(f"  graded {name} {kind}: {score} in {run.seconds:.0f} s", flush=True)
         return run
 
@@ -198,8 +177,7 @@ def verify_files(
 
     for (name, kind, _), run in zip(runs, results, strict=True):
         report = reports[name]
-        members = read_zip_members(files.autograder_zip(name))
-        questions = sorted(m[6:-3] for m in members if m.startswith("tests/") and m.endswith(".py"))
+        questions = [q.name for q in load_autograder(files.autograder_zip(name)).graded]
         if kind == "key":
             report.key_seconds = run.seconds
             check_key(run, report)
@@ -211,15 +189,8 @@ def verify_files(
         report = reports[item.name]
         members = read_zip_members(files.autograder_zip(item.name))
         source = read_notebook(layout.source(item.name))
-        tests = {
-            Path(m).stem: data.decode()
-            for m, data in members.items()
-            if m.startswith("tests/") and m.endswith(".py")
-        }
-        secrets = (
-            solution_secrets(source, item.name)
-            + hidden_test_secrets(tests, source, item.name)
-            + hidden_module_secrets(layout.hidden_tests(item.name), item.name)
+        secrets = solution_secrets(source, item.name) + hidden_module_secrets(
+            layout.hidden_tests(item.name), item.name
         )
         leaks = find_leaks(secrets, student_files)
         if leaks:
