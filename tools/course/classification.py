@@ -75,7 +75,7 @@ def code_questions(layout: CourseLayout | None = None) -> dict[tuple[str, str], 
 
 def shares(rows: list[Row]) -> dict[str, float]:
     """The share of all code points that each class carries."""
-    points = Counter()
+    points: Counter[str] = Counter()
     for row in rows:
         points[row.kind] += row.points
     total = sum(points.values())

@@ -86,11 +86,13 @@ def item_minutes(kind: str, points: int) -> int:
 
 def _sections(nb: nbformat.NotebookNode) -> list[tuple[str, bool, nbformat.NotebookNode]]:
     """Each cell with the title of the section it is in and whether that is an extension."""
-    title, extension, found = "", False, []
+    title, extension = "", False
+    found: list[tuple[str, bool, nbformat.NotebookNode]] = []
     for cell in nb.cells:
         text = cell_source(cell)
-        if cell.cell_type == "markdown" and text.lstrip().startswith("## "):
-            title = SECTION_HEADING.search(text)[1].strip()
+        heading = SECTION_HEADING.search(text) if cell.cell_type == "markdown" else None
+        if heading is not None and text.lstrip().startswith("## "):
+            title = heading[1].strip()
             extension = bool(EXTENSION.search(title))
         found.append((title, extension, cell))
     return found
