@@ -412,7 +412,8 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
         return {"connected": True, "logits": logits.grad}
 
     def called():
-        """The names the function's code refers to, nested functions included."""
+        """The names the function's code refers to, with nested functions and the notebook's
+        own functions that it calls (a helper cannot hide a library call)."""
 
         def names(code):
             found = set(code.co_names)
@@ -421,8 +422,20 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
                     found |= names(const)
             return found
 
-        code = getattr(nll, "__code__", None)
-        return sorted(names(code)) if code is not None else []
+        def reach(function, seen):
+            code = getattr(function, "__code__", None)
+            if code is None or code in seen or len(seen) > 50:
+                return set()
+            seen.add(code)
+            found = names(code)
+            scope = getattr(function, "__globals__", {})
+            for name in list(found):
+                other = scope.get(name)
+                if callable(other) and getattr(other, "__globals__", None) is scope:
+                    found |= reach(other, seen)
+            return found
+
+        return sorted(reach(nll, set()))
 
     return {
         "called": attempt(called),
@@ -462,13 +475,18 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def own_route() -> tuple[bool, str]:
+        """No one-call library loss, and a function that computes something (not a stub)."""
         called = out["called"]
         if not isinstance(called, list):
             raise MalformedOutput("the names used by bernoulli_nll_from_logits could not be read")
         used = sorted(set(called) & LIBRARY_SHORTCUTS)
-        return not used, (
-            f"bernoulli_nll_from_logits calls {', '.join(used)}: a one-call library loss is off "
-            "limits in Q8b (the prompt says so), so the stable formulation is not yours yet"
+        if used:
+            return False, (
+                f"bernoulli_nll_from_logits calls {', '.join(used)}: a one-call library loss is "
+                "off limits in Q8b (the prompt says so), so the stable formulation is not yours yet"
+            )
+        return not formula_wrong(), (
+            "your own formulation counts once it gives Q8's values for moderate logits"
         )
 
     def formula_wrong() -> bool:
@@ -531,8 +549,8 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "size 20 to 1000 (where a route through sigmoid then log gives 0 or nan)"
         )
 
-    checks.judge("own_route", own_route)
     checks.judge("values", values)
+    checks.judge("own_route", own_route)
     checks.judge("saturated", saturated)
     checks.judge("extreme", extreme)
     checks.judge("images", images)

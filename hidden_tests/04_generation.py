@@ -926,9 +926,12 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def memory() -> tuple[bool, str]:
         streamed()  # a stream that could not be read at all fails here too
-        held = out["stream"]["held"]
-        if not isinstance(held, int):
+        held, read = out["stream"]["held"], out["stream"]["batches"]
+        if not isinstance(held, int) or not isinstance(read, int):
             raise MalformedOutput("the stream's bookkeeping is missing")
+        result = checks.results.get("stream")
+        if read < len(inputs["stream_sizes"]) or result is None or not result.passed:
+            return False, "the memory a stream needs is judged once its numbers come out right"
         return held <= 2, (
             f"while reading a stream, up to {held} batches you had already scored were still "
             "held in memory: keep running totals only, not the batches, and not sums that still "

@@ -307,6 +307,15 @@ def logits_bernoulli_dist(logits, x):
     return dist.log_prob(x.reshape(logits.shape)).neg().sum(1)
 
 
+def _bce_from_logits_helper(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+
+
+def logits_library_in_a_helper(logits, x):
+    """The off-limits library loss, hidden in a helper of the notebook's own."""
+    return _bce_from_logits_helper(logits, x.reshape(logits.shape))
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "mc_closed_form_plus_noise": ("q5", "monte_carlo_kl", mc_closed_form_plus_noise),
     "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
@@ -343,6 +352,11 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     # the one-call library losses the prompt puts off limits: right numbers, not the student's
     "logits_bce_with_logits": ("q8b", "bernoulli_nll_from_logits", logits_bce_with_logits),
     "logits_bernoulli_dist": ("q8b", "bernoulli_nll_from_logits", logits_bernoulli_dist),
+    "logits_library_in_a_helper": (
+        "q8b",
+        "bernoulli_nll_from_logits",
+        logits_library_in_a_helper,
+    ),
     "logits_sigmoid_epsilon": (
         "q8b",
         "bernoulli_nll_from_logits",
