@@ -4,6 +4,11 @@ Inputs are drawn fresh for every grading. Stand-in probabilities stay in [0.05, 
 epsilon up to 1e-6 inside a log, clamping, BCE from logits or torch.distributions changes a sum
 over 784 pixels by far less than the tolerances below; float32 and float64 answers both pass.
 
+`train_autoencoder` (q4) is a decision exercise: with `max_chunk` the student decides how to
+take one Adam step per mini-batch while the model sees at most `max_chunk` images at a time. Its
+goal check compares the weights after a few full-batch steps taken in uneven chunks with the
+steps of Adam on the whole batch, computed here in float64.
+
 One mistake costs one question: `train_autoencoder` (q4) is run twice, once as written and once
 with a stand-in `reconstruction_loss` swapped in for the call (a random quadratic drawn here, the
 answer to no question), and each of its checks passes when the run as written passes it against
@@ -28,7 +33,10 @@ from vae_grading.evidence import (
     choice_question,
     close,
     first_passing,
+    goal,
+    guard,
     number_question,
+    part,
 )
 from vae_grading.references import probabilities
 
@@ -281,14 +289,14 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             raise MalformedOutput(
                 f"a backward pass through the model raised {value['error'][:200]}"
             )
-        for part in ("encoder", "decoder"):
-            grads = value[part]
+        for side in ("encoder", "decoder"):
+            grads = value[side]
             if not isinstance(grads, list) or not grads:
-                return False, f"self.{part} has no parameters"
+                return False, f"self.{side} has no parameters"
             if any(g is None for g in grads):
                 return (
                     False,
-                    f"some {part} parameters received no gradient: do not detach z or x_hat",
+                    f"some {side} parameters received no gradient: do not detach z or x_hat",
                 )
             # Only the decoder must see a non-zero gradient: a correct encoder's can be exactly
             # zero by chance (every ReLU of a small decoder dead for these images).
@@ -494,7 +502,8 @@ def tiny_adam(
 
 
 def train_inputs(rng: np.random.Generator) -> dict:
-    """Four tiny training problems: lr = 0, batch bookkeeping, Adam steps, easy data."""
+    """Tiny training problems: lr = 0, batch and chunk bookkeeping, Adam steps whole and in
+    chunks, easy data."""
     batch = int(rng.choice([11, 13, 15, 17]))
     groups = int(rng.integers(2, 4))
     brightness = rng.uniform(0.15, 1.0, (groups * batch, 1, 1, 1))
@@ -502,6 +511,8 @@ def train_inputs(rng: np.random.Generator) -> dict:
     if count % (batch + 8) == 0:
         count += 1
     full = int(rng.choice([19, 23, 27]))
+    # chunks that never divide the batch: the last chunk is smaller than the others
+    chunk = int(rng.choice([c for c in (4, 5, 6, 7) if full % c != 0]))
     # Output biases well below 0 ("little ink everywhere"): each image's loss then grows with its
     # ink, so one batch's mean differs clearly from the epoch's (catches "the last batch's loss").
     frozen_weights = tiny_weights(rng, TINY_HIDDEN)
@@ -513,18 +524,21 @@ def train_inputs(rng: np.random.Generator) -> dict:
                 np.float32
             ),
             "batch_size": batch,
+            "max_chunk": 4,  # 11, 13, 15 and 17 images all end in a smaller chunk
             "epochs": int(rng.integers(2, 4)),
         },
         "bookkeeping": {
             "seed": int(rng.integers(0, 2**31)),
             "count": count,
             "batch_size": batch + 8,
+            "max_chunk": int(rng.choice([5, 6, 7])),
             "epochs": 2,
         },
         "adam": {
             "weights": tiny_weights(rng, TINY_HIDDEN),
             "data": rng.uniform(0, 1, (full, 1, 28, 28)).astype(np.float32),
             "lr": float(rng.choice([0.005, 0.01, 0.02])),
+            "max_chunk": chunk,
             "epochs": 3,
         },
         "easy": {
@@ -575,10 +589,17 @@ def train_probe(ns: dict, inputs: dict) -> dict:
         setup = inputs["frozen"]
         model = loaded(setup["weights"])
         return history(
-            train(model, setup["data"], setup["epochs"], batch_size=setup["batch_size"], lr=0.0)
+            train(
+                model,
+                setup["data"],
+                setup["epochs"],
+                batch_size=setup["batch_size"],
+                lr=0.0,
+                max_chunk=setup["max_chunk"],
+            )
         )
 
-    def bookkeeping():
+    def bookkeeping(chunked):
         setup = inputs["bookkeeping"]
         torch.manual_seed(setup["seed"])
         model = TinyAE(8)
@@ -587,14 +608,16 @@ def train_probe(ns: dict, inputs: dict) -> dict:
             lambda module, args: seen.append(len(args[0])) if torch.is_grad_enabled() else None
         )
         data = torch.rand(setup["count"], 1, 28, 28)
-        train(model, data, setup["epochs"], batch_size=setup["batch_size"], lr=1e-3)
+        cap = {"max_chunk": setup["max_chunk"]} if chunked else {}
+        train(model, data, setup["epochs"], batch_size=setup["batch_size"], lr=1e-3, **cap)
         return seen
 
-    def adam():
+    def adam(chunked):
         setup = inputs["adam"]
         model = loaded(setup["weights"])
         data = setup["data"]
-        train(model, data, setup["epochs"], batch_size=len(data), lr=setup["lr"])
+        cap = {"max_chunk": setup["max_chunk"]} if chunked else {}
+        train(model, data, setup["epochs"], batch_size=len(data), lr=setup["lr"], **cap)
         return [p.detach() for p in model.parameters()]
 
     def easy():
@@ -612,8 +635,10 @@ def train_probe(ns: dict, inputs: dict) -> dict:
     def run_all():
         return {
             "frozen": attempt(frozen),
-            "bookkeeping": attempt(bookkeeping),
-            "adam": attempt(adam),
+            "bookkeeping": attempt(lambda: bookkeeping(False)),
+            "chunks": attempt(lambda: bookkeeping(True)),
+            "adam": attempt(lambda: adam(False)),
+            "accumulate": attempt(lambda: adam(True)),
             "easy": attempt(easy),
         }
 
@@ -711,11 +736,12 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "smaller batch"
         )
 
-    def adam_steps(run: str) -> tuple[bool, str]:
-        params = reported(run, "adam")
+    def mismatch(run: str, name: str) -> float:
+        """The share of weights that differ from the expected ones after the Adam steps."""
+        params = reported(run, name)
         expected = adam_expected[run]
         if not isinstance(params, list) or len(params) != len(expected):
-            return False, "the model's parameters changed during training"
+            raise MalformedOutput("the model's parameters changed shape during training")
         got = np.concatenate(
             [
                 as_array(p, "a parameter", e.shape).reshape(-1)
@@ -723,11 +749,41 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             ]
         )
         want = np.concatenate([e.reshape(-1) for e in expected])
-        mismatched = float((np.abs(got - want) > 1e-4).mean())
+        return float((np.abs(got - want) > 1e-4).mean())
+
+    def adam_steps(run: str) -> tuple[bool, str]:
+        mismatched = mismatch(run, "adam")
         return mismatched < 0.002, (
             f"after {adam['epochs']} full-batch Adam steps with lr = {adam['lr']}, "
             f"{mismatched:.1%} of the weights differ from the expected ones: one optimizer step "
             "per batch, zero_grad before backward, torch.optim.Adam(model.parameters(), lr=lr)"
+        )
+
+    def accumulate(run: str) -> tuple[bool, str]:
+        mismatched = mismatch(run, "accumulate")
+        return mismatched < 0.002, (
+            f"with max_chunk = {adam['max_chunk']} and batch_size = {len(adam_data)} (the last "
+            f"chunk is smaller), {mismatched:.1%} of the weights after {adam['epochs']} steps "
+            "differ from Adam's steps on the whole batch: the gradients of all chunks must add up "
+            "to the gradient of the batch's mean loss before the one step, each chunk weighted "
+            "by its share of the batch"
+        )
+
+    def chunks(run: str) -> tuple[bool, str]:
+        seen = reported(run, "chunks")
+        setup = inputs["bookkeeping"]
+        if not isinstance(seen, list) or not seen or not all(type(n) is int for n in seen):
+            return False, "with max_chunk set, the model was never called with gradients enabled"
+        total = setup["count"] * setup["epochs"]
+        if max(seen) > setup["max_chunk"]:
+            return False, (
+                f"with max_chunk = {setup['max_chunk']} the model was called on {max(seen)} "
+                "images at once: split each mini-batch into chunks of at most max_chunk images"
+            )
+        return sum(seen) == total, (
+            f"with max_chunk = {setup['max_chunk']}, {setup['count']} images x "
+            f"{setup['epochs']} epochs should send {total} images through the model, counted "
+            f"{sum(seen)}: every image of every batch once, in some chunk"
         )
 
     def learns(run: str) -> tuple[bool, str]:
@@ -743,6 +799,8 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("batches", lambda: first_passing(("own", "standin"), bookkeeping))
     checks.judge("adam", lambda: first_passing(("own", "standin"), adam_steps))
     checks.judge("learns", lambda: first_passing(("own", "standin"), learns))
+    checks.judge("chunks", lambda: first_passing(("own", "standin"), chunks))
+    checks.judge("accumulate", lambda: first_passing(("own", "standin"), accumulate))
 
 
 # ------------------------------------------------------------------ q6: latent_mesh
@@ -933,7 +991,18 @@ QUESTIONS = [
     ),
     Question(
         "q4",
-        ("history", "mean_loss", "batches", "adam", "learns"),
+        (
+            goal(
+                "accumulate",
+                "with max_chunk, each step equals Adam's step on the whole mini-batch's mean loss",
+            ),
+            part("chunks", "the model never sees more than max_chunk images at once"),
+            part("adam", "torch.optim.Adam with lr, one step per mini-batch"),
+            part("batches", "every image once per epoch, batches of at most batch_size"),
+            part("mean_loss", "each epoch's mean training loss in nats per image"),
+            part("learns", "the loss falls on easy data"),
+            guard("history", "a list of one Python float per epoch"),
+        ),
         train_inputs,
         train_probe,
         train_verdict,

@@ -22,7 +22,9 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
+    goal,
     number_question,
+    part,
 )
 from vae_grading.references import probabilities, ref_kl, sigmoid
 
@@ -353,6 +355,9 @@ def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 # ------------------------------------------------------------------ q8b: bernoulli_nll_from_logits
 
+#: One-call losses that would do the whole of q8b: the prompt puts them off limits.
+LIBRARY_SHORTCUTS = {"binary_cross_entropy_with_logits", "BCEWithLogitsLoss", "Bernoulli"}
+
 
 def _signed(rng: np.random.Generator, rows: int, low: float, high: float) -> np.ndarray:
     """Logits with magnitudes in [low, high], each row holding both signs against targets 0, 1
@@ -406,7 +411,34 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
         out.sum().backward()
         return {"connected": True, "logits": logits.grad}
 
+    def called():
+        """The names the function's code refers to, with nested functions and the notebook's
+        own functions that it calls (a helper cannot hide a library call)."""
+
+        def names(code):
+            found = set(code.co_names)
+            for const in code.co_consts:
+                if hasattr(const, "co_names"):
+                    found |= names(const)
+            return found
+
+        def reach(function, seen):
+            code = getattr(function, "__code__", None)
+            if code is None or code in seen or len(seen) > 50:
+                return set()
+            seen.add(code)
+            found = names(code)
+            scope = getattr(function, "__globals__", {})
+            for name in list(found):
+                other = scope.get(name)
+                if callable(other) and getattr(other, "__globals__", None) is scope:
+                    found |= reach(other, seen)
+            return found
+
+        return sorted(reach(nll, set()))
+
     return {
+        "called": attempt(called),
         "values": attempt(lambda: nll(inputs["logits"], inputs["x"])),
         "saturated": attempt(lambda: nll(inputs["sat_logits"], inputs["sat_x"])),
         "extreme": attempt(lambda: nll(inputs["ext_logits"], inputs["ext_x"])),
@@ -440,6 +472,21 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return close(got, expected, **tol), (
             "for moderate logits the values should equal Q8's binary cross-entropy with "
             "x_hat = sigmoid(logits), summed over pixels (grey targets)"
+        )
+
+    def own_route() -> tuple[bool, str]:
+        """No one-call library loss, and a function that computes something (not a stub)."""
+        called = out["called"]
+        if not isinstance(called, list):
+            raise MalformedOutput("the names used by bernoulli_nll_from_logits could not be read")
+        used = sorted(set(called) & LIBRARY_SHORTCUTS)
+        if used:
+            return False, (
+                f"bernoulli_nll_from_logits calls {', '.join(used)}: a one-call library loss is "
+                "off limits in Q8b (the prompt says so), so the stable formulation is not yours yet"
+            )
+        return not formula_wrong(), (
+            "your own formulation counts once it gives Q8's values for moderate logits"
         )
 
     def formula_wrong() -> bool:
@@ -503,6 +550,7 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     checks.judge("values", values)
+    checks.judge("own_route", own_route)
     checks.judge("saturated", saturated)
     checks.judge("extreme", extreme)
     checks.judge("images", images)
@@ -716,7 +764,14 @@ QUESTIONS = [
     Question("q8", ("values", "images", "gradient"), nll_inputs, nll_probe, nll_verdict),
     Question(
         "q8b",
-        ("values", "saturated", "extreme", "images", "gradient"),
+        (
+            goal("own_route", "no one-call library loss: the stable formulation is the student's"),
+            goal("saturated", "exact for logits of size 20 to 80, where sigmoid rounds to 1"),
+            goal("extreme", "exact for logits up to 1000 in size"),
+            part("values", "Q8's quantity with x_hat = sigmoid(logits), summed over pixels"),
+            part("images", "image-shaped targets accepted"),
+            part("gradient", "the true gradient sigmoid(l) - x, finite everywhere"),
+        ),
         logits_inputs,
         logits_probe,
         logits_verdict,

@@ -24,6 +24,8 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
+    goal,
+    part,
 )
 from vae_grading.references import sigmoid
 
@@ -685,10 +687,15 @@ def quality_inputs(rng: np.random.Generator) -> dict:
     for row in range(0, len(huge), 3):
         first, second = rng.choice(10, 2, replace=False)
         huge[row, first] = huge[row, second] = huge[row].max() + 20.0
+    # a stream of uneven batches that together hold the images ordered by label
+    sizes: list[int] = []
+    while sum(sizes) < count:
+        sizes.append(min(int(rng.integers(40, 260)), count - sum(sizes)))
     inputs.update(
         single=single.astype(np.float32),
         spread=spread.astype(np.float32),
         huge=huge.astype(np.float32),
+        stream_sizes=sizes,
     )
     return inputs
 
@@ -736,7 +743,35 @@ def quality_probe(ns: dict, inputs: dict) -> dict:
         table = inputs[name]
         return report(sample_quality(indexed_images(len(table)), GivenLogits(table)))
 
+    def stream():
+        """The linear images ordered by label, as a generator of uneven batches read once;
+        records how many already scored batches are still held when the next is asked for."""
+        import weakref
+
+        classifier = torch.nn.Linear(784, 10)  # its weights require grad, as a real model's do
+        with torch.no_grad():
+            classifier.weight.copy_(inputs["weight"])
+            classifier.bias.copy_(inputs["bias"])
+        offsets = inputs["coefficients"] @ inputs["basis"].T
+        images = (0.5 + 0.5 * inputs["scales"][:, None] * offsets)[inputs["order"]]
+        refs, held = [], [0]
+
+        def batches():
+            start = 0
+            for size in inputs["stream_sizes"]:
+                held[0] = max(held[0], sum(ref() is not None for ref in refs))
+                batch = images[start : start + size].clone()
+                start += size
+                refs.append(weakref.ref(batch))
+                yield batch
+                del batch
+            held[0] = max(held[0], sum(ref() is not None for ref in refs))
+
+        result = report(sample_quality(batches(), classifier))
+        return {"result": result, "held": held[0], "batches": len(refs)}
+
     return {
+        "stream": attempt(stream),
         "linear": attempt(linear),
         "single": attempt(lambda: given("single")),
         "spread": attempt(lambda: given("spread")),
@@ -860,6 +895,51 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "its arg-max label"
         )
 
+    def streamed() -> tuple[float, float]:
+        report = out["stream"]
+        if isinstance(report, dict) and "error" in report:
+            as_float(report, "sample_quality on a generator of batches")  # raises with the error
+        if not isinstance(report, dict) or not isinstance(report.get("result"), dict):
+            raise MalformedOutput("sample_quality on a generator of batches must return a dict")
+        result = report["result"]
+        what = "sample_quality(batches, classifier)"
+        return (
+            as_float(result.get("confidence"), f'{what}["confidence"]'),
+            as_float(result.get("label_entropy"), f'{what}["label_entropy"]'),
+        )
+
+    def stream() -> tuple[bool, str]:
+        got_confidence, got_entropy = streamed()
+        expected_confidence = float(probs.max(axis=1).mean())
+        expected_entropy = _histogram_entropy(logits.argmax(axis=1))
+        sizes = inputs["stream_sizes"]
+        ok = close(got_confidence, expected_confidence, atol=1e-4) and close(
+            got_entropy, expected_entropy, atol=1e-4
+        )
+        return ok, (
+            f"on a generator of {len(sizes)} batches of uneven sizes ({min(sizes)} to "
+            f"{max(sizes)} images), read once, the result was confidence {got_confidence:.4f} and "
+            f"label_entropy {got_entropy:.4f}; over all the images at once they are "
+            f"{expected_confidence:.4f} and {expected_entropy:.4f}: keep totals that add up over "
+            "batches (every image weighted equally), and compute the entropy only at the end"
+        )
+
+    def memory() -> tuple[bool, str]:
+        streamed()  # a stream that could not be read at all fails here too
+        held, read = out["stream"]["held"], out["stream"]["batches"]
+        if not isinstance(held, int) or not isinstance(read, int):
+            raise MalformedOutput("the stream's bookkeeping is missing")
+        result = checks.results.get("stream")
+        if read < len(inputs["stream_sizes"]) or result is None or not result.passed:
+            return False, "the memory a stream needs is judged once its numbers come out right"
+        return held <= 2, (
+            f"while reading a stream, up to {held} batches you had already scored were still "
+            "held in memory: keep running totals only, not the batches, and not sums that still "
+            "carry the autograd graph (score under torch.no_grad(), or turn sums into numbers)"
+        )
+
+    checks.judge("stream", stream)
+    checks.judge("memory", memory)
     checks.judge("confidence", confidence)
     checks.judge("entropy", entropy)
     checks.judge("known", known)
@@ -894,7 +974,14 @@ QUESTIONS = [
     ),
     Question(
         "q9",
-        ("confidence", "entropy", "known", "stable"),
+        (
+            goal("stream", "both numbers exact over all images after one pass over a stream"),
+            part("memory", "a scored batch is not kept: a fixed amount of state"),
+            part("confidence", "the mean of each image's largest softmax probability"),
+            part("entropy", "the entropy in nats of the predicted-label histogram"),
+            part("known", "0 for one label, log 10 for evenly spread labels"),
+            part("stable", "finite for logits in the hundreds, ties counted once"),
+        ),
         quality_inputs,
         quality_probe,
         quality_verdict,

@@ -280,6 +280,21 @@ def _loader(train_x, batch_size, drop_last=False):
         yield train_x[order[start : start + batch_size]]
 
 
+def _dataloader(train_x, batch_size, drop_last=False):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(train_x), batch_size=batch_size, shuffle=True)
+    for (images,) in loader:
+        yield images
+
+
+def _split_loader(train_x, batch_size, drop_last=False):
+    yield from torch.split(train_x[torch.randperm(train_x.shape[0])], batch_size)
+
+
+LOADERS = {"randperm": _loader, "dataloader": _dataloader, "split": _split_loader}
+
+
 def _bce(x_hat, x):
     return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape), reduction="sum") / len(x_hat)
 
@@ -288,54 +303,108 @@ def _bce_pixel_mean(x_hat, x):
     return F.binary_cross_entropy(x_hat, x.reshape(x_hat.shape))
 
 
+def _bce_logits64(x_hat, x):
+    """BCE from logits on logit(x_hat), in float64: a correct inline loss."""
+    logits = torch.logit(x_hat.double(), eps=1e-7)
+    target = x.reshape(x_hat.shape).double()
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / len(x)
+
+
 def _make_train_autoencoder(
     *,
     optimizer: str = "adam",
     fixed_lr: bool = False,
     loss_fn: Callable = _bce,
+    loader: str = "randperm",
     drop_last: bool = False,
-    zero_grad: str = "before_backward",
-    step: bool = True,
+    zero_grad: str = "per_batch",
+    step: str = "per_batch",
+    chunks: str = "weighted",
     record: str = "mean",
+    eval_pass: bool = False,
+    full_batch: bool = False,
 ) -> Callable:
-    """A train_autoencoder with one deliberate mistake; the defaults are the key's loop.
+    """A train_autoencoder with one deliberate mistake or one other correct way of writing it;
+    the defaults are the key's loop.
 
-    `zero_grad` is "before_backward", "after_backward" or "never"; `record` is how each epoch's
-    loss is reported: "mean" of the batch losses, their "sum", the "last" batch's, or the mean
-    as a "tensor".
+    `loss_fn` is the loop's own loss (the key's loop, not these, calls reconstruction_loss).
+    `zero_grad`: "per_batch" (before the chunks), "per_chunk" (only the last chunk's gradient
+    survives), "after_backward" (every step uses zero gradients), "never" (gradients pile up).
+    `step`: "per_batch", "per_chunk" or "never". `chunks`: how a mini-batch is split and weighted:
+    "weighted" (each chunk's mean loss times its share of the batch), "summed" (chunk losses
+    summed over images, divided by the batch size: correct), "grads_scaled" (summed losses, then
+    the gradients divided by the batch size: correct), "unweighted" (the mean of the chunk means),
+    "sum_of_means" (chunk means added up), "ignored" (the whole batch at once). `record`: each
+    epoch's loss as the "mean" of the batch losses, "weighted" by batch size, their "sum", the
+    "last" batch's, the mean as a "tensor", "detached" (tensor sums, one .item() per epoch), or
+    "final" (only the last epoch's value, as a float).
     """
 
-    def train_autoencoder(model, train_x, epochs, batch_size=128, lr=1e-3):
+    def train_autoencoder(model, train_x, epochs, batch_size=128, lr=1e-3, max_chunk=None):
         make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
         opt = make(model.parameters(), lr=1e-3 if fixed_lr else lr)
         history = []
         for _ in range(epochs):
-            values = []
-            for x in _loader(train_x, batch_size, drop_last=drop_last):
-                loss = loss_fn(model(x)[0], x)
-                if zero_grad == "before_backward":
+            model.train()
+            values, sizes = [], []
+            source = [train_x] if full_batch else LOADERS[loader](train_x, batch_size, drop_last)
+            for x in source:
+                cap = len(x) if chunks == "ignored" or not max_chunk else max_chunk
+                pieces = torch.split(x, cap)
+                if zero_grad == "per_batch":
                     opt.zero_grad()
-                loss.backward()
+                batch_loss = torch.zeros(())
+                for chunk in pieces:
+                    mean = loss_fn(model(chunk)[0], chunk)
+                    if chunks in ("summed", "grads_scaled"):
+                        loss = mean * len(chunk) / (1 if chunks == "grads_scaled" else len(x))
+                    elif chunks == "unweighted":
+                        loss = mean / len(pieces)
+                    elif chunks == "sum_of_means":
+                        loss = mean
+                    else:
+                        loss = mean * len(chunk) / len(x)
+                    if zero_grad == "per_chunk":
+                        opt.zero_grad()
+                    loss.backward()
+                    batch_loss = batch_loss + loss.detach().double()
+                    if step == "per_chunk":
+                        opt.step()
+                if chunks == "grads_scaled":
+                    batch_loss = batch_loss / len(x)
+                    for param in model.parameters():
+                        if param.grad is not None:
+                            param.grad /= len(x)
                 if zero_grad == "after_backward":
                     opt.zero_grad()
-                if step:
+                if step == "per_batch":
                     opt.step()
-                values.append(loss.detach() if record == "tensor" else loss.item())
+                values.append(batch_loss if record in ("tensor", "detached") else batch_loss.item())
+                sizes.append(len(x))
+            if eval_pass:
+                model.eval()
+                with torch.no_grad():
+                    model(train_x[:8])
             if record == "tensor":
                 history.append(torch.stack(values).mean())
+            elif record == "detached":
+                total = sum(v * n for v, n in zip(values, sizes, strict=True))
+                history.append((total / sum(sizes)).item())
+            elif record == "weighted":
+                history.append(sum(v * n for v, n in zip(values, sizes, strict=True)) / sum(sizes))
             elif record == "sum":
                 history.append(sum(values))
             elif record == "last":
                 history.append(values[-1])
             else:
                 history.append(sum(values) / len(values))
-        return history
+        return history[-1] if record == "final" else history
 
     return train_autoencoder
 
 
 # The loop's classic mistakes, one each.
-train_no_step = _make_train_autoencoder(step=False)
+train_no_step = _make_train_autoencoder(step="never")
 train_no_zero_grad = _make_train_autoencoder(zero_grad="never")  # gradients pile up
 train_sum_of_batches = _make_train_autoencoder(record="sum")
 train_last_batch = _make_train_autoencoder(record="last")
@@ -347,68 +416,24 @@ train_sgd = _make_train_autoencoder(optimizer="sgd")  # plain SGD instead of Ada
 train_pixel_mean_inline = _make_train_autoencoder(loss_fn=_bce_pixel_mean)
 # zero_grad between backward and step: every step uses zero gradients.
 train_zero_grad_after_backward = _make_train_autoencoder(zero_grad="after_backward")
+train_full_batch = _make_train_autoencoder(full_batch=True)  # ignores batch_size
+# Only the last epoch's loss, one float instead of a list.
+train_only_final = _make_train_autoencoder(record="final", fixed_lr=True)
+# The decision's mistakes: what happens to the chunks of one mini-batch.
+train_chunks_ignored = _make_train_autoencoder(chunks="ignored")  # the cap is not honoured
+# The mean of the chunk means: a short last chunk weighs as much as a full one.
+train_chunks_unweighted = _make_train_autoencoder(chunks="unweighted")
+train_chunks_sum_of_means = _make_train_autoencoder(chunks="sum_of_means")
+train_step_per_chunk = _make_train_autoencoder(step="per_chunk")  # one step per chunk
+train_zero_grad_per_chunk = _make_train_autoencoder(zero_grad="per_chunk")  # last chunk only
 
-
-def train_full_batch(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Ignores batch_size: one step per epoch on all images."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        loss = _bce(model(train_x)[0], train_x)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        history.append(loss.item())
-    return history
-
-
-def train_only_final(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Returns only the final epoch's loss, as a float."""
-    return train_fixed_lr(model, train_x, epochs, batch_size, lr)[-1]
-
-
-def train_dataloader_variant(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """A DataLoader over a TensorDataset, batch means averaged: a correct variant."""
-    from torch.utils.data import DataLoader, TensorDataset
-
-    loader = DataLoader(TensorDataset(train_x), batch_size=batch_size, shuffle=True)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    means = []
-    for _epoch in range(epochs):
-        batch_losses = []
-        for (images,) in loader:
-            reconstruction, _code = model(images)
-            loss = F.binary_cross_entropy(
-                reconstruction, images.view(len(images), -1), reduction="sum"
-            ) / len(images)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            batch_losses.append(float(loss.detach()))
-        means.append(sum(batch_losses) / len(batch_losses))
-    return means
-
-
-def train_with_eval_pass(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Steps like the key, records batch losses, and also evaluates under no_grad: correct."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        model.train()
-        values, sizes = [], []
-        for x in _loader(train_x, batch_size):
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item() * len(x))
-            sizes.append(len(x))
-        model.eval()
-        with torch.no_grad():
-            model(train_x[:8])
-        history.append(sum(values) / sum(sizes))
-    return history
+# Correct loops written differently.
+train_dataloader_variant = _make_train_autoencoder(loader="dataloader", loss_fn=_bce)
+train_with_eval_pass = _make_train_autoencoder(record="weighted", eval_pass=True)
+train_unweighted_batches = _make_train_autoencoder(loss_fn=_bce)
+train_logits_inline = _make_train_autoencoder(loss_fn=_bce_logits64, record="weighted")
+train_detached_sums = _make_train_autoencoder(record="detached", chunks="summed")
+train_split_chunks = _make_train_autoencoder(loader="split", chunks="grads_scaled")
 
 
 def mesh_missing_end(lim, side):
@@ -593,87 +618,6 @@ def rec_none_reduction(x_hat, x):
     return F.binary_cross_entropy(x_hat, x.view(len(x), -1), reduction="none").sum(1).mean()
 
 
-def train_unweighted_batches(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """The mean of the batch losses (not weighted by batch size), shuffling with randperm."""
-    device = next(model.parameters()).device
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    history = []
-    for _ in range(epochs):
-        values = []
-        order = torch.randperm(len(train_x))
-        for start in range(0, len(train_x), batch_size):
-            x = train_x[order[start : start + batch_size]].to(device)
-            loss = _bce(model(x)[0], x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            values.append(loss.item())
-        history.append(sum(values) / len(values))
-    return history
-
-
-def train_logits_inline(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Its own loss, BCE from logits on logit(x_hat), in float64."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        total, count = 0.0, 0
-        for x in _loader(train_x, batch_size):
-            x_hat = model(x)[0]
-            logits = torch.logit(x_hat.double(), eps=1e-7)
-            loss = F.binary_cross_entropy_with_logits(
-                logits, x.reshape(x_hat.shape).double(), reduction="sum"
-            ) / len(x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(x)
-            count += len(x)
-        history.append(total / count)
-    return history
-
-
-def train_detached_sums(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """Notebook 03's habit: zero_grad first, sums kept as tensors, one .item() per epoch."""
-    device = next(model.parameters()).device
-    images = train_x.reshape(len(train_x), -1).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        total = torch.zeros((), device=device)
-        order = torch.randperm(len(images), device=device)
-        for start in range(0, len(images), batch_size):
-            x = images[order[start : start + batch_size]]
-            optimizer.zero_grad()
-            loss = _bce(model(x)[0], x)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(x)
-        history.append((total / len(images)).item())
-    return history
-
-
-def train_split_chunks(model, train_x, epochs, batch_size=128, lr=1e-3):
-    """torch.split of a shuffled copy, zero_grad(set_to_none=False), float(loss), no train()."""
-    import statistics
-
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
-        shuffled = train_x[torch.randperm(train_x.shape[0])]
-        recorded = []
-        for x in torch.split(shuffled, batch_size):
-            x_hat, _ = model(x)
-            loss = _bce(x_hat, x)
-            optimizer.zero_grad(set_to_none=False)
-            loss.backward()
-            optimizer.step()
-            recorded.append(float(loss))
-        history.append(statistics.mean(recorded))
-    return history
-
-
 class AEFunctional(nn.Module):
     """Hand-written layers in ModuleLists, functional relu/sigmoid, flatten with view(-1, 784)."""
 
@@ -744,6 +688,11 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "train_only_final": ("q4", "train_autoencoder", train_only_final),
     "train_pixel_mean_inline": ("q4", "train_autoencoder", train_pixel_mean_inline),
     "train_zero_grad_after_backward": ("q4", "train_autoencoder", train_zero_grad_after_backward),
+    "train_chunks_ignored": ("q4", "train_autoencoder", train_chunks_ignored),
+    "train_chunks_unweighted": ("q4", "train_autoencoder", train_chunks_unweighted),
+    "train_chunks_sum_of_means": ("q4", "train_autoencoder", train_chunks_sum_of_means),
+    "train_step_per_chunk": ("q4", "train_autoencoder", train_step_per_chunk),
+    "train_zero_grad_per_chunk": ("q4", "train_autoencoder", train_zero_grad_per_chunk),
     "q5_lookup_table": ("q5", "q5_answer", "a"),
     "q5_labels": ("q5", "q5_answer", "b"),
     "q5_uniform_square": ("q5", "q5_answer", "c"),
@@ -829,6 +778,7 @@ def test_training_probe_swaps_in_a_stand_in_loss_and_restores_it() -> None:
     out = question.probe(scope, inputs)
     assert scope["reconstruction_loss"] is rec_not_implemented
     assert scope["train_autoencoder"].__globals__ is scope
-    assert all("error" in out["own"][part] for part in ("frozen", "bookkeeping", "adam", "easy"))
+    parts = ("frozen", "bookkeeping", "chunks", "adam", "accumulate", "easy")
+    assert all("error" in out["own"][part] for part in parts)
     standin = out["standin"]
     assert not any(isinstance(v, dict) and "error" in v for v in standin.values()), standin

@@ -295,6 +295,27 @@ def logits_sign_flipped(logits, x):
     return (F.softplus(-logits) + x * logits).sum(dim=1)
 
 
+def logits_bce_with_logits(logits, x):
+    """F.binary_cross_entropy_with_logits, summed over pixels: off limits in q8b."""
+    target = x.reshape(logits.shape)
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+
+
+def logits_bernoulli_dist(logits, x):
+    """torch.distributions.Bernoulli(logits=...) without validation (grey targets): off limits."""
+    dist = Bernoulli(logits=logits, validate_args=False)
+    return dist.log_prob(x.reshape(logits.shape)).neg().sum(1)
+
+
+def _bce_from_logits_helper(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+
+
+def logits_library_in_a_helper(logits, x):
+    """The off-limits library loss, hidden in a helper of the notebook's own."""
+    return _bce_from_logits_helper(logits, x.reshape(logits.shape))
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "mc_closed_form_plus_noise": ("q5", "monte_carlo_kl", mc_closed_form_plus_noise),
     "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
@@ -328,6 +349,14 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "nll_hard_coded_784": ("q8", "bernoulli_nll", nll_hard_coded_784),
     "nll_squared_error": ("q8", "bernoulli_nll", nll_squared_error),
     "logits_sigmoid_then_bce": ("q8b", "bernoulli_nll_from_logits", logits_sigmoid_then_bce),
+    # the one-call library losses the prompt puts off limits: right numbers, not the student's
+    "logits_bce_with_logits": ("q8b", "bernoulli_nll_from_logits", logits_bce_with_logits),
+    "logits_bernoulli_dist": ("q8b", "bernoulli_nll_from_logits", logits_bernoulli_dist),
+    "logits_library_in_a_helper": (
+        "q8b",
+        "bernoulli_nll_from_logits",
+        logits_library_in_a_helper,
+    ),
     "logits_sigmoid_epsilon": (
         "q8b",
         "bernoulli_nll_from_logits",
@@ -502,12 +531,6 @@ def elbo_epsilon_and_float64(x_hat, x, mu, logvar, beta=1.0):
     return (nll + beta * kl).mean()
 
 
-def logits_bce_with_logits(logits, x):
-    """F.binary_cross_entropy_with_logits, summed over pixels."""
-    target = x.reshape(logits.shape)
-    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
-
-
 def logits_softplus_identity(logits, x):
     """softplus(l) - x l, the identity written out."""
     x = x.reshape(logits.shape)
@@ -518,12 +541,6 @@ def logits_log_sigmoid(logits, x):
     """-(x log sigma(l) + (1 - x) log sigma(-l)) with F.logsigmoid."""
     x = x.reshape(logits.shape)
     return -(x * F.logsigmoid(logits) + (1 - x) * F.logsigmoid(-logits)).sum(dim=1)
-
-
-def logits_bernoulli_dist(logits, x):
-    """torch.distributions.Bernoulli(logits=...) without validation (grey targets)."""
-    dist = Bernoulli(logits=logits, validate_args=False)
-    return dist.log_prob(x.reshape(logits.shape)).neg().sum(1)
 
 
 def logits_float64(logits, x):
@@ -561,14 +578,8 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "nll_explicit": ("q8", "bernoulli_nll", nll_explicit),
     "nll_bernoulli_distribution": ("q8", "bernoulli_nll", nll_bernoulli_distribution),
     "nll_from_logits": ("q8", "bernoulli_nll", nll_from_logits),
-    "logits_bce_with_logits": ("q8b", "bernoulli_nll_from_logits", logits_bce_with_logits),
     "logits_softplus_identity": ("q8b", "bernoulli_nll_from_logits", logits_softplus_identity),
     "logits_log_sigmoid": ("q8b", "bernoulli_nll_from_logits", logits_log_sigmoid),
-    "logits_bernoulli_dist": (
-        "q8b",
-        "bernoulli_nll_from_logits",
-        logits_bernoulli_dist,
-    ),
     "logits_float64": ("q8b", "bernoulli_nll_from_logits", logits_float64),
     "logits_logaddexp": ("q8b", "bernoulli_nll_from_logits", logits_logaddexp),
     "elbo_sum_then_divide": ("q9", "negative_elbo", elbo_sum_then_divide),

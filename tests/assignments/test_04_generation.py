@@ -427,59 +427,127 @@ def sq_mean_image_entropy(images, classifier):
     }
 
 
+def _batches_of(images, size=256):
+    """One tensor split into batches, or the iterable of batches as it is."""
+    return images.split(size) if torch.is_tensor(images) else images
+
+
 def sq_categorical(images, classifier):
-    """torch.distributions.Categorical for both numbers, one-hot histogram."""
+    """torch.distributions.Categorical per batch, one-hot counts over the stream."""
+    top_sum, counts = 0.0, torch.zeros(10)
     with torch.no_grad():
-        dist = Categorical(logits=classifier(images))
-    labels = dist.probs.argmax(dim=1)
-    hist = F.one_hot(labels, 10).float().mean(0)
+        for batch in _batches_of(images):
+            dist = Categorical(logits=classifier(batch))
+            top_sum += float(dist.probs.max(1).values.sum())
+            counts += F.one_hot(dist.probs.argmax(dim=1), 10).float().sum(0)
+    hist = counts / counts.sum()
     return {
-        "confidence": dist.probs.max(1).values.mean(),
+        "confidence": top_sum / float(counts.sum()),
         "label_entropy": Categorical(probs=hist).entropy(),
     }
 
 
 def sq_numpy(images, classifier):
-    """NumPy in float64 with its own stable softmax."""
-    with torch.no_grad():
-        logits = classifier(images).numpy().astype(np.float64)
-    shifted = logits - logits.max(1, keepdims=True)
-    probs = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
-    counts = np.bincount(logits.argmax(1), minlength=10) / len(logits)
-    counts = counts[counts > 0]
+    """NumPy in float64 with its own stable softmax, batch by batch."""
+    top_sum, counts = 0.0, np.zeros(10)
+    for batch in _batches_of(images, 100):
+        with torch.no_grad():
+            logits = classifier(batch).numpy().astype(np.float64)
+        shifted = logits - logits.max(1, keepdims=True)
+        probs = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+        top_sum += float(probs.max(1).sum())
+        counts += np.bincount(logits.argmax(1), minlength=10)
+    shares = counts[counts > 0] / counts.sum()
     return {
-        "confidence": float(probs.max(1).mean()),
-        "label_entropy": float(-(counts * np.log(counts)).sum()),
+        "confidence": top_sum / counts.sum(),
+        "label_entropy": float(-(shares * np.log(shares)).sum()),
     }
 
 
 def sq_float64_log_softmax(images, classifier):
-    """Batches of 7, float64, log_softmax then exp, xlogy for the entropy."""
-    chunks = []
-    with torch.no_grad():
-        for batch in torch.split(images, 7):
-            chunks.append(classifier(batch).double())
-    logits = torch.cat(chunks)
-    probs = torch.log_softmax(logits, dim=1).exp()
-    one_hot = F.one_hot(logits.argmax(1), num_classes=10).double()
-    hist = one_hot.mean(0)
-    return {
-        "confidence": probs.max(1).values.mean(),
-        "label_entropy": -torch.xlogy(hist, hist).sum(),
-    }
+    """Batches of 7 for a tensor, float64, log_softmax then exp, xlogy for the entropy."""
+    top_sum, hist = torch.zeros((), dtype=torch.float64), torch.zeros(10, dtype=torch.float64)
+    for batch in _batches_of(images, 7):
+        with torch.no_grad():
+            logits = classifier(batch).double()
+        top_sum += torch.log_softmax(logits, dim=1).exp().max(1).values.sum()
+        hist += F.one_hot(logits.argmax(1), num_classes=10).double().sum(0)
+    seen = hist.sum()
+    hist = hist / seen
+    return {"confidence": top_sum / seen, "label_entropy": -torch.xlogy(hist, hist).sum()}
 
 
 def sq_numpy_numbers(images, classifier):
-    """np.float64 numbers in the dict, counts with a Python loop."""
-    with torch.no_grad():
-        probs = F.softmax(classifier(images), dim=-1)
-    labels = probs.argmax(-1).tolist()
-    counts = [labels.count(k) for k in range(10)]
-    n = len(labels)
+    """np.float64 numbers in the dict, counts with a Python loop, a running mean."""
+    counts, mean, n = [0] * 10, 0.0, 0
+    for batch in [images] if torch.is_tensor(images) else images:
+        with torch.no_grad():
+            probs = F.softmax(classifier(batch), dim=-1)
+        top = probs.max(-1).values.tolist()
+        for label, value in zip(probs.argmax(-1).tolist(), top, strict=True):
+            n += 1
+            counts[label] += 1
+            mean += (value - mean) / n  # a running mean: no sum kept
     entropy = -sum(c / n * math.log(c / n) for c in counts if c)
+    return {"confidence": np.float64(mean), "label_entropy": np.float64(entropy)}
+
+
+def _key_like(*, keep: str = "counts", grad: bool = False, two_passes: bool = False):
+    """sample_quality with one mistake in what it keeps from each batch of a stream."""
+
+    def sample_quality(images, classifier):
+        batches = _batches_of(images, 300)
+        tops, sizes, counts, entropies, kept = [], [], torch.zeros(10), [], []
+        context = torch.enable_grad() if grad else torch.no_grad()
+        with context:
+            for batch in batches:
+                if keep == "all_batches":
+                    kept.append(batch)
+                probs = torch.softmax(classifier(batch), dim=1)
+                tops.append(probs.max(1).values.sum())
+                sizes.append(len(batch))
+                counts += torch.bincount(probs.argmax(1), minlength=10).detach()
+                shares = torch.bincount(probs.argmax(1), minlength=10) / len(batch)
+                entropies.append(_entropy(shares))
+            if two_passes:  # labels counted in a second pass, which a generator cannot give
+                counts = torch.zeros(10)
+                for batch in batches:
+                    counts += torch.bincount(classifier(batch).argmax(1), minlength=10)
+        seen = sum(sizes)
+        if keep == "batch_entropies":  # the mean of per-batch entropies, weighted by size
+            entropy = sum(e * n for e, n in zip(entropies, sizes, strict=True)) / seen
+        else:
+            entropy = _entropy(counts / max(float(counts.sum()), 1.0))
+        confidence = sum(tops) / seen
+        if keep == "all_batches":  # concatenates everything it read, then scores it at once
+            with torch.no_grad():
+                probs = torch.softmax(classifier(torch.cat(kept)), dim=1)
+            confidence = probs.max(1).values.mean()
+        else:
+            kept.clear()
+        return {"confidence": float(confidence), "label_entropy": float(entropy)}
+
+    return sample_quality
+
+
+# The decision's mistakes: what is kept from each batch of a stream.
+sq_keeps_every_batch = _key_like(keep="all_batches")  # the whole stream held in memory
+sq_sums_keep_the_graph = _key_like(grad=True)  # tensor sums with the graph back to each batch
+sq_weighted_batch_entropies = _key_like(keep="batch_entropies")
+sq_second_pass = _key_like(two_passes=True)  # a generator is empty the second time
+
+
+def sq_uses_len(images, classifier):
+    """len(images) for the number of images: right for one tensor, fails on a generator."""
+    top_sum, counts = 0.0, torch.zeros(10)
+    with torch.no_grad():
+        for batch in _batches_of(images):
+            probs = torch.softmax(classifier(batch), dim=1)
+            top_sum += float(probs.max(1).values.sum())
+            counts += torch.bincount(probs.argmax(1), minlength=10)
     return {
-        "confidence": np.float64(probs.max(-1).values.mean()),
-        "label_entropy": np.float64(entropy),
+        "confidence": top_sum / len(images),
+        "label_entropy": _entropy(counts / len(images)),
     }
 
 
@@ -524,6 +592,11 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "sq_naive_softmax": ("q9", "sample_quality", sq_naive_softmax),
     "sq_zero_counts_nan": ("q9", "sample_quality", sq_zero_counts_nan),
     "sq_mean_image_entropy": ("q9", "sample_quality", sq_mean_image_entropy),
+    "sq_keeps_every_batch": ("q9", "sample_quality", sq_keeps_every_batch),
+    "sq_sums_keep_the_graph": ("q9", "sample_quality", sq_sums_keep_the_graph),
+    "sq_weighted_batch_entropies": ("q9", "sample_quality", sq_weighted_batch_entropies),
+    "sq_second_pass": ("q9", "sample_quality", sq_second_pass),
+    "sq_uses_len": ("q9", "sample_quality", sq_uses_len),
     "q5_density_on_shell": ("q5", "q5_answer", "b"),
     "q5_direction_only": ("q5", "q5_answer", "c"),
     "q5_speed": ("q5", "q5_answer", "d"),

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import nbformat
 import pytest
 
 from tools.course.layout import CourseLayout
 from tools.course.notebooks import read_notebook
-from tools.course.workload import classify, estimate_minutes, hours_text, item_minutes, items
+from tools.course.workload import (
+    _sections,
+    classify,
+    core_text,
+    estimate_minutes,
+    extension_sections,
+    hours_text,
+    item_minutes,
+    items,
+)
 
 REPO = CourseLayout()
 
@@ -71,3 +83,83 @@ def test_estimate_adds_reading_items_and_running_by_hand() -> None:
 )
 def test_hours_text(minutes: int, text: str) -> None:
     assert hours_text(minutes) == text
+
+
+@pytest.mark.parametrize("name", REPO.assignments())
+def test_the_header_states_the_core_path(name: str) -> None:
+    nb = read_notebook(REPO.source(name))
+    header = next(c.source for c in nb.cells if "**Time needed:**" in c.source)
+    assert core_text(nb) in header, f"{name}: write {core_text(nb)!r} under the time needed"
+
+
+def test_the_readme_states_the_core_path() -> None:
+    notebooks = [read_notebook(REPO.source(n)) for n in REPO.assignments()]
+    core = sum(estimate_minutes(nb, core_only=True) for nb in notebooks)
+    readme = " ".join((REPO.root / "README.md").read_text(encoding="utf-8").split())
+    assert f"takes about {hours_text(core)} in all for a typical student" in readme
+    for name, nb in zip(REPO.assignments(), notebooks, strict=True):
+        full, part = estimate_minutes(nb), estimate_minutes(nb, core_only=True)
+        assert f"| {name[:2]} | {hours_text(full)} | {hours_text(part)} |" in readme, name
+    assert 9 * 60 <= core <= 11 * 60, f"the core path should take about 10 hours, not {core} min"
+
+
+@pytest.mark.parametrize("name", REPO.assignments())
+def test_the_core_path_never_needs_an_extension(name: str) -> None:
+    """A core cell that requires an extension's answer would stop a student on the core path."""
+    nb = read_notebook(REPO.source(name))
+    extensions = {item.name for item in items(nb) if item.extension}
+    for title, extension, cell in _sections(nb):
+        if cell.cell_type == "code" and not extension:
+            needed = set(re.findall(r'require\("(Q\w+)"', cell.source)) & extensions
+            assert not needed, f"{name}, section {title!r} needs the extension {sorted(needed)}"
+
+
+def test_extensions_by_section_and_by_question() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## 1 · Core\n\nword word"),
+        nbformat.v4.new_markdown_cell("### Q1 · `f` (2 points)"),
+        nbformat.v4.new_markdown_cell("### Q2 · `g` (decision, 3 points, extension)"),
+        nbformat.v4.new_markdown_cell("## 2 · More (extension)\n\n" + "word " * 300),
+        nbformat.v4.new_markdown_cell("### Q3 · Why? (written answer, 2 points)"),
+    ]
+    assert [(i.name, i.extension) for i in items(nb)] == [
+        ("Q1", False),
+        ("Q2", True),
+        ("Q3", True),
+    ]
+    assert extension_sections(nb) == ["2"]
+    assert estimate_minutes(nb, core_only=True) == 1 + item_minutes("code", 2) + 15
+    assert "Extensions: sections 2; Q2, Q3." in core_text(nb)
+
+
+def test_grade_extensions_false_zeroes_only_the_extensions() -> None:
+    from tools.course.building import without_extension_points
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## 1 · Core\n\n### Q1 · `f` (2 points)"),
+        nbformat.v4.new_markdown_cell("## 2 · More (extension)\n\n### Q2 · `g` (3 points)"),
+    ]
+    members = {
+        "tests/q1.py": b'name = "q1"\npoints = 2\n',
+        "tests/q2.py": b'name = "q2"\npoints = 3\n',
+        "otter_config.json": b"{}",
+    }
+    changed = without_extension_points(members, nb)
+    assert changed["tests/q1.py"] == members["tests/q1.py"]
+    assert changed["tests/q2.py"] == b'name = "q2"\npoints = 0\n'
+    assert changed["otter_config.json"] == b"{}"
+
+
+def test_course_toml_reads_grade_extensions(tmp_path: Path) -> None:
+    from tools.course.config import CourseConfigError, load_course_config
+
+    base = (REPO.root / "course.toml").read_text(encoding="utf-8")
+    assert load_course_config(REPO.root / "course.toml").grade_extensions is True
+    path = tmp_path / "course.toml"
+    path.write_text(base.replace("grade_extensions = true", "grade_extensions = false"))
+    assert load_course_config(path).grade_extensions is False
+    path.write_text(base.replace("grade_extensions = true", 'grade_extensions = "no"'))
+    with pytest.raises(CourseConfigError, match="grade_extensions"):
+        load_course_config(path)

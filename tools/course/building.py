@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from tools.course.otter_format import (
     with_trusted_grading,
 )
 from tools.course.setup_cells import grading_requirements_text, with_course_cells
+from tools.course.workload import items
 from tools.course.zipfiles import read_zip_members, write_deterministic_zip
 from vae_grading.contract import HIDDEN_TESTS_MEMBER
 from vae_grading.scoring import HiddenTestsError, load_questions
@@ -128,6 +130,8 @@ def build_assignment(
     if len(zips) != 1:
         raise BuildError(f"expected one autograder zip for {name}, found {len(zips)}")
     members = read_zip_members(zips[0])
+    if not course.grade_extensions:
+        members = without_extension_points(members, source_nb)
     members[HIDDEN_TESTS_MEMBER] = hidden_path.read_bytes()
     if "setup.sh" in members:
         members["setup.sh"] = with_bubblewrap(members["setup.sh"])
@@ -144,6 +148,26 @@ def build_assignment(
     built.key_notebook = autograder_out / f"{name}.ipynb"
     built.seconds = time.perf_counter() - started
     return built
+
+
+def without_extension_points(
+    members: dict[str, bytes], source_nb: nbformat.NotebookNode
+) -> dict[str, bytes]:
+    """The autograder's members with every extension question's test file worth 0 points.
+
+    Extensions are the questions the notebook marks (tools.course.workload); their public and
+    hidden checks still run and give feedback, but the total counts the core path only.
+    """
+    changed = dict(members)
+    for item in items(source_nb):
+        member = f"tests/{item.name.lower()}.py"
+        if item.extension and member in changed:
+            text = changed[member].decode()
+            zeroed = re.sub(r"^points = [\d.]+$", "points = 0", text, count=1, flags=re.MULTILINE)
+            if zeroed == text:
+                raise BuildError(f"{member}: no `points = N` line to set to 0 for an extension")
+            changed[member] = zeroed.encode()
+    return changed
 
 
 #: Added to otter's setup.sh: bubblewrap lets the grading plugin jail the kernel in namespaces

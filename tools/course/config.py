@@ -31,6 +31,9 @@ class CourseConfig:
     python_version: str
     otter_version: str
     download_base_override: str = ""
+    #: False: the questions each notebook marks as extensions are worth 0 points in the
+    #: autograder (their hidden tests still run and give feedback): the core path alone is graded.
+    grade_extensions: bool = True
 
     @property
     def download_base(self) -> str:
@@ -106,4 +109,9 @@ def load_course_config(path: Path = COURSE_TOML) -> CourseConfig:
     base = data.get("course", {}).get("download_base", "")
     if not isinstance(base, str):
         raise CourseConfigError(f"{path}: download_base must be a URL string")
-    return CourseConfig(**values, download_base_override=base.strip())
+    grade_extensions = data.get("grading", {}).get("grade_extensions", True)
+    if not isinstance(grade_extensions, bool):
+        raise CourseConfigError(f"{path}: grade_extensions must be true or false")
+    return CourseConfig(
+        **values, download_base_override=base.strip(), grade_extensions=grade_extensions
+    )

@@ -4,6 +4,11 @@ The estimate is a model, not a measurement: reading time for the Markdown at a p
 technical prose with formulas, plus a fixed allowance per question by kind, plus time to run the
 cells and look at what they show. Each notebook's header states the result, and a test keeps the
 two equal, so an author who adds a question or a section sees the estimate move.
+
+The **core path** is everything not marked as an extension: a section whose heading ends in
+"(extension)" (all its questions with it), or a question whose heading's parenthesis names
+"extension", e.g. "(decision, 7 points, extension)". Each header also states the core estimate
+and lists the extensions; course.toml's `grade_extensions = false` leaves them out of the points.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ CODE_MINUTES_PER_POINT = 5
 RUNNING_MINUTES = 15
 
 QUESTION_HEADING = re.compile(r"^### (Q\d+\w*) · (.*)$", re.MULTILINE)
+SECTION_HEADING = re.compile(r"^## (.*)$", re.MULTILINE)
+SECTION_NUMBER = re.compile(r"^(\d+\w?) · ")
+EXTENSION = re.compile(r"\(extension\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Item:
     kind: str
     points: int
     minutes: int
+    extension: bool = False
 
 
 def classify(heading: str) -> tuple[str, int]:
@@ -75,32 +84,79 @@ def item_minutes(kind: str, points: int) -> int:
     return MINUTES[kind]
 
 
-def items(nb: nbformat.NotebookNode) -> list[Item]:
-    """Every question of a source notebook, in order."""
-    found = []
+def _sections(nb: nbformat.NotebookNode) -> list[tuple[str, bool, nbformat.NotebookNode]]:
+    """Each cell with the title of the section it is in and whether that is an extension."""
+    title, extension = "", False
+    found: list[tuple[str, bool, nbformat.NotebookNode]] = []
     for cell in nb.cells:
+        text = cell_source(cell)
+        heading = SECTION_HEADING.search(text) if cell.cell_type == "markdown" else None
+        if heading is not None and text.lstrip().startswith("## "):
+            title = heading[1].strip()
+            extension = bool(EXTENSION.search(title))
+        found.append((title, extension, cell))
+    return found
+
+
+def items(nb: nbformat.NotebookNode) -> list[Item]:
+    """Every question of a source notebook, in order, marked when it is an extension."""
+    found = []
+    for _title, in_extension, cell in _sections(nb):
         if cell.cell_type != "markdown":
             continue
         for name, heading in QUESTION_HEADING.findall(cell_source(cell)):
             kind, points = classify(heading)
-            found.append(Item(name, kind, points, item_minutes(kind, points)))
+            tail = re.search(r"\(([^()]*)\)\s*$", heading)
+            marked = tail is not None and "extension" in tail[1].lower()
+            extension = in_extension or marked
+            found.append(Item(name, kind, points, item_minutes(kind, points), extension))
     return found
 
 
-def reading_words(nb: nbformat.NotebookNode) -> int:
-    """Words of Markdown a student reads (model answers excluded: students never see them)."""
+def extension_sections(nb: nbformat.NotebookNode) -> list[str]:
+    """The numbers of the sections marked as extensions ("9", "11"), in order."""
+    numbers = []
+    for title, extension, cell in _sections(nb):
+        number = SECTION_NUMBER.match(title)
+        if extension and number and cell_source(cell).lstrip().startswith("## "):
+            numbers.append(number[1])
+    return numbers
+
+
+def reading_words(nb: nbformat.NotebookNode, core_only: bool = False) -> int:
+    """Words of Markdown a student reads (model answers excluded: students never see them);
+    with `core_only`, the words of extension sections are left out."""
     words = 0
-    for cell in nb.cells:
+    for _title, extension, cell in _sections(nb):
         text = cell_source(cell)
+        if core_only and extension:
+            continue
         if cell.cell_type == "markdown" and not text.lstrip().startswith("**Model answer"):
             words += len(text.split())
     return words
 
 
-def estimate_minutes(nb: nbformat.NotebookNode) -> int:
-    """Reading, questions and running, in minutes."""
-    reading = math.ceil(reading_words(nb) / READING_WPM)
-    return reading + sum(item.minutes for item in items(nb)) + RUNNING_MINUTES
+def estimate_minutes(nb: nbformat.NotebookNode, core_only: bool = False) -> int:
+    """Reading, questions and running, in minutes (the core path alone with `core_only`)."""
+    reading = math.ceil(reading_words(nb, core_only) / READING_WPM)
+    chosen = [item for item in items(nb) if not (core_only and item.extension)]
+    return reading + sum(item.minutes for item in chosen) + RUNNING_MINUTES
+
+
+def core_text(nb: nbformat.NotebookNode) -> str:
+    """The header's line on the core path, e.g. "**Core path:** about 2 hours (...)"."""
+    hours = hours_text(estimate_minutes(nb, core_only=True))
+    sections = extension_sections(nb)
+    questions = [item.name for item in items(nb) if item.extension]
+    parts = []
+    if sections:
+        parts.append("sections " + ", ".join(sections))
+    if questions:
+        parts.append(", ".join(questions))
+    listed = "; ".join(parts) if parts else "none"
+    return (
+        f"**Core path:** about {hours}, everything not marked *(extension)*. Extensions: {listed}."
+    )
 
 
 def hours_text(minutes: int) -> str:

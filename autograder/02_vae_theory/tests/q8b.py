@@ -3,7 +3,21 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q8b"
-points = 6
+points = 7
+
+@test_case(points=0, hidden=False)
+def test_bernoulli_nll_from_logits_is_your_own_formulation(bernoulli_nll_from_logits):
+
+    def names(code):
+        found = set(code.co_names)
+        for const in code.co_consts:
+            if hasattr(const, 'co_names'):
+                found |= names(const)
+        return found
+    code = getattr(bernoulli_nll_from_logits, '__code__', None)
+    used = names(code) if code is not None else set()
+    banned = {'binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', 'Bernoulli'}
+    assert not used & banned, f'bernoulli_nll_from_logits names {sorted(used & banned)}: a one-call library loss is off limits in Q8b; write the stable formula yourself (softplus, logsigmoid, logaddexp and log1p are allowed)'
 
 @test_case(points=0, hidden=False)
 def test_bernoulli_nll_from_logits_shape_and_values(bernoulli_nll_from_logits):

@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q12"
-points = 4
+points = 5
 
 @test_case(points=0, hidden=False)
 def test_refine_posterior_shapes(refine_posterior):

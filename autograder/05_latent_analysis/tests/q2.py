@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 3
+points = 2
 
 @test_case(points=0, hidden=False)
 def test_latent_grid_shape(latent_grid):

@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q7"
-points = 6
+points = 7
 
 @test_case(points=0, hidden=False)
 def test_iwae_bound_shape(iwae_bound):
