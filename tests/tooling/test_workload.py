@@ -13,6 +13,7 @@ from tools.course.notebooks import read_notebook
 from tools.course.workload import (
     _sections,
     classify,
+    core_column,
     core_text,
     estimate_minutes,
     extension_sections,
@@ -98,8 +99,8 @@ def test_the_readme_states_the_core_path() -> None:
     readme = " ".join((REPO.root / "README.md").read_text(encoding="utf-8").split())
     assert f"takes about {hours_text(core)} in all for a typical student" in readme
     for name, nb in zip(REPO.assignments(), notebooks, strict=True):
-        full, part = estimate_minutes(nb), estimate_minutes(nb, core_only=True)
-        assert f"| {name[:2]} | {hours_text(full)} | {hours_text(part)} |" in readme, name
+        full, part = hours_text(estimate_minutes(nb)), core_column(nb)
+        assert f"| {name[:2]} | {full} | {part} |" in readme, name
     assert 9 * 60 <= core <= 11 * 60, f"the core path should take about 10 hours, not {core} min"
 
 
@@ -131,6 +132,22 @@ def test_extensions_by_section_and_by_question() -> None:
     assert extension_sections(nb) == ["2"]
     assert estimate_minutes(nb, core_only=True) == 1 + item_minutes("code", 2) + 15
     assert "Extensions: sections 2; Q2, Q3." in core_text(nb)
+
+
+def test_a_notebook_titled_extension_is_an_extension_as_a_whole() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 06 · Beyond (extension)\n\nword word"),
+        nbformat.v4.new_markdown_cell("## 1 · Part\n\n### Q1 · `f` (2 points)"),
+        nbformat.v4.new_markdown_cell("### Q2 · Why? (written answer, 2 points)"),
+    ]
+    assert [(i.name, i.extension) for i in items(nb)] == [("Q1", True), ("Q2", True)]
+    assert estimate_minutes(nb, core_only=True) == 0
+    assert estimate_minutes(nb) > 0
+    assert core_column(nb) == "extension"
+    assert "whole notebook is an extension" in core_text(nb)
+    nb.cells[0].source = "# 06 · Beyond\n\nword word"
+    assert not any(i.extension for i in items(nb))
 
 
 def test_grade_extensions_false_zeroes_only_the_extensions() -> None:

@@ -7,8 +7,10 @@ two equal, so an author who adds a question or a section sees the estimate move.
 
 The **core path** is everything not marked as an extension: a section whose heading ends in
 "(extension)" (all its questions with it), or a question whose heading's parenthesis names
-"extension", e.g. "(decision, 7 points, extension)". Each header also states the core estimate
-and lists the extensions; course.toml's `grade_extensions = false` leaves them out of the points.
+"extension", e.g. "(decision, 7 points, extension)". A notebook whose title ends in
+"(extension)" (06 and 07: breadth beyond the core course) is an extension as a whole. Each header
+also states the core estimate and lists the extensions; course.toml's `grade_extensions = false`
+leaves them out of the points.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ RUNNING_MINUTES = 15
 
 QUESTION_HEADING = re.compile(r"^### (Q\d+\w*) · (.*)$", re.MULTILINE)
 SECTION_HEADING = re.compile(r"^## (.*)$", re.MULTILINE)
+TITLE_HEADING = re.compile(r"^# (.*)$", re.MULTILINE)
 SECTION_NUMBER = re.compile(r"^(\d+\w?) · ")
 EXTENSION = re.compile(r"\(extension\)\s*$")
 
@@ -84,16 +87,26 @@ def item_minutes(kind: str, points: int) -> int:
     return MINUTES[kind]
 
 
+def is_extension_notebook(nb: nbformat.NotebookNode) -> bool:
+    """Whether the notebook's title (its first "# " heading) ends in "(extension)"."""
+    for cell in nb.cells:
+        title = TITLE_HEADING.search(cell_source(cell)) if cell.cell_type == "markdown" else None
+        if title is not None:
+            return bool(EXTENSION.search(title[1].strip()))
+    return False
+
+
 def _sections(nb: nbformat.NotebookNode) -> list[tuple[str, bool, nbformat.NotebookNode]]:
     """Each cell with the title of the section it is in and whether that is an extension."""
-    title, extension = "", False
+    whole = is_extension_notebook(nb)
+    title, extension = "", whole
     found: list[tuple[str, bool, nbformat.NotebookNode]] = []
     for cell in nb.cells:
         text = cell_source(cell)
         heading = SECTION_HEADING.search(text) if cell.cell_type == "markdown" else None
         if heading is not None and text.lstrip().startswith("## "):
             title = heading[1].strip()
-            extension = bool(EXTENSION.search(title))
+            extension = whole or bool(EXTENSION.search(title))
         found.append((title, extension, cell))
     return found
 
@@ -115,6 +128,8 @@ def items(nb: nbformat.NotebookNode) -> list[Item]:
 
 def extension_sections(nb: nbformat.NotebookNode) -> list[str]:
     """The numbers of the sections marked as extensions ("9", "11"), in order."""
+    if is_extension_notebook(nb):
+        return []
     numbers = []
     for title, extension, cell in _sections(nb):
         number = SECTION_NUMBER.match(title)
@@ -137,7 +152,10 @@ def reading_words(nb: nbformat.NotebookNode, core_only: bool = False) -> int:
 
 
 def estimate_minutes(nb: nbformat.NotebookNode, core_only: bool = False) -> int:
-    """Reading, questions and running, in minutes (the core path alone with `core_only`)."""
+    """Reading, questions and running, in minutes (the core path alone with `core_only`: 0 for
+    a notebook that is an extension as a whole)."""
+    if core_only and is_extension_notebook(nb):
+        return 0
     reading = math.ceil(reading_words(nb, core_only) / READING_WPM)
     chosen = [item for item in items(nb) if not (core_only and item.extension)]
     return reading + sum(item.minutes for item in chosen) + RUNNING_MINUTES
@@ -145,6 +163,11 @@ def estimate_minutes(nb: nbformat.NotebookNode, core_only: bool = False) -> int:
 
 def core_text(nb: nbformat.NotebookNode) -> str:
     """The header's line on the core path, e.g. "**Core path:** about 2 hours (...)"."""
+    if is_extension_notebook(nb):
+        return (
+            "**Core path:** none. This whole notebook is an extension, for a course that goes "
+            "beyond the core path of notebooks 01-05."
+        )
     hours = hours_text(estimate_minutes(nb, core_only=True))
     sections = extension_sections(nb)
     questions = [item.name for item in items(nb) if item.extension]
@@ -157,6 +180,11 @@ def core_text(nb: nbformat.NotebookNode) -> str:
     return (
         f"**Core path:** about {hours}, everything not marked *(extension)*. Extensions: {listed}."
     )
+
+
+def core_column(nb: nbformat.NotebookNode) -> str:
+    """The README's core-path column for one notebook: its hours, or "extension"."""
+    return "extension" if is_extension_notebook(nb) else hours_text(estimate_minutes(nb, True))
 
 
 def hours_text(minutes: int) -> str:
