@@ -292,7 +292,7 @@ def collapsed_case(rng: np.random.Generator, clusters: int, k: int, used: int) -
     d = int(rng.integers(4, 9))
     direction = rng.standard_normal(d)
     direction /= np.linalg.norm(direction)
-    centres = 8 * direction + 1.5 * rng.standard_normal((clusters, d))
+    centres = 20 * direction + 1.5 * rng.standard_normal((clusters, d))
 
     def draw(n: int) -> np.ndarray:
         which = rng.integers(0, clusters, n)
@@ -302,7 +302,7 @@ def collapsed_case(rng: np.random.Generator, clusters: int, k: int, used: int) -
     codebook = np.concatenate(
         [
             z.mean(0) + 0.5 * rng.standard_normal((used, d)),
-            -6 * direction + rng.standard_normal((k - used, d)),
+            -10 * direction + rng.standard_normal((k - used, d)),
         ]
     )
     codebook = codebook[rng.permutation(k)]
