@@ -732,7 +732,8 @@ def ds_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def updates() -> tuple[bool, str]:
         got = calls()
         chain = [as_array(c["z"], "a z_t") for c in got] + [samples()[:CHAIN_ROWS]]
-        residuals, scales = [], {"beta": [], "posterior": []}
+        residuals: list[np.ndarray] = []
+        scales: dict[str, list[np.ndarray]] = {"beta": [], "posterior": []}
         for k, call in enumerate(got):
             t = steps - 1 - k
             eps = as_array(call["eps"], "a prediction")

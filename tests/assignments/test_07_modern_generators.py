@@ -456,9 +456,7 @@ def qz_autograd_function(z, codebook):
 def qz_float64_chunked(z, codebook):
     """Distances in float64, in chunks of 64 rows; embedding lookup; int32 indices."""
     with torch.no_grad():
-        parts = [
-            torch.cdist(chunk.double(), codebook.double()).argmin(1) for chunk in z.split(64)
-        ]
+        parts = [torch.cdist(chunk.double(), codebook.double()).argmin(1) for chunk in z.split(64)]
     indices = torch.cat(parts)
     q = F.embedding(indices, codebook.detach())
     return q + (z - z.detach()), indices.int()

@@ -14,10 +14,10 @@ def test_quantize_shapes(quantize):
     result = quantize(z, codebook)
     assert isinstance(result, tuple) and len(result) == 2, 'return a pair (z_q, indices)'
     z_q, indices = result
-    assert tuple(z_q.shape) == (4, 2), f'z_q must have the shape of z, (4, 2), got {tuple(z_q.shape)}'
-    assert tuple(indices.shape) == (4,), f'indices must have shape (4,), got {tuple(indices.shape)}'
+    assert tuple(z_q.shape) == (4, 2), f'z_q must be shaped like z, (4, 2): {tuple(z_q.shape)}'
+    assert tuple(indices.shape) == (4,), f'indices must have shape (4,): {tuple(indices.shape)}'
     assert not indices.is_floating_point(), 'indices must be an integer tensor'
-    assert indices.tolist() == [0, 1, 2, 1], f'nearest codes should be [0, 1, 2, 1], got {indices.tolist()}'
+    assert indices.tolist() == [0, 1, 2, 1], f'the nearest codes are [0, 1, 2, 1], got {indices.tolist()}'
 
 @test_case(points=None, hidden=True)
 def test_q1_hidden_evidence():

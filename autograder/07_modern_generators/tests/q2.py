@@ -13,7 +13,7 @@ def test_vq_loss_value(vq_loss):
     codes = torch.ones(3, 2, requires_grad=True)
     loss = vq_loss(z, codes, 0.5)
     assert isinstance(loss, torch.Tensor) and loss.dim() == 0, 'return a scalar tensor'
-    assert abs(float(loss) - 1.5) < 1e-05, f'every entry differs by 1: codebook term 1 + 0.5 * commitment term 1 = 1.5, got {float(loss)}'
+    assert abs(float(loss) - 1.5) < 1e-05, f'every entry differs by 1: codebook 1 + 0.5 * commitment 1 = 1.5, got {float(loss)}'
 
 @test_case(points=None, hidden=True)
 def test_q2_hidden_evidence():

@@ -12,7 +12,7 @@ def test_noise_latents_ends(noise_latents):
     z0, noise = (torch.ones(2, 3), torch.full((2, 3), 2.0))
     alpha_bar = torch.tensor([1.0, 0.0])
     zt = noise_latents(z0, torch.tensor([0, 1]), noise, alpha_bar)
-    assert tuple(zt.shape) == (2, 3), f'z_t must have the shape of z0, (2, 3), got {tuple(zt.shape)}'
+    assert tuple(zt.shape) == (2, 3), f'z_t must be shaped like z0, (2, 3): {tuple(zt.shape)}'
     assert torch.allclose(zt[0], z0[0]) and torch.allclose(zt[1], noise[1]), 'with alpha_bar = 1 z_t is z0, with alpha_bar = 0 it is the noise (each row its own t)'
 
 @test_case(points=None, hidden=True)

@@ -23,7 +23,7 @@ def test_diffusion_loss_scalar(diffusion_loss):
     loss = diffusion_loss(Zero(), torch.randn(4000, 3), alpha_bar)
     assert isinstance(loss, torch.Tensor) and loss.dim() == 0, 'return a scalar tensor'
     assert loss.requires_grad, 'the loss must carry the gradient to the model (no .item())'
-    assert 0.9 < float(loss) < 1.1, f'predicting 0 for standard normal noise gives a mean squared error near 1, got {float(loss):.3f}'
+    assert 0.9 < float(loss) < 1.1, f'predicting 0 for standard normal noise gives a loss near 1, got {float(loss):.3f}'
 
 @test_case(points=None, hidden=True)
 def test_q7_hidden_evidence():

@@ -17,7 +17,7 @@ def test_ddpm_sample_shape(ddpm_sample):
             self.bias = torch.nn.Parameter(torch.zeros(()))
 
         def forward(self, z, t):
-            assert tuple(t.shape) == (len(z),), 'give the model one step per sample: t of shape (n,)'
+            assert tuple(t.shape) == (len(z),), 'give the model t of shape (n,), one step per row'
             return torch.zeros_like(z) + self.bias
     assert callable(ddpm_sample), 'define a function ddpm_sample(model, n, dim, betas)'
     samples = ddpm_sample(Zero(), 5, 3, torch.linspace(0.01, 0.2, 10))
