@@ -360,8 +360,8 @@ def revive_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             if after < need:
                 return False, (
                     f"on new encoder outputs from the same data, {after:.1f} codes are in "
-                    f"effective use (perplexity) after your remedy, {before:.1f} before: a dead "
-                    "code must be moved to where the encoder outputs actually are"
+                    f"effective use (perplexity) after your remedy, {before:.1f} before: the codes "
+                    "you changed are still chosen by (almost) no encoder output"
                 )
         return True, ""
 
@@ -564,8 +564,7 @@ def dl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
         return ok, (
             "the noise that made z_t does not look like fresh standard normal noise, one draw per "
-            f"entry (per-dimension variances {np.round(eps.var(0), 2).tolist()}): use "
-            "torch.randn_like(z0)"
+            f"entry (per-dimension variances {np.round(eps.var(0), 2).tolist()}, expected 1)"
         )
 
     def timesteps(run: str) -> tuple[bool, str]:
