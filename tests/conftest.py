@@ -55,6 +55,7 @@ def pytest_configure(config: Any) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     """Group the grader files for xdist; carry each validity-marked test's kind to its reports."""
     from tests.validity import PROPERTY, classify
