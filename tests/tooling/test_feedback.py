@@ -93,7 +93,7 @@ def test_grade_feedback_names_each_questions_score_and_message(tmp_path: Path) -
     alice = (folder / "alice.md").read_text()
     assert "| q2 | 0.5 / 1 | expected 0 at the prior \\| got 1.3 |" in alice
     assert "| q1 | 1 / 1 | all hidden checks passed |" in alice
-    assert "| q5 | 1 / 4 | no points |" in alice
+    assert "| q5 | 1 / 3 | no points |" in alice
     assert "**9.5 / 18** points" in alice
     bob = (folder / "bob.md").read_text()
     assert "could not be graded fully (timed out): stopped after 600 s" in bob
