@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from vae_grading.evidence import (
+    GOAL_FAILED_CAP,
     Check,
     CheckResult,
     Checks,
-    GOAL_FAILED_CAP,
     MalformedOutput,
     Question,
     share_earned,
