@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -913,15 +914,78 @@ def interp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 Q3_EXPECTED = 100 * math.log(10) + 684 * math.log(10 / 9)  # 302.33 nats
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "forward returns the pair (x_hat, z): x_hat (B, 784), z (B, latent_dim)",
+        "forward accepts x of shape (B, 1, 28, 28) or (B, 784) and flattens it",
+        "x_hat = self.decoder(z) with z = self.encoder(flat_x)",
+        "the decoder ends in a sigmoid: pixel probabilities in [0, 1]",
+        "no activation after the encoder's last linear layer",
+        "linear layers through the widths in hidden_dims, codes of latent_dim",
+        "self.encoder and self.decoder are modules whose parameters are used",
+    ),
+    "q2": (
+        "binary cross-entropy summed over pixels, averaged over the batch",
+        "x of shape (B, 1, 28, 28) or (B, 784), reshaped to x_hat's shape",
+        "a scalar tensor differentiable with respect to x_hat",
+    ),
+    "q4": (
+        "returns a list of epochs Python floats",
+        "each entry is that epoch's mean training loss in nats per image",
+        "each image used exactly once per epoch, batches of at most batch_size",
+        "Adam over all parameters with lr, one step per mini-batch",
+        "train the model so that it reconstructs train_x",
+    ),
+    "q6": (
+        "a uniform grid over [-lim, lim]^2 with side values per axis, ends included",
+        "point k = i * side + j is (values[j], values[side - 1 - i])",
+    ),
+    "q8": (
+        "the first row is exactly z_start, the last exactly z_end",
+        "row k is z_start + t_k (z_end - z_start) with t_k = k / (steps - 1)",
+        "shape (steps, d), consecutive rows equally spaced",
+    ),
+}
+
 QUESTIONS = [
     Question(
         "q1",
-        ("shapes", "flatten", "compose", "probabilities", "codes", "widths", "gradients"),
+        (
+            ev.guard(
+                "shapes", "forward returns the pair (x_hat, z): x_hat (B, 784), z (B, latent_dim)"
+            ),
+            ev.part(
+                "flatten", "forward accepts x of shape (B, 1, 28, 28) or (B, 784) and flattens it"
+            ),
+            ev.goal("compose", "x_hat = self.decoder(z) with z = self.encoder(flat_x)"),
+            ev.part(
+                "probabilities", "the decoder ends in a sigmoid: pixel probabilities in [0, 1]"
+            ),
+            ev.part("codes", "no activation after the encoder's last linear layer"),
+            ev.goal(
+                "widths", "linear layers through the widths in hidden_dims, codes of latent_dim"
+            ),
+            ev.part(
+                "gradients", "self.encoder and self.decoder are modules whose parameters are used"
+            ),
+        ),
         ae_inputs,
         ae_probe,
         ae_verdict,
     ),
-    Question("q2", ("values", "images", "known", "gradient"), rec_inputs, rec_probe, rec_verdict),
+    Question(
+        "q2",
+        (
+            ev.goal("values", "binary cross-entropy summed over pixels, averaged over the batch"),
+            ev.part("images", "x of shape (B, 1, 28, 28) or (B, 784), reshaped to x_hat's shape"),
+            ev.part("known", "binary cross-entropy summed over pixels, averaged over the batch"),
+            ev.part("gradient", "a scalar tensor differentiable with respect to x_hat"),
+        ),
+        rec_inputs,
+        rec_probe,
+        rec_verdict,
+    ),
     number_question(
         "q3",
         "q3_answer",
@@ -933,7 +997,17 @@ QUESTIONS = [
     ),
     Question(
         "q4",
-        ("history", "mean_loss", "batches", "adam", "learns"),
+        (
+            ev.guard("history", "returns a list of epochs Python floats"),
+            ev.part("mean_loss", "each entry is that epoch's mean training loss in nats per image"),
+            ev.part(
+                "batches", "each image used exactly once per epoch, batches of at most batch_size"
+            ),
+            ev.goal("adam", "Adam over all parameters with lr, one step per mini-batch"),
+            # judged on the returned history alone, which a stub can fake: a guard until it
+            # also measures the trained model
+            ev.guard("learns", "train the model so that it reconstructs train_x"),
+        ),
         train_inputs,
         train_probe,
         train_verdict,
@@ -945,7 +1019,19 @@ QUESTIONS = [
         "the loss only rewards reconstruction, and similar images are easiest to redraw from "
         "similar codes",
     ),
-    Question("q6", ("points", "order"), mesh_inputs, mesh_probe, mesh_verdict),
+    Question(
+        "q6",
+        (
+            ev.goal(
+                "points",
+                "a uniform grid over [-lim, lim]^2 with side values per axis, ends included",
+            ),
+            ev.goal("order", "point k = i * side + j is (values[j], values[side - 1 - i])"),
+        ),
+        mesh_inputs,
+        mesh_probe,
+        mesh_verdict,
+    ),
     choice_question(
         "q7",
         "q7_answer",
@@ -953,5 +1039,17 @@ QUESTIONS = [
         "a Gaussian matches only the mean and spread of the codes; the training loss never "
         "made them fill that Gaussian, so the gaps between clusters remain",
     ),
-    Question("q8", ("endpoints", "values", "spacing"), interp_inputs, interp_probe, interp_verdict),
+    Question(
+        "q8",
+        (
+            ev.part("endpoints", "the first row is exactly z_start, the last exactly z_end"),
+            ev.goal(
+                "values", "row k is z_start + t_k (z_end - z_start) with t_k = k / (steps - 1)"
+            ),
+            ev.part("spacing", "shape (steps, d), consecutive rows equally spaced"),
+        ),
+        interp_inputs,
+        interp_probe,
+        interp_verdict,
+    ),
 ]

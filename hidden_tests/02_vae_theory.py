@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -687,6 +688,41 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q2": (
+        "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
+        "gradients flow to both arguments",
+    ),
+    "q5": (
+        "average of log q(z_s) - log p(z_s) over samples z_s drawn from q",
+        "n_samples independent samples per row, averaged",
+        "the result is random: two calls differ",
+    ),
+    "q6": (
+        "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
+        "fresh noise at every call, no reseeding",
+        "gradients flow to both mu and logvar",
+    ),
+    "q8": (
+        "-log p(x | z) per example, summed over pixels, shape (B,)",
+        "x of shape (B, D) or image-shaped, reshaped to x_hat's shape",
+        "differentiable with respect to x_hat",
+    ),
+    "q8b": (
+        "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
+        "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
+        "exact for logits up to +-1000",
+        "x of shape (B, D) or image-shaped",
+        "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
+    ),
+    "q9": (
+        "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar",
+        "beta weighs the KL term",
+        "gradients flow to x_hat, mu and logvar",
+    ),
+}
+
 QUESTIONS = [
     choice_question(
         "q1",
@@ -695,7 +731,19 @@ QUESTIONS = [
         "with the decoder fixed log p(x) is the same for both encoders, so the ELBO difference "
         "is the difference of the gaps KL(q || p(z|x))",
     ),
-    Question("q2", ("values", "gradients"), kl_inputs, kl_probe, kl_verdict),
+    Question(
+        "q2",
+        (
+            ev.goal(
+                "values",
+                "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
+            ),
+            ev.part("gradients", "gradients flow to both arguments"),
+        ),
+        kl_inputs,
+        kl_probe,
+        kl_verdict,
+    ),
     number_question(
         "q3",
         "q3_answer",
@@ -703,9 +751,33 @@ QUESTIONS = [
         0.01,
         "use sigma^2 = 0.01, so log sigma^2 = log 0.01",
     ),
-    Question("q5", ("unbiased", "spread", "fresh", "converges"), mc_inputs, mc_probe, mc_verdict),
     Question(
-        "q6", ("statistics", "fresh", "gradients"), reparam_inputs, reparam_probe, reparam_verdict
+        "q5",
+        (
+            ev.goal("unbiased", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"),
+            ev.part("spread", "n_samples independent samples per row, averaged"),
+            ev.guard("fresh", "the result is random: two calls differ"),
+            ev.part(
+                "converges", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"
+            ),
+        ),
+        mc_inputs,
+        mc_probe,
+        mc_verdict,
+    ),
+    Question(
+        "q6",
+        (
+            ev.goal(
+                "statistics",
+                "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
+            ),
+            ev.guard("fresh", "fresh noise at every call, no reseeding"),
+            ev.part("gradients", "gradients flow to both mu and logvar"),
+        ),
+        reparam_inputs,
+        reparam_probe,
+        reparam_verdict,
     ),
     choice_question(
         "q7",
@@ -713,15 +785,55 @@ QUESTIONS = [
         "d",
         "exp(logvar) is sigma^2; used as a standard deviation it gives variance sigma^4",
     ),
-    Question("q8", ("values", "images", "gradient"), nll_inputs, nll_probe, nll_verdict),
+    Question(
+        "q8",
+        (
+            ev.goal("values", "-log p(x | z) per example, summed over pixels, shape (B,)"),
+            ev.part("images", "x of shape (B, D) or image-shaped, reshaped to x_hat's shape"),
+            ev.part("gradient", "differentiable with respect to x_hat"),
+        ),
+        nll_inputs,
+        nll_probe,
+        nll_verdict,
+    ),
     Question(
         "q8b",
-        ("values", "saturated", "extreme", "images", "gradient"),
+        (
+            ev.goal(
+                "values",
+                "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
+                1.5,
+            ),
+            ev.goal(
+                "saturated",
+                "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
+                1.5,
+            ),
+            ev.goal("extreme", "exact for logits up to +-1000", 1),
+            ev.part("images", "x of shape (B, D) or image-shaped", 0.5),
+            ev.goal(
+                "gradient",
+                "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
+                1.5,
+            ),
+        ),
         logits_inputs,
         logits_probe,
         logits_verdict,
     ),
-    Question("q9", ("combination", "beta", "gradients"), elbo_inputs, elbo_probe, elbo_verdict),
+    Question(
+        "q9",
+        (
+            ev.goal(
+                "combination", "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar"
+            ),
+            ev.part("beta", "beta weighs the KL term"),
+            ev.part("gradients", "gradients flow to x_hat, mu and logvar"),
+        ),
+        elbo_inputs,
+        elbo_probe,
+        elbo_verdict,
+    ),
     choice_question(
         "q10",
         "q10_answer",

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -1087,7 +1088,13 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "return a float tensor, not a boolean one"
         )
 
+    def draws_are_binary() -> None:
+        """Frequencies of 1s mean nothing for images that are not 0/1 (x itself has x's mean)."""
+        if stats()["not_binary"] != 0:
+            raise MalformedOutput("binarize must return images of 0s and 1s, drawn at random")
+
     def mean() -> tuple[bool, str]:
+        draws_are_binary()
         freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
         spread = math.sqrt(float((grey * (1 - grey)).sum()) / draws) / grey.size
         got, want = float(freq.mean()), float(grey.mean())
@@ -1103,6 +1110,7 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def pixelwise() -> tuple[bool, str]:
+        draws_are_binary()
         freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
         variance = grey * (1 - grey) / draws
         ends = (grey == 0) | (grey == 1)
@@ -1153,6 +1161,8 @@ def conv_inputs(rng: np.random.Generator) -> dict:
         "stat_mu": rng.uniform(-2.0, 2.0, latent).astype(np.float32),
         "stat_logvar": rng.uniform(-1.5, 1.0, latent).astype(np.float32),
         "rows": 20000,
+        # the budget holds at every latent size: the drawn one, the prompt's 20, and a large one
+        "budget_latents": sorted({latent, 20, 64}),
     }
 
 
@@ -1229,13 +1239,32 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         reached = sum(1 for g in grads if g is not None and float(g.abs().sum()) > 0)
         return {"reached": reached, "params": len(params), "conv_grad": conv_grad}
 
-    def convolutional():
+    def composition():
+        from torch.distributions import Normal
+
         m = model()
-        modules = list(m.modules())
-        return {
-            "conv2d": any(isinstance(mod, nn.Conv2d) for mod in modules),
-            "parameters": int(sum(p.numel() for p in m.parameters())),
-        }
+        torch.manual_seed(inputs["seed"] + 2)
+        x_hat = m(images)[0]
+        again = m(images)[0]
+        with torch.no_grad():
+            mu, logvar = m.encode(images)
+            candidates = []
+            samplers = (
+                lambda: m.reparameterize(mu, logvar),
+                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
+                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
+            )
+            for sampler in samplers:
+                torch.manual_seed(inputs["seed"] + 2)
+                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        return {"x_hat": x_hat.detach(), "again": again.detach(), "candidates": candidates}
+
+    def convolutional():
+        modules = list(model().modules())
+        counts = {}
+        for size in inputs["budget_latents"]:
+            counts[str(size)] = int(sum(p.numel() for p in ConvVAE(latent_dim=size).parameters()))
+        return {"conv2d": any(isinstance(mod, nn.Conv2d) for mod in modules), "counts": counts}
 
     return {
         "encode": attempt(encode),
@@ -1243,6 +1272,7 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         "forward": attempt(forward),
         "sampling": attempt(sampling),
         "gradients": attempt(gradients),
+        "composition": attempt(composition),
         "convolutional": attempt(convolutional),
     }
 
@@ -1307,34 +1337,127 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "gradient from forward: every layer built in __init__ should be used"
         )
 
+    def composition() -> tuple[bool, str]:
+        comp = part(out["composition"], "ConvVAE forward")
+        x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
+        again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
+        if close(x_hat, again, atol=0.0):
+            return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
+        candidates = []
+        for value in comp["candidates"]:
+            with contextlib.suppress(MalformedOutput):
+                candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
+        ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
+        return ok, (
+            "forward's x_hat is not decode(z) for one z drawn the way reparameterize draws it: "
+            "the reconstruction must come from a sampled code"
+        )
+
     def convolutional() -> tuple[bool, str]:
         got = part(out["convolutional"], "ConvVAE's modules")
         if got.get("conv2d") is not True:
             return False, "ConvVAE must use at least one nn.Conv2d"
-        count = got.get("parameters")
-        if type(count) is not int:
-            raise MalformedOutput("the parameter count is not an integer")
-        dense = dense_parameters(latent)
-        return count < dense // 2, (
-            f"ConvVAE(latent_dim={latent}) has {count:,} parameters, not much fewer than the "
-            f"{dense:,} of the fully connected VAE: keep the channels few and avoid large "
-            "fully connected layers"
-        )
+        counts = got.get("counts")
+        if not isinstance(counts, dict) or set(counts) != {
+            str(size) for size in inputs["budget_latents"]
+        }:
+            raise MalformedOutput("the parameter counts are missing")
+        for size in inputs["budget_latents"]:
+            count = counts[str(size)]
+            if type(count) is not int:
+                raise MalformedOutput("a parameter count is not an integer")
+            dense = dense_parameters(size)
+            if count >= dense // 2:
+                return False, (
+                    f"ConvVAE(latent_dim={size}) has {count:,} parameters, not fewer than half "
+                    f"the {dense:,} of the fully connected VAE: the budget holds at every "
+                    "latent size, so keep the layers whose size grows with latent_dim small"
+                )
+        return True, ""
 
     checks.judge("encode", encode)
     checks.judge("decode", decode)
     checks.judge("forward", forward)
     checks.judge("sampling", sampling)
     checks.judge("gradients", gradients)
+    checks.judge("composition", composition)
     checks.judge("convolutional", convolutional)
 
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic",
+        "the constructor's latent_dim, hidden_dim and input_dim are respected",
+        "decode gives (B, input_dim) values in [0, 1]",
+        "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
+        "reparameterize is differentiable in mu and logvar",
+        "forward encodes, samples one z with self.reparameterize and decodes it",
+    ),
+    "q4": (
+        "returns a Python float",
+        "the mean negative ELBO (beta = 1) per image, z sampled by the model",
+        "x may be image-shaped or flat",
+        "evaluation mode, no_grad, the parameters unchanged",
+    ),
+    "q5": (
+        "a dict with train, test, recon and kl, each a list of epochs floats",
+        "Adam on shuffled batches of train_x with vae_loss(beta=beta)",
+        "recon and kl are the two terms of the training loss",
+        "never compute a gradient from test_x",
+        "test is the evaluate score of test_x after each epoch",
+    ),
+    "q7": (
+        "model.decode(mu) with mu from model.encode(x), x image-shaped or flat",
+        "no sampling: two calls give the same result",
+        "no gradient",
+    ),
+    "q10": (
+        "every entry exactly 0.0 or 1.0",
+        "the same shape and dtype as x",
+        "entry i is 1 with probability x[i]",
+        "fresh random numbers at every call, no reseeding",
+        "entry i is 1 with probability x[i], independently of the others",
+    ),
+    "q11": (
+        "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
+        "decode(z) gives (B, 784) values in [0, 1]",
+        "forward returns (x_hat, mu, logvar) with the mu and logvar of encode",
+        "forward decodes one sampled z",
+        "reparameterize: fresh noise at every call, differentiable in mu and logvar",
+        "every layer used, a gradient reaches the convolutions",
+        "a Conv2d, under half the dense VAE's parameters at several latent sizes",
+    ),
+}
+
 QUESTIONS = [
     Question(
         "q1",
-        ("encode", "sizes", "decode", "statistics", "gradients", "composition", "gradient_path"),
+        (
+            ev.part(
+                "encode",
+                "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic",
+            ),
+            ev.part(
+                "sizes", "the constructor's latent_dim, hidden_dim and input_dim are respected"
+            ),
+            ev.part("decode", "decode gives (B, input_dim) values in [0, 1]"),
+            ev.part(
+                "statistics",
+                "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
+            ),
+            ev.part("gradients", "reparameterize is differentiable in mu and logvar"),
+            ev.goal(
+                "composition",
+                "forward encodes, samples one z with self.reparameterize and decodes it",
+            ),
+            ev.goal(
+                "gradient_path",
+                "forward encodes, samples one z with self.reparameterize and decodes it",
+            ),
+        ),
         vae_inputs,
         vae_probe,
         vae_verdict,
@@ -1349,14 +1472,27 @@ QUESTIONS = [
     ),
     Question(
         "q4",
-        ("float", "value", "flat", "unchanged"),
+        (
+            ev.guard("float", "returns a Python float"),
+            ev.goal("value", "the mean negative ELBO (beta = 1) per image, z sampled by the model"),
+            ev.part("flat", "x may be image-shaped or flat"),
+            ev.guard("unchanged", "evaluation mode, no_grad, the parameters unchanged"),
+        ),
         evaluate_inputs,
         evaluate_probe,
         evaluate_verdict,
     ),
     Question(
         "q5",
-        ("history", "learns", "terms", "test_untouched", "test_score"),
+        (
+            ev.guard(
+                "history", "a dict with train, test, recon and kl, each a list of epochs floats"
+            ),
+            ev.goal("learns", "Adam on shuffled batches of train_x with vae_loss(beta=beta)"),
+            ev.guard("terms", "recon and kl are the two terms of the training loss"),
+            ev.guard("test_untouched", "never compute a gradient from test_x"),
+            ev.part("test_score", "test is the evaluate score of test_x after each epoch"),
+        ),
         train_inputs,
         train_probe,
         train_verdict,
@@ -1370,21 +1506,52 @@ QUESTIONS = [
     ),
     Question(
         "q7",
-        ("values", "deterministic", "no_grad"),
+        (
+            ev.goal(
+                "values", "model.decode(mu) with mu from model.encode(x), x image-shaped or flat"
+            ),
+            ev.guard("deterministic", "no sampling: two calls give the same result"),
+            ev.guard("no_grad", "no gradient"),
+        ),
         reconstruct_inputs,
         reconstruct_probe,
         reconstruct_verdict,
     ),
     Question(
         "q10",
-        ("binary", "shape", "mean", "fresh", "frequency"),
+        (
+            ev.guard("binary", "every entry exactly 0.0 or 1.0"),
+            ev.guard("shape", "the same shape and dtype as x"),
+            ev.goal("mean", "entry i is 1 with probability x[i]"),
+            ev.guard("fresh", "fresh random numbers at every call, no reseeding"),
+            ev.goal("frequency", "entry i is 1 with probability x[i], independently of the others"),
+        ),
         binarize_inputs,
         binarize_probe,
         binarize_verdict,
     ),
     Question(
         "q11",
-        ("encode", "decode", "forward", "sampling", "gradients", "convolutional"),
+        (
+            ev.part(
+                "encode",
+                "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
+            ),
+            ev.part("decode", "decode(z) gives (B, 784) values in [0, 1]"),
+            ev.part(
+                "forward", "forward returns (x_hat, mu, logvar) with the mu and logvar of encode"
+            ),
+            ev.part(
+                "sampling",
+                "reparameterize: fresh noise at every call, differentiable in mu and logvar",
+            ),
+            ev.part("gradients", "every layer used, a gradient reaches the convolutions"),
+            ev.goal(
+                "convolutional",
+                "a Conv2d, under half the dense VAE's parameters at several latent sizes",
+            ),
+            ev.goal("composition", "forward decodes one sampled z"),
+        ),
         conv_inputs,
         conv_probe,
         conv_verdict,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -868,9 +869,61 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "codes z = temperature * eps of shape (n, model.latent_dim)",
+        "returns model.decode(z): (n, 784) values in [0, 1], without gradients",
+        "fresh codes at every call",
+    ),
+    "q4": (
+        "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+        "cos(Omega) from the normalised vectors, clamped to [-1, 1]",
+        "nearly parallel codes fall back to interpolate",
+    ),
+    "q6": (
+        "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes",
+        "the label reaches both networks, as one_hot(y) of width num_classes",
+        "forward decodes one code z = mu + sigma * eps",
+        "gradients reach the encoder through the sampled code",
+        "generate(digit, n) decodes codes from N(0, I) with that label",
+        "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+    ),
+    "q9": (
+        "confidence: the mean of the largest softmax probability",
+        "label_entropy: the entropy in nats of the predicted-label histogram",
+        "independent of the batch split and finite for logits in the hundreds",
+    ),
+}
+
 QUESTIONS = [
-    Question("q1", ("temperature", "decoded", "fresh"), prior_inputs, prior_probe, prior_verdict),
-    Question("q4", ("formula", "circle", "parallel"), slerp_inputs, slerp_probe, slerp_verdict),
+    Question(
+        "q1",
+        (
+            ev.goal("temperature", "codes z = temperature * eps of shape (n, model.latent_dim)"),
+            ev.part(
+                "decoded", "returns model.decode(z): (n, 784) values in [0, 1], without gradients"
+            ),
+            ev.guard("fresh", "fresh codes at every call"),
+        ),
+        prior_inputs,
+        prior_probe,
+        prior_verdict,
+    ),
+    Question(
+        "q4",
+        (
+            ev.goal(
+                "formula",
+                "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+            ),
+            ev.part("circle", "cos(Omega) from the normalised vectors, clamped to [-1, 1]"),
+            ev.part("parallel", "nearly parallel codes fall back to interpolate"),
+        ),
+        slerp_inputs,
+        slerp_probe,
+        slerp_verdict,
+    ),
     choice_question(
         "q5",
         "q5_answer",
@@ -880,7 +933,19 @@ QUESTIONS = [
     ),
     Question(
         "q6",
-        ("forward", "labels", "sampling", "gradients", "generate", "codes"),
+        (
+            ev.part("forward", "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes"),
+            ev.goal(
+                "labels", "the label reaches both networks, as one_hot(y) of width num_classes"
+            ),
+            ev.part("sampling", "forward decodes one code z = mu + sigma * eps"),
+            ev.part("gradients", "gradients reach the encoder through the sampled code"),
+            ev.goal("generate", "generate(digit, n) decodes codes from N(0, I) with that label"),
+            ev.part(
+                "codes",
+                "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+            ),
+        ),
         cvae_inputs,
         cvae_probe,
         cvae_verdict,
@@ -894,7 +959,16 @@ QUESTIONS = [
     ),
     Question(
         "q9",
-        ("confidence", "entropy", "known", "stable"),
+        (
+            ev.goal("confidence", "confidence: the mean of the largest softmax probability"),
+            ev.goal(
+                "entropy", "label_entropy: the entropy in nats of the predicted-label histogram"
+            ),
+            ev.part("known", "label_entropy: the entropy in nats of the predicted-label histogram"),
+            ev.part(
+                "stable", "independent of the batch split and finite for logits in the hundreds"
+            ),
+        ),
         quality_inputs,
         quality_probe,
         quality_verdict,

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -1014,6 +1015,13 @@ def rp_inputs(rng: np.random.Generator) -> dict:
     p = 0.05 + 0.9 * sigmoid(z_true @ w.T + b)
     start_mu = 0.3 * rng.standard_normal((batch, latent))
     start_logvar = rng.uniform(-0.5, 0.5, (batch, latent))
+    # "any start must work": far on the wrong side, and sharp near the codes that made the images
+    far_mu = -np.sign(z_true) * rng.uniform(2.0, 3.0, (batch, latent))
+    sharp_mu = z_true + 0.1 * rng.standard_normal((batch, latent))
+    starts = {
+        "far": (far_mu, rng.uniform(-0.5, 0.5, (batch, latent))),
+        "sharp": (sharp_mu, rng.uniform(-4.5, -3.5, (batch, latent))),
+    }
     return {
         "w": w.astype(np.float32),
         "b": b.astype(np.float32),
@@ -1025,6 +1033,10 @@ def rp_inputs(rng: np.random.Generator) -> dict:
         "seed": int(rng.integers(2**31)),
         "eps_seed": int(rng.integers(2**31)),
         "four_d": bool(rng.integers(0, 2)),
+        "starts": {
+            name: {"mu": m.astype(np.float32), "logvar": v.astype(np.float32)}
+            for name, (m, v) in starts.items()
+        },
     }
 
 
@@ -1055,22 +1067,30 @@ def rp_probe(ns: dict, inputs: dict) -> dict:
     if inputs["four_d"]:
         x = x.reshape(len(x), 1, 28, 28)
 
-    def run(steps):
+    def run(steps, start=inputs):
         torch.manual_seed(inputs["seed"])
         model = LinearDecoderVAE()
-        mu, logvar = inputs["mu"].clone(), inputs["logvar"].clone()
+        mu, logvar = start["mu"].clone(), start["logvar"].clone()
         new_mu, new_logvar = refine(model, x, mu, logvar, steps, inputs["lr"])
+        graph = [
+            getattr(t, "requires_grad", False) or getattr(t, "grad_fn", None) is not None
+            for t in (new_mu, new_logvar)
+        ]
         return {
             "mu": new_mu,
             "logvar": new_logvar,
             "w": model.w.detach().clone(),
             "b": model.b.detach().clone(),
             "inputs_kept": bool(
-                torch.equal(mu, inputs["mu"]) and torch.equal(logvar, inputs["logvar"])
+                torch.equal(mu, start["mu"]) and torch.equal(logvar, start["logvar"])
             ),
+            "detached": not any(graph),
         }
 
-    return {"refined": attempt(lambda: run(inputs["steps"])), "zero": attempt(lambda: run(0))}
+    reports = {"refined": attempt(lambda: run(inputs["steps"])), "zero": attempt(lambda: run(0))}
+    for name, start in inputs["starts"].items():
+        reports[f"start_{name}"] = attempt(lambda start=start: run(inputs["steps"], start))
+    return reports
 
 
 def rp_elbo(inputs: dict, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -1160,19 +1180,149 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = close(mu, start_mu, atol=1e-6) and close(logvar, start_logvar, atol=1e-6)
         return ok, "with steps=0 return the starting mu and logvar unchanged"
 
+    def starts() -> tuple[bool, str]:
+        for name, start in inputs["starts"].items():
+            mu, logvar = result(f"start_{name}")
+            if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(logvar))):
+                return False, f"from a {name} start the refined mu or logvar hold NaN or inf"
+            begin_mu = start["mu"].astype(np.float64)
+            begin_logvar = start["logvar"].astype(np.float64)
+            gain = rp_elbo(inputs, mu, logvar) - rp_elbo(inputs, begin_mu, begin_logvar)
+            # far: it must rise as from any poor start; sharp: already near the best posterior,
+            # it may jitter at this lr but must not slide away (a lost variance costs tens of nats)
+            worst, mean = (-0.5, 1.0) if name == "far" else (-2.0, -0.5)
+            if np.any(gain < worst) or gain.mean() < mean:
+                where = {
+                    "far": "a start far from the images' codes",
+                    "sharp": "a start already close to the best posterior, with a small variance",
+                }[name]
+                return False, (
+                    f"from {where} the ELBO changed by {gain.mean():+.1f} nats on average "
+                    f"(worst image {gain.min():+.1f}): start from the mu and logvar passed in, "
+                    "whatever they are, and let no image's ELBO fall"
+                )
+        return True, ""
+
+    def detached() -> tuple[bool, str]:
+        for name in ("refined", "zero"):
+            if report(name).get("detached") is not True:
+                return False, "the returned mu and logvar are still attached to a graph"
+        return True, ""
+
     checks.judge("shapes", shapes)
     checks.judge("improves", improves)
     checks.judge("model_unchanged", model_unchanged)
     checks.judge("zero_steps", zero_steps)
+    checks.judge("starts", starts)
+    checks.judge("detached", detached)
 
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "the means mu of model.encode, concatenated in the order of x, shape (N, d)",
+        "slices of at most batch_size, the last shorter one kept, on the model's device",
+        "on the CPU, without gradients",
+    ),
+    "q2": (
+        "grid values are the quantiles q_k, other coordinates 0",
+        "image r * side + c has z[dims[0]] = q[c], z[dims[1]] = q[side - 1 - r]",
+        "decoded with model.decode: shape (side * side, 784)",
+    ),
+    "q3": ("the closed-form KL of each coordinate averaged over the N images, shape (d,)",),
+    "q4": (
+        "returns a Python int",
+        "counts dimensions whose variance over the images exceeds threshold",
+    ),
+    "q7": (
+        "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
+        "with k = 1 a one-sample estimate of the ELBO",
+        "as k grows it approaches log p(x) from below",
+        "any batch size and k up to at least 5000, shape (B,)",
+    ),
+    "q10": (
+        "step / warmup_steps while step < warmup_steps, counting from 0",
+        "exactly 1.0 from step == warmup_steps on",
+        "warmup_steps = 0: the weight is 1.0 at every step",
+    ),
+    "q11": (
+        "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
+        "differentiable, built from mu and logvar with torch operations",
+    ),
+    "q12": (
+        "returns two tensors of shape (B, d)",
+        "each image's ELBO goes up, by more than a nat on average, none drops",
+        "any start must work",
+        "the model's parameters and the mu, logvar passed in unchanged",
+        "steps = 0 returns the starting values",
+        "the returned tensors are detached from any graph",
+    ),
+}
+
 QUESTIONS = [
-    Question("q1", ("values", "batches", "detached"), means_inputs, means_probe, means_verdict),
-    Question("q2", ("quantiles", "layout", "images"), grid_inputs, grid_probe, grid_verdict),
-    Question("q3", ("values", "float64"), kpd_inputs, kpd_probe, kpd_verdict),
-    Question("q4", ("int", "over_images", "threshold"), au_inputs, au_probe, au_verdict),
+    Question(
+        "q1",
+        (
+            ev.goal(
+                "values",
+                "the means mu of model.encode, concatenated in the order of x, shape (N, d)",
+            ),
+            ev.part(
+                "batches",
+                "slices of at most batch_size, the last shorter one kept, on the model's device",
+            ),
+            ev.guard("detached", "on the CPU, without gradients"),
+        ),
+        means_inputs,
+        means_probe,
+        means_verdict,
+    ),
+    Question(
+        "q2",
+        (
+            ev.goal("quantiles", "grid values are the quantiles q_k, other coordinates 0"),
+            ev.goal(
+                "layout", "image r * side + c has z[dims[0]] = q[c], z[dims[1]] = q[side - 1 - r]"
+            ),
+            ev.part("images", "decoded with model.decode: shape (side * side, 784)"),
+        ),
+        grid_inputs,
+        grid_probe,
+        grid_verdict,
+    ),
+    Question(
+        "q3",
+        (
+            ev.goal(
+                "values",
+                "the closed-form KL of each coordinate averaged over the N images, shape (d,)",
+            ),
+            ev.part(
+                "float64",
+                "the closed-form KL of each coordinate averaged over the N images, shape (d,)",
+            ),
+        ),
+        kpd_inputs,
+        kpd_probe,
+        kpd_verdict,
+    ),
+    Question(
+        "q4",
+        (
+            ev.guard("int", "returns a Python int"),
+            ev.goal(
+                "over_images", "counts dimensions whose variance over the images exceeds threshold"
+            ),
+            ev.part(
+                "threshold", "counts dimensions whose variance over the images exceeds threshold"
+            ),
+        ),
+        au_inputs,
+        au_probe,
+        au_verdict,
+    ),
     choice_question(
         "q6",
         "q6_answer",
@@ -1181,7 +1331,19 @@ QUESTIONS = [
         "pays 1/2 (1 + 1 - 1 - 0) = 0.5 nats: a mismatch with the prior, not information",
     ),
     Question(
-        "q7", ("exact", "elbo", "tightens", "converges"), iwae_inputs, iwae_probe, iwae_verdict
+        "q7",
+        (
+            ev.goal(
+                "exact",
+                "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
+            ),
+            ev.part("elbo", "with k = 1 a one-sample estimate of the ELBO"),
+            ev.part("tightens", "as k grows it approaches log p(x) from below"),
+            ev.part("converges", "any batch size and k up to at least 5000, shape (B,)"),
+        ),
+        iwae_inputs,
+        iwae_probe,
+        iwae_verdict,
     ),
     choice_question(
         "q8",
@@ -1189,11 +1351,44 @@ QUESTIONS = [
         "b",
         "log p(x) - ELBO is the KL from q(z|x) to the true posterior: an encoder (inference) gap",
     ),
-    Question("q10", ("ramp", "after", "no_warmup"), kw_inputs, kw_probe, kw_verdict),
-    Question("q11", ("values", "gradient"), fb_inputs, fb_probe, fb_verdict),
+    Question(
+        "q10",
+        (
+            ev.goal("ramp", "step / warmup_steps while step < warmup_steps, counting from 0"),
+            ev.guard("after", "exactly 1.0 from step == warmup_steps on"),
+            ev.guard("no_warmup", "warmup_steps = 0: the weight is 1.0 at every step"),
+        ),
+        kw_inputs,
+        kw_probe,
+        kw_verdict,
+    ),
+    Question(
+        "q11",
+        (
+            ev.goal(
+                "values",
+                "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
+            ),
+            ev.part("gradient", "differentiable, built from mu and logvar with torch operations"),
+        ),
+        fb_inputs,
+        fb_probe,
+        fb_verdict,
+    ),
     Question(
         "q12",
-        ("shapes", "improves", "model_unchanged", "zero_steps"),
+        (
+            ev.guard("shapes", "returns two tensors of shape (B, d)"),
+            ev.goal(
+                "improves", "each image's ELBO goes up, by more than a nat on average, none drops"
+            ),
+            ev.guard(
+                "model_unchanged", "the model's parameters and the mu, logvar passed in unchanged"
+            ),
+            ev.part("zero_steps", "steps = 0 returns the starting values"),
+            ev.goal("starts", "any start must work"),
+            ev.guard("detached", "the returned tensors are detached from any graph"),
+        ),
         rp_inputs,
         rp_probe,
         rp_verdict,

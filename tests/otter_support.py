@@ -188,3 +188,83 @@ def check_guesses_score_zero(assignment: str) -> None:
                 continue
             score = hidden_scores(assignment, {variable: letter})[question.name]
             assert score == 0.0, f"{question.name}: the guess {letter!r} earns points"
+
+
+# ---------------------------------------------------------------- stubs
+
+#: The trivial stand-ins a student writes to get past a cell; each must score 0 on its question.
+STUB_KINDS = ("identity", "constant", "zeros", "noise", "nan")
+
+
+def _filled(value: Any, kind: str) -> Any:
+    """`value` (a key function's result) with every tensor or number replaced as `kind` says."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if kind == "constant":
+            return torch.tensor(1.0)
+        if not value.is_floating_point():
+            return torch.zeros_like(value)
+        fill = {"zeros": 0.0, "nan": float("nan")}
+        if kind == "noise":
+            return torch.randn_like(value)
+        return torch.full_like(value, fill[kind])
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        numbers = {"constant": 1.0, "zeros": 0.0, "nan": float("nan")}
+        return numbers.get(kind, float(torch.randn(()).item()))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_filled(v, kind) for v in value)
+    if isinstance(value, dict):
+        return {k: _filled(v, kind) for k, v in value.items()}
+    return value
+
+
+def make_stub(kind: str, key_function: Any, shape: Any = None) -> Any:
+    """A stub of `kind` for a graded function: its first argument back (identity), or the key's
+    result (computed on copies of the arguments) with its numbers made constant, zero, noise or
+    NaN, so the stub has the right structure and shapes but none of the content. `shape(*args)`,
+    when given, stands for the key's result (for functions with side effects, such as training
+    loops, whose key would do the work on shared objects)."""
+    import copy
+
+    if kind not in STUB_KINDS:
+        raise ValueError(f"unknown stub kind {kind!r}")
+
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        if kind == "identity":
+            return args[0] if args else next(iter(kwargs.values()), None)
+        if shape is not None:
+            return _filled(shape(*args, **kwargs), kind)
+        result = key_function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        return _filled(result, kind)
+
+    stub.__name__ = f"{getattr(key_function, '__name__', 'answer')}_{kind}_stub"
+    return stub
+
+
+def stub_scores(
+    assignment: str, questions: set[str], replacements: Mapping[str, Any], seed: int | None = None
+) -> dict[str, Any]:
+    """The QuestionScores of `questions` alone with `replacements` swapped into the key."""
+    from vae_grading.scoring import run_in_process
+
+    graded = [q for q in hidden_questions(assignment) if q.name in questions]
+    return run_in_process(graded, with_answers(assignment, replacements), seed=seed)
+
+
+def check_stub_scores_zero(
+    assignment: str, questions: set[str], variable: str, kind: str, shape: Any = None
+) -> dict[str, float]:
+    """A stub of `kind` in place of `variable` earns nothing on the questions that grade it."""
+    stub = make_stub(kind, key_namespace(assignment)[variable], shape)
+    seed = secrets.randbits(32)
+    results = stub_scores(assignment, questions, {variable: stub}, seed=seed)
+    earned = {name: r.score / r.possible for name, r in results.items()}
+    paid = {name: s for name, s in earned.items() if s > 0}
+    assert not paid, (
+        f"the {kind} stub of {variable} earns {paid} (seed {seed})",
+        {name: [c.name for c in r.checks if c.passed] for name, r in results.items()},
+    )
+    return earned

@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.otter_support import AUTOGRADER
 
-KINDS = ("mutants", "variants", "guesses")
+KINDS = ("mutants", "variants", "guesses", "stubs")
 #: The marker that classifies a test for the report: @pytest.mark.validity("mutants").
 MARKER = "validity"
 #: The user property that carries (assignment, kind) from the collected item to its reports.

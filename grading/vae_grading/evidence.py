@@ -283,6 +283,15 @@ def number_question(
     return Question(name, ("value",), lambda rng: {"variable": variable}, _probe_variable, verdict)
 
 
+def unenforced_clauses(clauses: Sequence[str], question: Question) -> list[str]:
+    """The prompt clauses of `question` that no check enforces, and the check clauses not in the
+    list (as "check name: clause"); empty when the table and the checks agree."""
+    enforced = {c.clause for c in question.specs}
+    missing = [clause for clause in clauses if clause not in enforced]
+    unlisted = [f"{c.name}: {c.clause!r}" for c in question.specs if c.clause not in clauses]
+    return missing + unlisted
+
+
 def questions_by_name(questions: Sequence[Question]) -> Mapping[str, Question]:
     """The questions keyed by name; duplicate names are an authoring error."""
     by_name: dict[str, Question] = {}
