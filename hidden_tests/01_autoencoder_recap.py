@@ -210,8 +210,8 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             value = reported(index)
             if not _ok(value["images"]):
                 return False, (
-                    "forward raised for x of shape (B, 1, 28, 28): flatten it with "
-                    "x.reshape(x.shape[0], -1)"
+                    "forward failed for x of shape (B, 1, 28, 28): flatten each image to one "
+                    "row of 784 values first"
                 )
             x_hat, z = _pair(value["images"], "forward on (B, 1, 28, 28) input")
             flat_x_hat, flat_z = _pair(value["flat"], "forward on (B, 784) input")
@@ -229,9 +229,9 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             encoded = as_array(value["encoder"], "model.encoder(flat x)")
             decoded = as_array(value["decoder"], "model.decoder(z)")
             if not close(encoded, z, atol=1e-5):
-                return False, "z must equal self.encoder(flattened x)"
+                return False, "z must be the encoder's output for the flattened x"
             if not close(decoded, x_hat, atol=1e-5):
-                return False, "x_hat must equal self.decoder(z)"
+                return False, "x_hat must be the decoder's output for z"
         return True, ""
 
     def probabilities_out() -> tuple[bool, str]:
@@ -285,7 +285,7 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for part in ("encoder", "decoder"):
             grads = value[part]
             if not isinstance(grads, list) or not grads:
-                return False, f"self.{part} has no parameters"
+                return False, f"the {part} has no parameters"
             if any(g is None for g in grads):
                 return (
                     False,
@@ -398,7 +398,10 @@ def rec_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the loss is cut off from the graph: no .item(), .detach() or numpy"
+            return (
+                False,
+                "the loss is cut off from the graph: detached or made a number on the way",
+            )
         p, target = inputs["x_hat64"], inputs["x64"]
         got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
         want = (p - target) / (p * (1 - p)) / len(p)
@@ -676,7 +679,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 f"got {len(value['floats'])}"
             )
         return all(value["floats"]), (
-            "each entry must be a Python float, not a tensor: convert with .item() or float() "
+            "each entry must be a Python float, not a tensor: convert each loss to a Python number "
             "when you record it"
         )
 
@@ -728,7 +731,8 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return mismatched < 0.002, (
             f"after {adam['epochs']} full-batch Adam steps with lr = {adam['lr']}, "
             f"{mismatched:.1%} of the weights differ from the expected ones: one optimizer step "
-            "per batch, zero_grad before backward, torch.optim.Adam(model.parameters(), lr=lr)"
+            "per batch, gradients zeroed before each backward pass, Adam over all the model's "
+            "parameters with learning rate lr"
         )
 
     def learns(run: str) -> tuple[bool, str]:

@@ -102,7 +102,10 @@ def kl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradients() -> tuple[bool, str]:
         grads = out["gradients"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the KL is cut off from the graph: no .item(), .detach() or numpy"
+            return (
+                False,
+                "the KL is cut off from the graph: detached or made a number on the way",
+            )
         mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
         d_mu = as_array(grads["mu"], "the gradient with respect to mu", mu64.shape)
         d_logvar = as_array(grads["logvar"], "the gradient with respect to logvar", mu64.shape)
@@ -259,13 +262,19 @@ def reparam_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradients() -> tuple[bool, str]:
         grads = out["gradients"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "z is cut off from the graph: torch.normal or .detach() stop gradients"
+            return (
+                False,
+                "z is cut off from the graph: a sampler without gradients or a detach stops them",
+            )
         shape = inputs["mu64"].shape
         z = as_array(grads["z"], "z", shape)
         d_mu = as_array(grads["mu"], "dz/dmu", shape)
         d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
         if not close(d_mu, np.ones(shape), atol=1e-6):
-            return False, "dz/dmu must be 1: torch.normal has no gradient, use mu + std * eps"
+            return (
+                False,
+                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
+            )
         return close(d_logvar, 0.5 * (z - inputs["mu64"]), atol=1e-6), (
             "dz/dlogvar must be sigma * eps / 2 = (z - mu) / 2, with sigma = exp(logvar / 2)"
         )
@@ -338,7 +347,10 @@ def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the result is cut off from the graph: detached or made a number on the way",
+            )
         p, target = inputs["x_hat64"], inputs["x64"]
         got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
         # atol on the scale of the two terms x/p and (1-x)/(1-p), whose difference is the
@@ -463,7 +475,7 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return close(got, ref_nll_logits(logits, x), **tol), (
             "wrong for logits of size 20 to 80 (targets 0, 1 and grey): sigmoid(30) == 1.0 in "
             "float32, so any route through log(1 - sigmoid(l)) loses the answer there "
-            "(F.binary_cross_entropy clamps the log at -100, an epsilon caps it near 16)"
+            "(the built-in binary cross-entropy clamps the log at -100, an epsilon caps it near 16)"
         )
 
     def extreme() -> tuple[bool, str]:
@@ -490,13 +502,16 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the result is cut off from the graph: detached or made a number on the way",
+            )
         logits, x = data("grad_logits", "grad_x")
         got = as_array(grads["logits"], "the gradient with respect to the logits", logits.shape)
         if not np.isfinite(got).all():
             return False, (
                 "the gradient is inf or nan for some logits (sizes up to 1000): every operation "
-                "on the way, including a torch.where branch that is not selected, must stay finite"
+                "on the way, including a branch of a selection that is not taken, must stay finite"
             )
         return close(got, sigmoid(logits) - x, atol=1e-5, rtol=1e-4), (
             "d(nll)/d(logit) should be sigmoid(logit) - x for every pixel, including logits of "
@@ -677,7 +692,10 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 if all(close(got[n], want[n], atol=1e-6, rtol=1e-3) for n in want):
                     return True, ""
         if disconnected:
-            return False, "the loss is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the loss is cut off from the graph: detached or made a number on the way",
+            )
         as_array(runs[0][0]["gradients"], "the gradients of negative_elbo")  # raises if it failed
         return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 

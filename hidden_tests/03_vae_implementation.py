@@ -362,7 +362,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         mu, logvar = f32(inputs["stat_mu"]), f32(inputs["stat_logvar"])
         variance = np.exp(logvar)
         if var.min() < 1e-6:
-            return False, "z does not vary: add fresh noise to every row (torch.randn_like(mu))"
+            return False, "z does not vary: every row needs its own fresh noise"
         if not close(mean, mu, atol=0.01 + 5 * np.sqrt(variance.max() / inputs["rows"])):
             return False, f"the sample means {np.round(mean, 3)} should be mu = {np.round(mu, 3)}"
         return bool(np.abs(var / variance - 1).max() < 0.03), (
@@ -379,13 +379,19 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if close(first, second, atol=1e-7):
             return False, "two calls gave the same z: draw fresh noise each call (randn_like)"
         if grads.get("connected") is False:
-            return False, "z is cut from the graph: no .detach(), torch.no_grad() or .sample()"
+            return (
+                False,
+                "z is cut from the graph: detached, drawn without gradients or by a sampler",
+            )
         if isinstance(grads["mu"], str) or isinstance(grads["logvar"], str):
             return False, "no gradient reaches mu or logvar through z"
         d_mu = as_array(grads["mu"], "dz/dmu", shape)
         d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
         if not close(d_mu, np.ones(shape), atol=1e-4):
-            return False, "dz/dmu must be 1: build z as mu + sigma * eps (torch.normal has none)"
+            return (
+                False,
+                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
+            )
         expected = 0.5 * (first - f32(inputs["grad_mu"]))
         return close(d_logvar, expected, atol=1e-4, rtol=1e-3), (
             "dz/dlogvar must be (z - mu) / 2: build sigma as exp(logvar / 2) inside the graph"
@@ -618,7 +624,7 @@ def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if any(type(value) is float for value in values):
             return True, ""
         as_float(values[0], "evaluate(model, x)")
-        return False, "evaluate must return a Python float (use .item() on the final tensor)"
+        return False, "evaluate must return a Python float, not a tensor"
 
     def value() -> tuple[bool, str]:
         return judge_score("score", len(inputs["index"]), "evaluate on (B, 1, 28, 28) images")
@@ -970,7 +976,7 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if first.shape != expected.shape:
             return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
         return close(first, expected, atol=1e-5), (
-            "reconstruct must return model.decode(mu) with mu from model.encode(x), no sampling"
+            "reconstruct must decode the encoder's mean of each image, without sampling"
         )
 
     def deterministic() -> tuple[bool, str]:
@@ -983,7 +989,7 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def no_grad() -> tuple[bool, str]:
         return part(out["first"], "reconstruct")[
             "grad"
-        ] is False, "compute reconstructions under torch.no_grad()"
+        ] is False, "the reconstructions are attached to a graph: reconstructing needs no gradients"
 
     checks.judge("values", values)
     checks.judge("deterministic", deterministic)
@@ -1084,7 +1090,7 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if got.get("shape") != want:
             return False, f"binarize must keep x's shape {want}, got {got.get('shape')}"
         return got.get("dtype") == "torch.float32", (
-            f"binarize must keep x's dtype (torch.float32), got {got.get('dtype')}: "
+            f"binarize must keep x's dtype (float32), got {str(got.get('dtype'))[6:]}: "
             "return a float tensor, not a boolean one"
         )
 
@@ -1356,7 +1362,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def convolutional() -> tuple[bool, str]:
         got = part(out["convolutional"], "ConvVAE's modules")
         if got.get("conv2d") is not True:
-            return False, "ConvVAE must use at least one nn.Conv2d"
+            return False, "ConvVAE must use at least one 2-d convolution layer"
         counts = got.get("counts")
         if not isinstance(counts, dict) or set(counts) != {
             str(size) for size in inputs["budget_latents"]

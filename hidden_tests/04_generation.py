@@ -149,7 +149,7 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             if isinstance(report, dict) and "error" in report:
                 as_float(report, call)  # raises with the error message
             if report.get("calls") == 0:
-                return False, "sample_prior must decode its codes with model.decode(z)"
+                return False, "sample_prior must return its codes decoded by the model's decoder"
             if report["codes_shape"] != [big, dims]:
                 return False, (
                     f"decode should receive n = {big} codes of model.latent_dim = {dims} entries "
@@ -159,7 +159,7 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 return False, f"expected images of shape ({big}, 784), got {report['shape']}"
             mean, std = as_float(report["mean"], "the mean"), as_float(report["std"], "the std")
             if abs(mean - 0.5 * tau) < 0.06 * tau and abs(mean) > 0.2 * tau:
-                return False, "codes must be Gaussian, centred at 0: torch.randn, not torch.rand"
+                return False, "codes must be Gaussian, centred at 0, not uniform on [0, 1)"
             if abs(mean) > 0.06 * max(std, tau):
                 return False, "the codes must be centred at 0, like the prior"
             if abs(std / tau - 1) < 0.05:
@@ -190,16 +190,16 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if isinstance(report, dict) and "error" in report:
             as_float(report, "sample_prior(model, n, temperature=...)")
         if report.get("codes") is None:
-            return False, "sample_prior must decode its codes with model.decode(z)"
+            return False, "sample_prior must return its codes decoded by the model's decoder"
         images = as_array(report["images"], "sample_prior(model, n)", (n, 784))
         codes = as_array(report["codes"], "the codes passed to model.decode", (n, dims))
         expected = sigmoid(codes @ weight.T + bias)
         if close(images, expected, atol=1e-5):
             return True, ""
         if set(np.unique(images)) <= {0.0, 1.0}:
-            return False, "return the pixel probabilities model.decode(z), not sampled 0/1 pixels"
+            return False, "return the decoder's pixel probabilities, not sampled 0/1 pixels"
         return False, (
-            "return exactly model.decode(z): the temperature changes z, not the decoded images"
+            "return exactly the decoded codes: the temperature scales z, not the decoded images"
         )
 
     def fresh() -> tuple[bool, str]:
@@ -533,7 +533,7 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradients() -> tuple[bool, str]:
-        report = part("gradients", "x_hat.sum().backward()")
+        report = part("gradients", "a backward pass from forward's x_hat")
         missing = []
         for name, grad in report:
             if grad is None or not as_float(grad, f"the gradient of {name}") > 0:
@@ -562,7 +562,7 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if images.min() < 0 or images.max() > 1:
             return False, "generated images must be pixel probabilities in [0, 1]"
         if report["requires_grad"] is not False:
-            return False, "generate needs no gradients: work inside torch.no_grad()"
+            return False, "generate's images are attached to a graph: generating needs no gradients"
         if same_noise(report, images):
             return True, ""
         recorded = report.get("recorded")
@@ -573,8 +573,8 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             except MalformedOutput:
                 pass
         return False, (
-            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit}: "
-            f"self.decode(z, torch.full((n,), {digit})) did not give the same images"
+            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit} for "
+            "every image: decoding the same codes with that label gave other images"
         )
 
     def codes() -> tuple[bool, str]:
@@ -845,8 +845,8 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         got_confidence, got_entropy = numbers("huge", "sample_quality with logits in the hundreds")
         if not (math.isfinite(got_confidence) and math.isfinite(got_entropy)):
             return False, (
-                "with logits in the hundreds the result is nan or inf: exp overflows; use "
-                "torch.softmax (it subtracts the largest logit first)"
+                "with logits in the hundreds the result is nan or inf: an exponential overflows "
+                "on the way to the softmax probabilities"
             )
         expected = float(_softmax(table).max(axis=1).mean())
         if not close(got_confidence, expected, atol=1e-4):

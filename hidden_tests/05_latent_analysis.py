@@ -163,7 +163,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 return False, "these are the log-variances: keep the first output of encode, mu"
             if not close(got, mu, atol=1e-4, rtol=1e-4):
                 return False, (
-                    f"{where} the result differs from model.encode(x)[0]: return the means mu "
+                    f"{where} the result differs from the encoder's means: return the means mu "
                     "(not a sample, not logvar), in the order of x"
                 )
         return True, ""
@@ -175,7 +175,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 return False, "model.encode was never called"
             if max(sizes) > batch:
                 return False, (
-                    f"with batch_size={batch}, model.encode saw batches of {max(sizes)} images: "
+                    f"with batch_size={batch}, the encoder saw batches of {max(sizes)} images: "
                     "encode consecutive slices of at most batch_size images"
                 )
         return True, ""
@@ -184,7 +184,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for name in calls:
             rep = report(name)
             if rep.get("requires_grad") is not False:
-                return False, "the means track gradients: encode inside torch.no_grad()"
+                return False, "the means are attached to a graph: encoding them needs no gradients"
             if rep.get("device") != "cpu":
                 return False, "return the means on the CPU (.cpu())"
         return True, ""
@@ -342,7 +342,10 @@ def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             with np.errstate(all="ignore"):  # infinite codes give NaN, which never matches
                 decoded = sigmoid(codes @ spec["w"].astype(np.float64).T + spec["b"])
             if not close(got, decoded, atol=1e-4):
-                return False, "return model.decode of the grid codes, in the order of the codes"
+                return (
+                    False,
+                    "return the decoder's images of the grid codes, in the order of the codes",
+                )
         return True, ""
 
     checks.judge("quantiles", quantiles)
@@ -482,7 +485,7 @@ def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for report in reports:
             value_of(report, "active_units(mu)")
             if report.get("is_int") is not True:
-                return False, "return a Python int (int(...) or .item()), not a tensor"
+                return False, "return a Python int, not a tensor"
         return True, ""
 
     def over_images() -> tuple[bool, str]:
@@ -680,8 +683,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 )
             if not np.all(np.isfinite(got)):
                 return False, (
-                    "log-weights of hundreds of nats underflow if you exponentiate them: "
-                    "use torch.logsumexp"
+                    "the bound is not finite where every log-weight is hundreds of nats below "
+                    "zero: the weights underflow to 0 when they are exponentiated as they are"
                 )
             if k > 1 and close(got, expected[:batch] + math.log(k), atol=0.05):
                 return (
@@ -702,8 +705,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = abs(got.mean() - elbo[0]) <= tol
         return ok, (
             f"with k=1 the bound is a one-sample ELBO: its mean should be {elbo[0]:.2f}, got "
-            f"{got.mean():.2f}: draw z = mu + exp(logvar / 2) * eps and use log p(x|z) + log p(z) "
-            "- log q(z|x), with sigma = exp(logvar / 2) in q"
+            f"{got.mean():.2f}: with one sample it must be an unbiased ELBO estimate; check how z "
+            "is drawn from q(z|x) and each term of the log-weight, log q(z|x) included"
         )
 
     def tightens() -> tuple[bool, str]:
@@ -715,8 +718,9 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = abs(got.mean() - ref["ten_mean"]) <= tol
         return ok, (
             f"with k=10 the bound should average {ref['ten_mean']:.2f} (between the ELBO "
-            f"{elbo[0]:.2f} and log p(x) = {log_px[0]:.2f}), got {got.mean():.2f}: "
-            "logsumexp of the k log-weights minus log k"
+            f"{elbo[0]:.2f} and log p(x) = {log_px[0]:.2f}), got {got.mean():.2f}: check each "
+            "term of the log-weights (the variance terms of log q(z|x) too) and how the k weights "
+            "are combined"
         )
 
     def converges() -> tuple[bool, str]:
@@ -727,8 +731,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return ok, (
             f"with k=1000 the bound should be within a few tenths of a nat of log p(x) = "
             f"{np.round(log_px, 2).tolist()}, got {np.round(got, 2).tolist()} (the ELBO is "
-            f"{np.mean(log_px - elbo):.2f} nats lower on average): average the weights with "
-            "logsumexp - log k, do not average the log-weights"
+            f"{np.mean(log_px - elbo):.2f} nats lower on average): a bound that stays near the "
+            "ELBO averages the log-weights rather than the weights, or its log-weights miss a term"
         )
 
     checks.judge("exact", exact)
@@ -978,8 +982,9 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         report = answer()
         if "grad_mu" not in report:
             return False, (
-                "the result carries no gradient: build it from mu and logvar with torch "
-                "operations (no .item(), no .detach(), no numpy) so that it can be a loss term"
+                "the result carries no gradient: build it from mu and logvar with tensor "
+                "operations, nothing detached or made a number on the way, so that it can be a "
+                "loss term"
             )
         got_mu = as_array(report["grad_mu"], "the gradient for mu", mu.shape)
         got_logvar = as_array(report["grad_logvar"], "the gradient for logvar", mu.shape)
@@ -1168,8 +1173,7 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             b = as_array(value["b"], "the decoder's bias", inputs["b"].shape)
             if not (np.array_equal(w, inputs["w"]) and np.array_equal(b, inputs["b"])):
                 return False, (
-                    "the model's parameters changed: optimise only mu and logvar, never "
-                    "model.parameters()"
+                    "the model's parameters changed: optimise only mu and logvar, never the decoder"
                 )
             if value.get("inputs_kept") is not True:
                 return False, "the mu and logvar passed in were changed in place: work on copies"

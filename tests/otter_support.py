@@ -6,6 +6,7 @@ public Otter checks, run in-process, which must fail on a blank notebook.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import types
 from collections.abc import Mapping
@@ -144,6 +145,40 @@ def hidden_feedback(assignment: str, namespace: Mapping[str, Any], seed: int | N
     return {name: result.feedback() for name, result in results.items()}
 
 
+#: What reference code looks like in a message: a library or attribute access (torch., np., F.,
+#: nn., self., model.), a method call (.sum(...)) or an assignment from a call (z = f(...)).
+#: Messages name the symptom and the likely cause in words and formulas (sigma^2 = exp(logvar)),
+#: never the code that fixes it; naming the student's own call that raised is fine.
+REFERENCE_CODE = re.compile(
+    r"\b(?:torch|np|numpy|F|nn|self|model)\.\w"
+    r"|\.\w+\("
+    r"|(?:^|[;:]\s)\s*\w+\s*=\s*[\w.]+\("
+)
+
+
+#: A message that reports an exception of the student's own code ("decode(z) raised ...").
+RAISED = re.compile(r"\braised \w*(?:Error|Exception|Interrupt|Exit)\b")
+
+
+def reference_code(message: str) -> list[str]:
+    """The fragments of `message` that look like reference code (empty when it has none); the
+    report of an exception the student's code raised quotes that code's own error, and passes."""
+    if RAISED.search(message):
+        return []
+    return [m.group(0) for m in REFERENCE_CODE.finditer(message)]
+
+
+def check_messages_teach(results: Mapping[str, Any], case: str) -> None:
+    """No verdict message of `results` (QuestionScores) hands out reference code."""
+    found = {
+        f"{name} {check.name}": (check.message, reference_code(check.message))
+        for name, result in results.items()
+        for check in result.checks
+        if check.message and reference_code(check.message)
+    }
+    assert not found, f"{case}: messages with reference code: {found}"
+
+
 def check_key_full_marks(assignment: str, seed: int | None = None) -> None:
     """The answer key earns every point of every hidden question."""
     scores = hidden_scores(assignment, key_namespace(assignment), seed)
@@ -154,17 +189,24 @@ def check_key_full_marks(assignment: str, seed: int | None = None) -> None:
 
 def check_mutant_costs_one_question(
     assignment: str, question: str, replacements: Mapping[str, Any], mutant: str
-) -> None:
-    """A classic mistake loses points on `question` and on no other question."""
+) -> tuple[float, bool]:
+    """A classic mistake loses points on `question` and on no other question, and no message
+    hands out reference code; returns the share of `question` it keeps and whether it failed a
+    goal check there."""
+    from vae_grading.scoring import run_in_process
+
     namespace = with_answers(assignment, replacements)
     seed = secrets.randbits(32)  # reported with any failure, so it can be replayed
-    scores = hidden_scores(assignment, namespace, seed=seed)
+    results = run_in_process(hidden_questions(assignment), namespace, seed=seed)
+    check_messages_teach(results, f"{mutant} (seed {seed})")
+    scores = {name: r.score / r.possible for name, r in results.items()}
     assert scores[question] < 1.0, f"no hidden check of {question} catches {mutant} (seed {seed})"
     others = {name: s for name, s in scores.items() if name != question and s < 1.0}
     assert not others, (
         f"{mutant} is also charged on {others} (seed {seed}): one mistake must cost one question",
         hidden_feedback(assignment, namespace, seed=seed),
     )
+    return scores[question], results[question].goal_failed()
 
 
 def check_variant_full_marks(assignment: str, replacements: Mapping[str, Any]) -> None:
@@ -261,6 +303,7 @@ def check_stub_scores_zero(
     stub = make_stub(kind, key_namespace(assignment)[variable], shape)
     seed = secrets.randbits(32)
     results = stub_scores(assignment, questions, {variable: stub}, seed=seed)
+    check_messages_teach(results, f"the {kind} stub of {variable} (seed {seed})")
     earned = {name: r.score / r.possible for name, r in results.items()}
     paid = {name: s for name, s in earned.items() if s > 0}
     assert not paid, (

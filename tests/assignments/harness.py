@@ -33,6 +33,7 @@ from tests.otter_support import (
     check_variant_full_marks,
     hidden_questions,
 )
+from tests.validity import SCORE_PROPERTY
 
 #: One replaced answer: (the question it belongs to, the notebook variable, the value put there).
 Case = tuple[str, str, Any]
@@ -126,9 +127,12 @@ class AssignmentChecks:
     def test_key_earns_full_marks(self, key_seed: int | None) -> None:
         check_key_full_marks(self.CASES.assignment, key_seed)
 
-    def test_mutant_costs_only_its_question(self, mutant: str) -> None:
+    def test_mutant_costs_only_its_question(self, mutant: str, record_property: Any) -> None:
         question, replacements = self.CASES.mistakes()[mutant]
-        check_mutant_costs_one_question(self.CASES.assignment, question, replacements, mutant)
+        kept, goal_failed = check_mutant_costs_one_question(
+            self.CASES.assignment, question, replacements, mutant
+        )
+        record_property(SCORE_PROPERTY, (question, kept, goal_failed))
 
     def test_correct_variant_keeps_full_marks(self, variant: str) -> None:
         _, name, value = self.CASES.variants[variant]
@@ -140,7 +144,8 @@ class AssignmentChecks:
         earned = check_stub_scores_zero(
             self.CASES.assignment, set(questions), variable, kind, shape
         )
-        record_property("validity_score", max(earned.values(), default=0.0))
+        for question, score in earned.items():
+            record_property(SCORE_PROPERTY, (question, score, True))
 
     @pytest.mark.validity("guesses")
     def test_guesses_and_blank_earn_nothing(self) -> None:

@@ -804,16 +804,13 @@ def _history_shape(model, train_x, epochs, *args, **kwargs):
 # ---------------------------------------------------------------- tests
 
 
+STUB_SHAPES = {"train_autoencoder": _history_shape}
+
+
 class TestGrading(AssignmentChecks):
     """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-    CASES = Cases(
-        ASSIGNMENT,
-        AUTO_GRADED,
-        MUTANTS,
-        VARIANTS,
-        stub_shapes={"train_autoencoder": _history_shape},
-    )
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, stub_shapes=STUB_SHAPES)
 
 
 def _as_probe_inputs(value: Any) -> Any:

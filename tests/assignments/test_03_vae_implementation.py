@@ -899,12 +899,13 @@ def _history_shape(model, train_x, test_x, epochs, *args, **kwargs):
 # ---------------------------------------------------------------- tests
 
 
+STUB_SHAPES = {"train_vae": _history_shape}
+
+
 class TestGrading(AssignmentChecks):
     """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-    CASES = Cases(
-        ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, stub_shapes={"train_vae": _history_shape}
-    )
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, stub_shapes=STUB_SHAPES)
 
 
 def test_cascades_reach_the_key_downstream_functions() -> None:
@@ -949,7 +950,7 @@ def test_feedback_names_the_mistake() -> None:
         "binarize_reseeds": "do not reseed",
         "binarize_probabilities": "exactly 0.0 or 1.0",
         "binarize_returns_bool": "not a boolean one",
-        "conv_dense": "nn.Conv2d",
+        "conv_dense": "2-d convolution",
         "conv_no_sigmoid": "sigmoid",
     }
     for mutant, phrase in cases.items():

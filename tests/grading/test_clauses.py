@@ -1,4 +1,4 @@
-"""Every clause of a graded prompt has a check: the table beside each hidden-test module's QUESTIONS.
+"""Every clause of a graded prompt has a check: the table beside each hidden-test QUESTIONS list.
 
 Each code question of hidden_tests/NN_*.py lists its prompt's clauses in CLAUSES[question]; each
 clause must be the `clause` of one of its checks, each check must cite a listed clause, and each
