@@ -141,23 +141,6 @@ def sampled_loss_stats(
     return means, variances, at_mean
 
 
-def reported_error(value: object) -> str | None:
-    """The message of a probe part that raised, or None."""
-    if isinstance(value, dict) and type(value.get("error")) is str:
-        return value["error"][:200]
-    return None
-
-
-def part(value: object, what: str) -> dict:
-    """A probe part's dict of outputs; MalformedOutput (this check fails) if it raised."""
-    error = reported_error(value)
-    if error:
-        raise MalformedOutput(f"{what} raised {error}")
-    if not isinstance(value, dict):
-        raise MalformedOutput(f"{what} reported no outputs")
-    return value
-
-
 # ------------------------------------------------------------------ q1: VAE
 
 
@@ -309,7 +292,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def encode() -> tuple[bool, str]:
         enc = out["encode"]
-        error = reported_error(enc)
+        error = ev.raised(enc)
         if error:
             return False, (
                 f"encode failed on ({batch}, 1, 28, 28) images ({error}): flatten x to "
@@ -329,7 +312,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def sizes() -> tuple[bool, str]:
         s = inputs["sizes"]
         got = out["sizes"]
-        error = reported_error(got)
+        error = ev.raised(got)
         if error:
             return False, f"VAE(input_dim={s['input_dim']}) failed on flat input: {error}"
         want = {
@@ -354,7 +337,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
     def statistics() -> tuple[bool, str]:
-        stats = part(out["statistics"], "reparameterize on 200000 rows")
+        stats = ev.reported(out["statistics"], "reparameterize on 200000 rows")
         if stats.get("shape") != [inputs["rows"], 3]:
             return False, f"reparameterize must keep the shape of mu, got {stats.get('shape')}"
         mean = as_array(stats["mean"], "the sample mean", (3,))
@@ -372,7 +355,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradients() -> tuple[bool, str]:
-        grads = part(out["gradients"], "reparameterize(mu, logvar)")
+        grads = ev.reported(out["gradients"], "reparameterize(mu, logvar)")
         shape = inputs["grad_mu"].shape
         first = as_array(grads["first"], "reparameterize(mu, logvar)", shape)
         second = as_array(grads["second"], "reparameterize(mu, logvar)", shape)
@@ -398,7 +381,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def composition() -> tuple[bool, str]:
-        comp = part(out["composition"], "forward(x)")
+        comp = ev.reported(out["composition"], "forward(x)")
         shape = (batch, latent)
         x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
         again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
@@ -420,7 +403,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradient_path() -> tuple[bool, str]:
-        path = part(out["gradient_path"], "forward(x) and encode(x)")
+        path = ev.reported(out["gradient_path"], "forward(x) and encode(x)")
         if path.get("connected") is False:
             return False, "forward's x_hat is cut from the graph: do not detach it"
         encoder = [as_float(v, "a gradient norm") for v in path["encoder"]]
@@ -797,7 +780,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     runs = ("as_written", "standins")
 
     def run_of(run: str) -> dict:
-        return part(out[run], "train_vae")
+        return ev.reported(out[run], "train_vae")
 
     def series(run: str, key: str) -> list[float]:
         history = run_of(run)["history"]
@@ -972,7 +955,9 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     expected = sigmoid(tiny_logits(inputs, mu))
 
     def values() -> tuple[bool, str]:
-        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
+        first = as_array(
+            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
         if first.shape != expected.shape:
             return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
         return close(first, expected, atol=1e-5), (
@@ -980,14 +965,18 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def deterministic() -> tuple[bool, str]:
-        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
-        second = as_array(part(out["second"], "reconstruct")["values"], "reconstruct(model, x)")
+        first = as_array(
+            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
+        second = as_array(
+            ev.reported(out["second"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
         return close(first, second, atol=0.0), (
             "two calls gave different pictures: decode mu, do not sample z"
         )
 
     def no_grad() -> tuple[bool, str]:
-        return part(out["first"], "reconstruct")[
+        return ev.reported(out["first"], "reconstruct")[
             "grad"
         ] is False, "the reconstructions are attached to a graph: reconstructing needs no gradients"
 
@@ -1067,13 +1056,13 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     draws = inputs["draws"]
 
     def form() -> dict:
-        value = part(out["form"], "binarize(x)")
+        value = ev.reported(out["form"], "binarize(x)")
         if value.get("tensor") is not True:
             raise MalformedOutput("binarize must return a torch tensor")
         return value
 
     def stats() -> dict:
-        return part(out["statistics"], f"{draws} calls of binarize")
+        return ev.reported(out["statistics"], f"{draws} calls of binarize")
 
     def binary() -> tuple[bool, str]:
         bad = stats()["not_binary"]
@@ -1288,7 +1277,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     batch, latent = len(inputs["images"]), inputs["latent"]
 
     def encode() -> tuple[bool, str]:
-        enc = part(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
+        enc = ev.reported(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
         shape = (batch, latent)
         mu = as_array(enc["mu"], f"mu of ConvVAE(latent_dim={latent}).encode", shape)
         logvar = as_array(enc["logvar"], "logvar of encode", shape)
@@ -1308,7 +1297,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
     def forward() -> tuple[bool, str]:
-        got = part(out["forward"], "ConvVAE forward")
+        got = ev.reported(out["forward"], "ConvVAE forward")
         if got.get("triple") is not True:
             return False, "forward must return the tuple (x_hat, mu, logvar)"
         x_hat = as_array(got["x_hat"], "forward's x_hat", (batch, PIXELS))
@@ -1322,7 +1311,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return same, "forward must return the (mu, logvar) that encode gives for the same x"
 
     def sampling() -> tuple[bool, str]:
-        stats = part(out["sampling"], "ConvVAE.reparameterize")
+        stats = ev.reported(out["sampling"], "ConvVAE.reparameterize")
         mean = as_array(stats["mean"], "the sample mean", (latent,))
         var = as_array(stats["var"], "the sample variance", (latent,))
         mu, variance = f32(inputs["stat_mu"]), np.exp(f32(inputs["stat_logvar"]))
@@ -1335,7 +1324,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return ok, "reparameterize must sample z with mean mu and variance exp(logvar)"
 
     def gradients() -> tuple[bool, str]:
-        grads = part(out["gradients"], "a backward pass through ConvVAE")
+        grads = ev.reported(out["gradients"], "a backward pass through ConvVAE")
         if grads.get("conv_grad") is not True:
             return False, "no gradient reaches a convolution's weights: are they used in forward?"
         return grads.get("reached") == grads.get("params"), (
@@ -1344,7 +1333,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def composition() -> tuple[bool, str]:
-        comp = part(out["composition"], "ConvVAE forward")
+        comp = ev.reported(out["composition"], "ConvVAE forward")
         x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
         again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
         if close(x_hat, again, atol=0.0):
@@ -1360,7 +1349,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def convolutional() -> tuple[bool, str]:
-        got = part(out["convolutional"], "ConvVAE's modules")
+        got = ev.reported(out["convolutional"], "ConvVAE's modules")
         if got.get("conv2d") is not True:
             return False, "ConvVAE must use at least one 2-d convolution layer"
         counts = got.get("counts")

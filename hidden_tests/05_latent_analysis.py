@@ -66,11 +66,6 @@ def counts_of(mu: np.ndarray, threshold: float) -> set[int]:
     return {int((mu.var(axis=0, ddof=ddof) > threshold).sum()) for ddof in (0, 1)}
 
 
-def is_error(value: object) -> bool:
-    """A probe part that raised."""
-    return isinstance(value, dict) and type(value.get("error")) is str
-
-
 # ------------------------------------------------------------------ q1: encode_means
 
 
@@ -139,7 +134,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def report(name: str) -> dict:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"encode_means raised {value['error'][:200]}")
         if not isinstance(value, dict):
             raise MalformedOutput("encode_means could not be called")
@@ -261,7 +256,7 @@ def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def codes_of(name: str) -> np.ndarray:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"latent_grid raised {value['error'][:200]}")
         spec = inputs[name]
         side, dim = spec["side"], spec["w"].shape[1]
@@ -474,7 +469,7 @@ def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     """A Python int: the number of columns whose variance over the rows exceeds the threshold."""
 
     def value_of(report: object, what: str) -> float:
-        if is_error(report):
+        if ev.raised(report) is not None:
             raise MalformedOutput(f"{what} raised {report['error'][:200]}")  # type: ignore[index]
         if not isinstance(report, dict):
             raise MalformedOutput(f"{what} could not be called")
@@ -779,7 +774,7 @@ def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def values(name: str) -> list[float]:
         got = out[name]
-        if is_error(got):
+        if ev.raised(got) is not None:
             raise MalformedOutput(f"kl_weight raised {got['error'][:200]}")
         if type(got) is not list or len(got) != len(inputs[name]):
             raise MalformedOutput("kl_weight could not be called")
@@ -916,7 +911,7 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def answer() -> dict:
         report = out["answer"]
-        if is_error(report):
+        if ev.raised(report) is not None:
             raise MalformedOutput(f"free_bits_kl raised {report['error'][:200]}")
         if not isinstance(report, dict):
             raise MalformedOutput("free_bits_kl could not be called")
@@ -926,7 +921,7 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         """The student's kl_per_dimension floored and summed here, with the gradients of that
         (a dimension at the floor contributes none), when it ran and gave a finite vector."""
         report = out.get("own")
-        if not isinstance(report, dict) or is_error(report):
+        if not isinstance(report, dict) or (ev.raised(report) is not None):
             return None
         kpd = report.get("kpd")
         if not isinstance(kpd, np.ndarray) or kpd.ndim != 1 or not np.isfinite(kpd).all():
@@ -1122,7 +1117,7 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def report(name: str) -> dict:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"refine_posterior raised {value['error'][:200]}")
         if not isinstance(value, dict):
             raise MalformedOutput("refine_posterior could not be called")

@@ -198,10 +198,28 @@ def as_float(value: Any, what: str) -> float:
     raise MalformedOutput(f"{what} must be a number, got {_kind(value)}")
 
 
+def raised(value: Any) -> str | None:
+    """The error of a probe part that raised (the kernel's `attempt` reports {"error": "..."}),
+    cut to 200 characters; None when the part returned normally."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        return str(value["error"])[:200]
+    return None
+
+
+def reported(value: Any, what: str) -> Any:
+    """A probe part's outputs as reported; MalformedOutput (this check fails, with "`what`
+    raised ...") if the part raised or reported nothing."""
+    _raise_if_error(value, what)
+    if value is None:
+        raise MalformedOutput(f"{what} reported no outputs")
+    return value
+
+
 def _raise_if_error(value: Any, what: str) -> None:
     """A probe part that raised reports {"error": "..."}: turn it into this check's failure."""
-    if isinstance(value, dict) and type(value.get("error")) is str:
-        raise MalformedOutput(f"{what} raised {value['error'][:200]}")
+    error = raised(value)
+    if error is not None:
+        raise MalformedOutput(f"{what} raised {error}")
 
 
 def _kind(value: Any) -> str:

@@ -23,6 +23,7 @@ from vae_grading.evidence import (
     Checks,
     MalformedOutput,
     Question,
+    questions_by_name,
     share_earned,
 )
 from vae_grading.probes import KERNEL_RUNTIME, Report, find_reports, probe_cell
@@ -55,6 +56,10 @@ def load_questions(path: Path) -> list[Question]:
     questions = getattr(module, "QUESTIONS", None)
     if not isinstance(questions, list) or not all(isinstance(q, Question) for q in questions):
         raise HiddenTestsError(f"{path} must define QUESTIONS, a list of vae_grading Question")
+    try:
+        questions_by_name(questions)
+    except ValueError as exc:
+        raise HiddenTestsError(f"{path}: {exc}") from None
     return questions
 
 
@@ -69,6 +74,7 @@ class ProbePlan:
 
 def plan_probes(questions: Sequence[Question], seed: int | None = None) -> ProbePlan:
     """Draw fresh inputs for every question (a new secret seed unless one is given)."""
+    questions_by_name(questions)  # two questions of one name would overwrite each other's inputs
     seed = secrets.randbits(63) if seed is None else seed
     nonce = f"@vae-grading-{secrets.token_hex(12)}"
     inputs, cells = {}, [KERNEL_RUNTIME]
