@@ -813,7 +813,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for key in ("train", "test", "recon", "kl"):
             series(run, key)
             if not all(type(v) is float and math.isfinite(v) for v in history[key]):
-                return False, f"history[{key!r}] must hold finite Python floats (use .item())"
+                return False, f"history[{key!r}] must hold finite Python floats, not tensors"
         return True, ""
 
     def learns(run: str) -> tuple[bool, str]:
@@ -822,8 +822,8 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         drop = 30.0 if run == "as_written" else 0.1 * before
         return after < before - drop, (
             f"{epochs} epochs of Adam at lr={inputs['lr']} should lower the training loss by far "
-            f"more than 30 nats: {before:.1f} -> {after:.1f}; does every batch call "
-            "loss.backward() and optimizer.step()?"
+            f"more than 30 nats: {before:.1f} -> {after:.1f}: every batch needs a backward "
+            "pass and an optimiser step"
         )
 
     def terms(run: str) -> tuple[bool, str]:

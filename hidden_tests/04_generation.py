@@ -152,8 +152,8 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 return False, "sample_prior must return its codes decoded by the model's decoder"
             if report["codes_shape"] != [big, dims]:
                 return False, (
-                    f"decode should receive n = {big} codes of model.latent_dim = {dims} entries "
-                    f"in all, got {report['codes_shape']}: do not assume 20 dimensions"
+                    f"decode should receive n = {big} codes of the model's latent_dim = {dims} "
+                    f"entries in all, got {report['codes_shape']}: do not assume 20 dimensions"
                 )
             if report["shape"] != [big, 784]:
                 return False, f"expected images of shape ({big}, 784), got {report['shape']}"

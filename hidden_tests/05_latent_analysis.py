@@ -167,7 +167,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for name, (_, batch) in calls.items():
             sizes = report(name)["sizes"]
             if type(sizes) is not list or not sizes or not all(type(s) is int for s in sizes):
-                return False, "model.encode was never called"
+                return False, "the encoder was never called"
             if max(sizes) > batch:
                 return False, (
                     f"with batch_size={batch}, the encoder saw batches of {max(sizes)} images: "
@@ -262,7 +262,7 @@ def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         side, dim = spec["side"], spec["w"].shape[1]
         codes = value["codes"]
         if isinstance(codes, list):
-            raise MalformedOutput("latent_grid never called model.decode")
+            raise MalformedOutput("latent_grid never called the model's decoder")
         codes = as_array(codes, "the codes passed to model.decode")
         if codes.shape != (side * side, dim):
             raise MalformedOutput(
