@@ -121,7 +121,9 @@ def prior_probe(ns: dict, inputs: dict) -> dict:
     def decoded():
         model = RecordingDecoder()
         images = sample_prior(model, inputs["n"], temperature=inputs["t_small"])
-        return {"images": images, "codes": codes_of(model)}
+        attached = bool(getattr(images, "requires_grad", False))
+        attached = attached or getattr(images, "grad_fn", None) is not None
+        return {"images": images, "codes": codes_of(model), "attached": attached}
 
     def fresh():
         model = RecordingDecoder()
@@ -222,6 +224,14 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("temperature", temperature)
     checks.judge("decoded", decoded)
     checks.judge("fresh", fresh)
+
+    def detached() -> tuple[bool, str]:
+        report = ev.reported(out["decoded"], "sample_prior(model, n, temperature)")
+        return report.get("attached") is False, (
+            "the images are attached to a graph: sampling needs no gradients"
+        )
+
+    checks.judge("detached", detached)
 
 
 # ------------------------------------------------------------------ q4: slerp
@@ -873,8 +883,9 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 CLAUSES: dict[str, tuple[str, ...]] = {
     "q1": (
         "codes z = temperature * eps of shape (n, model.latent_dim)",
-        "returns model.decode(z): (n, 784) values in [0, 1], without gradients",
+        "returns model.decode(z): (n, 784) values in [0, 1]",
         "fresh codes at every call",
+        "sampling needs no gradients",
     ),
     "q4": (
         "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
@@ -901,10 +912,9 @@ QUESTIONS = [
         "q1",
         (
             ev.goal("temperature", "codes z = temperature * eps of shape (n, model.latent_dim)"),
-            ev.part(
-                "decoded", "returns model.decode(z): (n, 784) values in [0, 1], without gradients"
-            ),
+            ev.part("decoded", "returns model.decode(z): (n, 784) values in [0, 1]"),
             ev.guard("fresh", "fresh codes at every call"),
+            ev.guard("detached", "sampling needs no gradients"),
         ),
         prior_inputs,
         prior_probe,
