@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     results, started = {}, time.monotonic()
     for assignment in args.only:
         results[assignment] = sweep(assignment, counts)
-        print(f"{assignment}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        row = table({assignment: results[assignment]})[-1]
+        print(f"{row}  <- {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     print("\n".join(table(results)))
     wrong = [w for tallies in results.values() for t in tallies.values() for w in t.wrong]
     for item in wrong:
