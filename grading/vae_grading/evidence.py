@@ -175,6 +175,58 @@ class Question:
         return tuple(c.name for c in self.specs)
 
 
+class Verdicts:
+    """Checks declared where they are decided, so each name is written once.
+
+        verdicts = Verdicts()
+
+        @verdicts.check(goal("values", "the KL summed over the latent dimensions"))
+        def values(inputs, out):
+            return close(...), "message naming the symptom and its likely cause"
+
+        QUESTIONS = [verdicts.question("q2", kl_inputs, kl_probe), ...]
+
+    Checks are judged in declaration order, each as `Checks.judge` does (a malformed output fails
+    that check alone).
+    """
+
+    def __init__(self) -> None:
+        """No checks yet."""
+        self.specs: list[Check] = []
+        self.deciders: list[tuple[str, Callable[[Inputs, Outputs], tuple[bool, str]]]] = []
+
+    def check(
+        self, spec: Check
+    ) -> Callable[
+        [Callable[[Inputs, Outputs], tuple[bool, str]]],
+        Callable[[Inputs, Outputs], tuple[bool, str]],
+    ]:
+        """Register the decorated `decide(inputs, out) -> (passed, message)` as check `spec`."""
+
+        def register(
+            decide: Callable[[Inputs, Outputs], tuple[bool, str]],
+        ) -> Callable[[Inputs, Outputs], tuple[bool, str]]:
+            self.specs.append(spec)
+            self.deciders.append((spec.name, decide))
+            return decide
+
+        return register
+
+    def verdict(self, inputs: Inputs, out: Outputs, checks: Checks) -> None:
+        """Judge every registered check in order."""
+        for name, decide in self.deciders:
+            checks.judge(name, lambda decide=decide: decide(inputs, out))  # type: ignore[misc]
+
+    def question(
+        self,
+        name: str,
+        make_inputs: Callable[[np.random.Generator], Inputs],
+        probe: Probe,
+    ) -> Question:
+        """The Question whose checks are the registered ones, judged by `verdict`."""
+        return Question(name, tuple(self.specs), make_inputs, probe, self.verdict)
+
+
 # ------------------------------------------------------------------ strict reading of outputs
 
 

@@ -479,3 +479,27 @@ def test_raised_and_reported_read_a_probe_part() -> None:
         reported({"error": "ValueError: bad"}, "encode")
     with pytest.raises(MalformedOutput, match="encode reported no outputs"):
         reported(None, "encode")
+
+
+def test_verdicts_declare_each_check_once_beside_its_decision() -> None:
+    from vae_grading.evidence import Verdicts
+    from vae_grading.probes import Report
+    from vae_grading.scoring import judge
+
+    verdicts = Verdicts()
+
+    @verdicts.check(goal("value", "the value"))
+    def value(inputs: Inputs, out: Outputs) -> tuple[bool, str]:
+        return as_float(out["value"], "the value") == inputs["want"], "the value is off"
+
+    @verdicts.check(guard("shape", "a number"))
+    def shape(inputs: Inputs, out: Outputs) -> tuple[bool, str]:
+        return isinstance(out["value"], float), "not a number"
+
+    question = verdicts.question("q1", lambda rng: {"want": 2.0}, lambda ns, i: {})
+    assert question.check_names == ("value", "shape")
+    assert judge(question, {"want": 2.0}, Report({"value": 2.0}, None), 4.0).score == 4.0
+    wrong = judge(question, {"want": 2.0}, Report({"value": 3.0}, None), 4.0)
+    assert wrong.score == 0.0 and wrong.feedback() == "the value is off"
+    broken = judge(question, {"want": 2.0}, Report({"value": "x"}, None), 4.0)
+    assert broken.score == 0.0 and "must be a number" in broken.feedback()

@@ -484,3 +484,5 @@ def test_gradescope_score_is_the_verdicts_score_with_weights_and_the_goal_cap() 
         assert ("q9 shape result:\n        ✓ passed" + UNCOUNTED_TEXT in summary) == (not value)
         if not grad:
             assert "q9 grad result:\n        ✗ grad failed" in summary
+        capped = not value and score.score > 0
+        assert ("keeps at most 25%" in score.feedback()) == capped  # the local feedback agrees
