@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -33,8 +34,6 @@ from vae_grading.evidence import (
     choice_question,
     close,
     first_passing,
-    goal,
-    guard,
     number_question,
     part,
 )
@@ -217,8 +216,8 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             value = reported(index)
             if not _ok(value["images"]):
                 return False, (
-                    "forward raised for x of shape (B, 1, 28, 28): flatten it with "
-                    "x.reshape(x.shape[0], -1)"
+                    "forward failed for x of shape (B, 1, 28, 28): flatten each image to one "
+                    "row of 784 values first"
                 )
             x_hat, z = _pair(value["images"], "forward on (B, 1, 28, 28) input")
             flat_x_hat, flat_z = _pair(value["flat"], "forward on (B, 784) input")
@@ -236,9 +235,9 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             encoded = as_array(value["encoder"], "model.encoder(flat x)")
             decoded = as_array(value["decoder"], "model.decoder(z)")
             if not close(encoded, z, atol=1e-5):
-                return False, "z must equal self.encoder(flattened x)"
+                return False, "z must be the encoder's output for the flattened x"
             if not close(decoded, x_hat, atol=1e-5):
-                return False, "x_hat must equal self.decoder(z)"
+                return False, "x_hat must be the decoder's output for z"
         return True, ""
 
     def probabilities_out() -> tuple[bool, str]:
@@ -292,7 +291,7 @@ def ae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for side in ("encoder", "decoder"):
             grads = value[side]
             if not isinstance(grads, list) or not grads:
-                return False, f"self.{side} has no parameters"
+                return False, f"the {side} has no parameters"
             if any(g is None for g in grads):
                 return (
                     False,
@@ -405,7 +404,10 @@ def rec_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the loss is cut off from the graph: no .item(), .detach() or numpy"
+            return (
+                False,
+                "the loss is cut off from the graph: detached or made a number on the way",
+            )
         p, target = inputs["x_hat64"], inputs["x64"]
         got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
         want = (p - target) / (p * (1 - p)) / len(p)
@@ -700,7 +702,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 f"got {len(value['floats'])}"
             )
         return all(value["floats"]), (
-            "each entry must be a Python float, not a tensor: convert with .item() or float() "
+            "each entry must be a Python float, not a tensor: convert each loss to a Python number "
             "when you record it"
         )
 
@@ -756,7 +758,8 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return mismatched < 0.002, (
             f"after {adam['epochs']} full-batch Adam steps with lr = {adam['lr']}, "
             f"{mismatched:.1%} of the weights differ from the expected ones: one optimizer step "
-            "per batch, zero_grad before backward, torch.optim.Adam(model.parameters(), lr=lr)"
+            "per batch, gradients zeroed before each backward pass, Adam over all the model's "
+            "parameters with learning rate lr"
         )
 
     def accumulate(run: str) -> tuple[bool, str]:
@@ -971,15 +974,80 @@ def interp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 Q3_EXPECTED = 100 * math.log(10) + 684 * math.log(10 / 9)  # 302.33 nats
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "forward returns the pair (x_hat, z): x_hat (B, 784), z (B, latent_dim)",
+        "forward accepts x of shape (B, 1, 28, 28) or (B, 784) and flattens it",
+        "x_hat = self.decoder(z) with z = self.encoder(flat_x)",
+        "the decoder ends in a sigmoid: pixel probabilities in [0, 1]",
+        "no activation after the encoder's last linear layer",
+        "linear layers through the widths in hidden_dims, codes of latent_dim",
+        "self.encoder and self.decoder are modules whose parameters are used",
+    ),
+    "q2": (
+        "binary cross-entropy summed over pixels, averaged over the batch",
+        "x of shape (B, 1, 28, 28) or (B, 784), reshaped to x_hat's shape",
+        "a scalar tensor differentiable with respect to x_hat",
+    ),
+    "q4": (
+        "with max_chunk, each step equals Adam's step on the whole mini-batch's mean loss",
+        "the model never sees more than max_chunk images at once",
+        "returns a list of epochs Python floats",
+        "each entry is that epoch's mean training loss in nats per image",
+        "each image used exactly once per epoch, batches of at most batch_size",
+        "Adam over all parameters with lr, one step per mini-batch",
+        "train the model so that it reconstructs train_x",
+    ),
+    "q6": (
+        "a uniform grid over [-lim, lim]^2 with side values per axis, ends included",
+        "point k = i * side + j is (values[j], values[side - 1 - i])",
+    ),
+    "q8": (
+        "the first row is exactly z_start, the last exactly z_end",
+        "row k is z_start + t_k (z_end - z_start) with t_k = k / (steps - 1)",
+        "shape (steps, d), consecutive rows equally spaced",
+    ),
+}
+
 QUESTIONS = [
     Question(
         "q1",
-        ("shapes", "flatten", "compose", "probabilities", "codes", "widths", "gradients"),
+        (
+            ev.guard(
+                "shapes", "forward returns the pair (x_hat, z): x_hat (B, 784), z (B, latent_dim)"
+            ),
+            ev.part(
+                "flatten", "forward accepts x of shape (B, 1, 28, 28) or (B, 784) and flattens it"
+            ),
+            ev.goal("compose", "x_hat = self.decoder(z) with z = self.encoder(flat_x)"),
+            ev.part(
+                "probabilities", "the decoder ends in a sigmoid: pixel probabilities in [0, 1]"
+            ),
+            ev.part("codes", "no activation after the encoder's last linear layer"),
+            ev.goal(
+                "widths", "linear layers through the widths in hidden_dims, codes of latent_dim"
+            ),
+            ev.part(
+                "gradients", "self.encoder and self.decoder are modules whose parameters are used"
+            ),
+        ),
         ae_inputs,
         ae_probe,
         ae_verdict,
     ),
-    Question("q2", ("values", "images", "known", "gradient"), rec_inputs, rec_probe, rec_verdict),
+    Question(
+        "q2",
+        (
+            ev.goal("values", "binary cross-entropy summed over pixels, averaged over the batch"),
+            ev.part("images", "x of shape (B, 1, 28, 28) or (B, 784), reshaped to x_hat's shape"),
+            ev.part("known", "binary cross-entropy summed over pixels, averaged over the batch"),
+            ev.part("gradient", "a scalar tensor differentiable with respect to x_hat"),
+        ),
+        rec_inputs,
+        rec_probe,
+        rec_verdict,
+    ),
     number_question(
         "q3",
         "q3_answer",
@@ -992,16 +1060,19 @@ QUESTIONS = [
     Question(
         "q4",
         (
-            goal(
+            ev.goal(
                 "accumulate",
                 "with max_chunk, each step equals Adam's step on the whole mini-batch's mean loss",
             ),
-            part("chunks", "the model never sees more than max_chunk images at once"),
-            part("adam", "torch.optim.Adam with lr, one step per mini-batch"),
-            part("batches", "every image once per epoch, batches of at most batch_size"),
-            part("mean_loss", "each epoch's mean training loss in nats per image"),
-            part("learns", "the loss falls on easy data"),
-            guard("history", "a list of one Python float per epoch"),
+            ev.part("chunks", "the model never sees more than max_chunk images at once"),
+            ev.part("adam", "Adam over all parameters with lr, one step per mini-batch"),
+            ev.part(
+                "batches", "each image used exactly once per epoch, batches of at most batch_size"
+            ),
+            ev.part("mean_loss", "each entry is that epoch's mean training loss in nats per image"),
+            # judged on the returned history alone, which a stub can fake: a guard
+            ev.guard("learns", "train the model so that it reconstructs train_x"),
+            ev.guard("history", "returns a list of epochs Python floats"),
         ),
         train_inputs,
         train_probe,
@@ -1014,7 +1085,19 @@ QUESTIONS = [
         "the loss only rewards reconstruction, and similar images are easiest to redraw from "
         "similar codes",
     ),
-    Question("q6", ("points", "order"), mesh_inputs, mesh_probe, mesh_verdict),
+    Question(
+        "q6",
+        (
+            ev.goal(
+                "points",
+                "a uniform grid over [-lim, lim]^2 with side values per axis, ends included",
+            ),
+            ev.goal("order", "point k = i * side + j is (values[j], values[side - 1 - i])"),
+        ),
+        mesh_inputs,
+        mesh_probe,
+        mesh_verdict,
+    ),
     choice_question(
         "q7",
         "q7_answer",
@@ -1022,5 +1105,17 @@ QUESTIONS = [
         "a Gaussian matches only the mean and spread of the codes; the training loss never "
         "made them fill that Gaussian, so the gaps between clusters remain",
     ),
-    Question("q8", ("endpoints", "values", "spacing"), interp_inputs, interp_probe, interp_verdict),
+    Question(
+        "q8",
+        (
+            ev.part("endpoints", "the first row is exactly z_start, the last exactly z_end"),
+            ev.goal(
+                "values", "row k is z_start + t_k (z_end - z_start) with t_k = k / (steps - 1)"
+            ),
+            ev.part("spacing", "shape (steps, d), consecutive rows equally spaced"),
+        ),
+        interp_inputs,
+        interp_probe,
+        interp_verdict,
+    ),
 ]

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -22,9 +23,7 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
-    goal,
     number_question,
-    part,
 )
 from vae_grading.references import probabilities, ref_kl, sigmoid
 
@@ -103,7 +102,10 @@ def kl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradients() -> tuple[bool, str]:
         grads = out["gradients"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the KL is cut off from the graph: no .item(), .detach() or numpy"
+            return (
+                False,
+                "the KL is cut off from the graph: detached or made a number on the way",
+            )
         mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
         d_mu = as_array(grads["mu"], "the gradient with respect to mu", mu64.shape)
         d_logvar = as_array(grads["logvar"], "the gradient with respect to logvar", mu64.shape)
@@ -260,13 +262,19 @@ def reparam_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradients() -> tuple[bool, str]:
         grads = out["gradients"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "z is cut off from the graph: torch.normal or .detach() stop gradients"
+            return (
+                False,
+                "z is cut off from the graph: a sampler without gradients or a detach stops them",
+            )
         shape = inputs["mu64"].shape
         z = as_array(grads["z"], "z", shape)
         d_mu = as_array(grads["mu"], "dz/dmu", shape)
         d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
         if not close(d_mu, np.ones(shape), atol=1e-6):
-            return False, "dz/dmu must be 1: torch.normal has no gradient, use mu + std * eps"
+            return (
+                False,
+                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
+            )
         return close(d_logvar, 0.5 * (z - inputs["mu64"]), atol=1e-6), (
             "dz/dlogvar must be sigma * eps / 2 = (z - mu) / 2, with sigma = exp(logvar / 2)"
         )
@@ -339,7 +347,10 @@ def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the result is cut off from the graph: detached or made a number on the way",
+            )
         p, target = inputs["x_hat64"], inputs["x64"]
         got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
         # atol on the scale of the two terms x/p and (1-x)/(1-p), whose difference is the
@@ -509,7 +520,7 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return close(got, ref_nll_logits(logits, x), **tol), (
             "wrong for logits of size 20 to 80 (targets 0, 1 and grey): sigmoid(30) == 1.0 in "
             "float32, so any route through log(1 - sigmoid(l)) loses the answer there "
-            "(F.binary_cross_entropy clamps the log at -100, an epsilon caps it near 16)"
+            "(the built-in binary cross-entropy clamps the log at -100, an epsilon caps it near 16)"
         )
 
     def extreme() -> tuple[bool, str]:
@@ -536,13 +547,16 @@ def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def gradient() -> tuple[bool, str]:
         grads = out["gradient"]
         if isinstance(grads, dict) and grads.get("connected") is False:
-            return False, "the result is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the result is cut off from the graph: detached or made a number on the way",
+            )
         logits, x = data("grad_logits", "grad_x")
         got = as_array(grads["logits"], "the gradient with respect to the logits", logits.shape)
         if not np.isfinite(got).all():
             return False, (
                 "the gradient is inf or nan for some logits (sizes up to 1000): every operation "
-                "on the way, including a torch.where branch that is not selected, must stay finite"
+                "on the way, including a branch of a selection that is not taken, must stay finite"
             )
         return close(got, sigmoid(logits) - x, atol=1e-5, rtol=1e-4), (
             "d(nll)/d(logit) should be sigmoid(logit) - x for every pixel, including logits of "
@@ -724,7 +738,10 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 if all(close(got[n], want[n], atol=1e-6, rtol=1e-3) for n in want):
                     return True, ""
         if disconnected:
-            return False, "the loss is cut off from the graph: no .detach(), .item() or numpy"
+            return (
+                False,
+                "the loss is cut off from the graph: detached or made a number on the way",
+            )
         as_array(runs[0][0]["gradients"], "the gradients of negative_elbo")  # raises if it failed
         return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 
@@ -735,6 +752,42 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q2": (
+        "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
+        "gradients flow to both arguments",
+    ),
+    "q5": (
+        "average of log q(z_s) - log p(z_s) over samples z_s drawn from q",
+        "n_samples independent samples per row, averaged",
+        "the result is random: two calls differ",
+    ),
+    "q6": (
+        "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
+        "fresh noise at every call, no reseeding",
+        "gradients flow to both mu and logvar",
+    ),
+    "q8": (
+        "-log p(x | z) per example, summed over pixels, shape (B,)",
+        "x of shape (B, D) or image-shaped, reshaped to x_hat's shape",
+        "differentiable with respect to x_hat",
+    ),
+    "q8b": (
+        "no one-call library loss: the stable formulation is the student's",
+        "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
+        "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
+        "exact for logits up to +-1000",
+        "x of shape (B, D) or image-shaped",
+        "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
+    ),
+    "q9": (
+        "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar",
+        "beta weighs the KL term",
+        "gradients flow to x_hat, mu and logvar",
+    ),
+}
+
 QUESTIONS = [
     choice_question(
         "q1",
@@ -743,7 +796,19 @@ QUESTIONS = [
         "with the decoder fixed log p(x) is the same for both encoders, so the ELBO difference "
         "is the difference of the gaps KL(q || p(z|x))",
     ),
-    Question("q2", ("values", "gradients"), kl_inputs, kl_probe, kl_verdict),
+    Question(
+        "q2",
+        (
+            ev.goal(
+                "values",
+                "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
+            ),
+            ev.part("gradients", "gradients flow to both arguments"),
+        ),
+        kl_inputs,
+        kl_probe,
+        kl_verdict,
+    ),
     number_question(
         "q3",
         "q3_answer",
@@ -751,9 +816,33 @@ QUESTIONS = [
         0.01,
         "use sigma^2 = 0.01, so log sigma^2 = log 0.01",
     ),
-    Question("q5", ("unbiased", "spread", "fresh", "converges"), mc_inputs, mc_probe, mc_verdict),
     Question(
-        "q6", ("statistics", "fresh", "gradients"), reparam_inputs, reparam_probe, reparam_verdict
+        "q5",
+        (
+            ev.goal("unbiased", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"),
+            ev.part("spread", "n_samples independent samples per row, averaged"),
+            ev.guard("fresh", "the result is random: two calls differ"),
+            ev.part(
+                "converges", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"
+            ),
+        ),
+        mc_inputs,
+        mc_probe,
+        mc_verdict,
+    ),
+    Question(
+        "q6",
+        (
+            ev.goal(
+                "statistics",
+                "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
+            ),
+            ev.guard("fresh", "fresh noise at every call, no reseeding"),
+            ev.part("gradients", "gradients flow to both mu and logvar"),
+        ),
+        reparam_inputs,
+        reparam_probe,
+        reparam_verdict,
     ),
     choice_question(
         "q7",
@@ -761,22 +850,60 @@ QUESTIONS = [
         "d",
         "exp(logvar) is sigma^2; used as a standard deviation it gives variance sigma^4",
     ),
-    Question("q8", ("values", "images", "gradient"), nll_inputs, nll_probe, nll_verdict),
+    Question(
+        "q8",
+        (
+            ev.goal("values", "-log p(x | z) per example, summed over pixels, shape (B,)"),
+            ev.part("images", "x of shape (B, D) or image-shaped, reshaped to x_hat's shape"),
+            ev.part("gradient", "differentiable with respect to x_hat"),
+        ),
+        nll_inputs,
+        nll_probe,
+        nll_verdict,
+    ),
     Question(
         "q8b",
         (
-            goal("own_route", "no one-call library loss: the stable formulation is the student's"),
-            goal("saturated", "exact for logits of size 20 to 80, where sigmoid rounds to 1"),
-            goal("extreme", "exact for logits up to 1000 in size"),
-            part("values", "Q8's quantity with x_hat = sigmoid(logits), summed over pixels"),
-            part("images", "image-shaped targets accepted"),
-            part("gradient", "the true gradient sigmoid(l) - x, finite everywhere"),
+            ev.goal(
+                "own_route",
+                "no one-call library loss: the stable formulation is the student's",
+                1.5,
+            ),
+            ev.goal(
+                "values",
+                "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
+                1.5,
+            ),
+            ev.goal(
+                "saturated",
+                "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
+                1.5,
+            ),
+            ev.goal("extreme", "exact for logits up to +-1000", 1),
+            ev.part("images", "x of shape (B, D) or image-shaped", 0.5),
+            ev.goal(
+                "gradient",
+                "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
+                1.5,
+            ),
         ),
         logits_inputs,
         logits_probe,
         logits_verdict,
     ),
-    Question("q9", ("combination", "beta", "gradients"), elbo_inputs, elbo_probe, elbo_verdict),
+    Question(
+        "q9",
+        (
+            ev.goal(
+                "combination", "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar"
+            ),
+            ev.part("beta", "beta weighs the KL term"),
+            ev.part("gradients", "gradients flow to x_hat, mu and logvar"),
+        ),
+        elbo_inputs,
+        elbo_probe,
+        elbo_verdict,
+    ),
     choice_question(
         "q10",
         "q10_answer",

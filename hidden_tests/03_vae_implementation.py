@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -138,23 +139,6 @@ def sampled_loss_stats(
         means[i], variances[i] = first + kl[i], max(float(mass @ nll**2) - first**2, 0.0)
     at_mean = nll_of_logits(tiny_logits(weights, mu), images) + kl
     return means, variances, at_mean
-
-
-def reported_error(value: object) -> str | None:
-    """The message of a probe part that raised, or None."""
-    if isinstance(value, dict) and type(value.get("error")) is str:
-        return value["error"][:200]
-    return None
-
-
-def part(value: object, what: str) -> dict:
-    """A probe part's dict of outputs; MalformedOutput (this check fails) if it raised."""
-    error = reported_error(value)
-    if error:
-        raise MalformedOutput(f"{what} raised {error}")
-    if not isinstance(value, dict):
-        raise MalformedOutput(f"{what} reported no outputs")
-    return value
 
 
 # ------------------------------------------------------------------ q1: VAE
@@ -308,7 +292,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def encode() -> tuple[bool, str]:
         enc = out["encode"]
-        error = reported_error(enc)
+        error = ev.raised(enc)
         if error:
             return False, (
                 f"encode failed on ({batch}, 1, 28, 28) images ({error}): flatten x to "
@@ -328,7 +312,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     def sizes() -> tuple[bool, str]:
         s = inputs["sizes"]
         got = out["sizes"]
-        error = reported_error(got)
+        error = ev.raised(got)
         if error:
             return False, f"VAE(input_dim={s['input_dim']}) failed on flat input: {error}"
         want = {
@@ -353,7 +337,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
     def statistics() -> tuple[bool, str]:
-        stats = part(out["statistics"], "reparameterize on 200000 rows")
+        stats = ev.reported(out["statistics"], "reparameterize on 200000 rows")
         if stats.get("shape") != [inputs["rows"], 3]:
             return False, f"reparameterize must keep the shape of mu, got {stats.get('shape')}"
         mean = as_array(stats["mean"], "the sample mean", (3,))
@@ -361,7 +345,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         mu, logvar = f32(inputs["stat_mu"]), f32(inputs["stat_logvar"])
         variance = np.exp(logvar)
         if var.min() < 1e-6:
-            return False, "z does not vary: add fresh noise to every row (torch.randn_like(mu))"
+            return False, "z does not vary: every row needs its own fresh noise"
         if not close(mean, mu, atol=0.01 + 5 * np.sqrt(variance.max() / inputs["rows"])):
             return False, f"the sample means {np.round(mean, 3)} should be mu = {np.round(mu, 3)}"
         return bool(np.abs(var / variance - 1).max() < 0.03), (
@@ -371,27 +355,33 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradients() -> tuple[bool, str]:
-        grads = part(out["gradients"], "reparameterize(mu, logvar)")
+        grads = ev.reported(out["gradients"], "reparameterize(mu, logvar)")
         shape = inputs["grad_mu"].shape
         first = as_array(grads["first"], "reparameterize(mu, logvar)", shape)
         second = as_array(grads["second"], "reparameterize(mu, logvar)", shape)
         if close(first, second, atol=1e-7):
             return False, "two calls gave the same z: draw fresh noise each call (randn_like)"
         if grads.get("connected") is False:
-            return False, "z is cut from the graph: no .detach(), torch.no_grad() or .sample()"
+            return (
+                False,
+                "z is cut from the graph: detached, drawn without gradients or by a sampler",
+            )
         if isinstance(grads["mu"], str) or isinstance(grads["logvar"], str):
             return False, "no gradient reaches mu or logvar through z"
         d_mu = as_array(grads["mu"], "dz/dmu", shape)
         d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
         if not close(d_mu, np.ones(shape), atol=1e-4):
-            return False, "dz/dmu must be 1: build z as mu + sigma * eps (torch.normal has none)"
+            return (
+                False,
+                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
+            )
         expected = 0.5 * (first - f32(inputs["grad_mu"]))
         return close(d_logvar, expected, atol=1e-4, rtol=1e-3), (
             "dz/dlogvar must be (z - mu) / 2: build sigma as exp(logvar / 2) inside the graph"
         )
 
     def composition() -> tuple[bool, str]:
-        comp = part(out["composition"], "forward(x)")
+        comp = ev.reported(out["composition"], "forward(x)")
         shape = (batch, latent)
         x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
         again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
@@ -413,7 +403,7 @@ def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradient_path() -> tuple[bool, str]:
-        path = part(out["gradient_path"], "forward(x) and encode(x)")
+        path = ev.reported(out["gradient_path"], "forward(x) and encode(x)")
         if path.get("connected") is False:
             return False, "forward's x_hat is cut from the graph: do not detach it"
         encoder = [as_float(v, "a gradient norm") for v in path["encoder"]]
@@ -617,7 +607,7 @@ def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if any(type(value) is float for value in values):
             return True, ""
         as_float(values[0], "evaluate(model, x)")
-        return False, "evaluate must return a Python float (use .item() on the final tensor)"
+        return False, "evaluate must return a Python float, not a tensor"
 
     def value() -> tuple[bool, str]:
         return judge_score("score", len(inputs["index"]), "evaluate on (B, 1, 28, 28) images")
@@ -790,7 +780,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     runs = ("as_written", "standins")
 
     def run_of(run: str) -> dict:
-        return part(out[run], "train_vae")
+        return ev.reported(out[run], "train_vae")
 
     def series(run: str, key: str) -> list[float]:
         history = run_of(run)["history"]
@@ -823,7 +813,7 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for key in ("train", "test", "recon", "kl"):
             series(run, key)
             if not all(type(v) is float and math.isfinite(v) for v in history[key]):
-                return False, f"history[{key!r}] must hold finite Python floats (use .item())"
+                return False, f"history[{key!r}] must hold finite Python floats, not tensors"
         return True, ""
 
     def learns(run: str) -> tuple[bool, str]:
@@ -832,8 +822,8 @@ def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         drop = 30.0 if run == "as_written" else 0.1 * before
         return after < before - drop, (
             f"{epochs} epochs of Adam at lr={inputs['lr']} should lower the training loss by far "
-            f"more than 30 nats: {before:.1f} -> {after:.1f}; does every batch call "
-            "loss.backward() and optimizer.step()?"
+            f"more than 30 nats: {before:.1f} -> {after:.1f}: every batch needs a backward "
+            "pass and an optimiser step"
         )
 
     def terms(run: str) -> tuple[bool, str]:
@@ -965,24 +955,30 @@ def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     expected = sigmoid(tiny_logits(inputs, mu))
 
     def values() -> tuple[bool, str]:
-        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
+        first = as_array(
+            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
         if first.shape != expected.shape:
             return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
         return close(first, expected, atol=1e-5), (
-            "reconstruct must return model.decode(mu) with mu from model.encode(x), no sampling"
+            "reconstruct must decode the encoder's mean of each image, without sampling"
         )
 
     def deterministic() -> tuple[bool, str]:
-        first = as_array(part(out["first"], "reconstruct")["values"], "reconstruct(model, x)")
-        second = as_array(part(out["second"], "reconstruct")["values"], "reconstruct(model, x)")
+        first = as_array(
+            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
+        second = as_array(
+            ev.reported(out["second"], "reconstruct")["values"], "reconstruct(model, x)"
+        )
         return close(first, second, atol=0.0), (
             "two calls gave different pictures: decode mu, do not sample z"
         )
 
     def no_grad() -> tuple[bool, str]:
-        return part(out["first"], "reconstruct")[
+        return ev.reported(out["first"], "reconstruct")[
             "grad"
-        ] is False, "compute reconstructions under torch.no_grad()"
+        ] is False, "the reconstructions are attached to a graph: reconstructing needs no gradients"
 
     checks.judge("values", values)
     checks.judge("deterministic", deterministic)
@@ -1060,13 +1056,13 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     draws = inputs["draws"]
 
     def form() -> dict:
-        value = part(out["form"], "binarize(x)")
+        value = ev.reported(out["form"], "binarize(x)")
         if value.get("tensor") is not True:
             raise MalformedOutput("binarize must return a torch tensor")
         return value
 
     def stats() -> dict:
-        return part(out["statistics"], f"{draws} calls of binarize")
+        return ev.reported(out["statistics"], f"{draws} calls of binarize")
 
     def binary() -> tuple[bool, str]:
         bad = stats()["not_binary"]
@@ -1083,11 +1079,17 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if got.get("shape") != want:
             return False, f"binarize must keep x's shape {want}, got {got.get('shape')}"
         return got.get("dtype") == "torch.float32", (
-            f"binarize must keep x's dtype (torch.float32), got {got.get('dtype')}: "
+            f"binarize must keep x's dtype (float32), got {str(got.get('dtype'))[6:]}: "
             "return a float tensor, not a boolean one"
         )
 
+    def draws_are_binary() -> None:
+        """Frequencies of 1s mean nothing for images that are not 0/1 (x itself has x's mean)."""
+        if stats()["not_binary"] != 0:
+            raise MalformedOutput("binarize must return images of 0s and 1s, drawn at random")
+
     def mean() -> tuple[bool, str]:
+        draws_are_binary()
         freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
         spread = math.sqrt(float((grey * (1 - grey)).sum()) / draws) / grey.size
         got, want = float(freq.mean()), float(grey.mean())
@@ -1103,6 +1105,7 @@ def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def pixelwise() -> tuple[bool, str]:
+        draws_are_binary()
         freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
         variance = grey * (1 - grey) / draws
         ends = (grey == 0) | (grey == 1)
@@ -1153,6 +1156,8 @@ def conv_inputs(rng: np.random.Generator) -> dict:
         "stat_mu": rng.uniform(-2.0, 2.0, latent).astype(np.float32),
         "stat_logvar": rng.uniform(-1.5, 1.0, latent).astype(np.float32),
         "rows": 20000,
+        # the budget holds at every latent size: the drawn one, the prompt's 20, and a large one
+        "budget_latents": sorted({latent, 20, 64}),
     }
 
 
@@ -1229,13 +1234,32 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         reached = sum(1 for g in grads if g is not None and float(g.abs().sum()) > 0)
         return {"reached": reached, "params": len(params), "conv_grad": conv_grad}
 
-    def convolutional():
+    def composition():
+        from torch.distributions import Normal
+
         m = model()
-        modules = list(m.modules())
-        return {
-            "conv2d": any(isinstance(mod, nn.Conv2d) for mod in modules),
-            "parameters": int(sum(p.numel() for p in m.parameters())),
-        }
+        torch.manual_seed(inputs["seed"] + 2)
+        x_hat = m(images)[0]
+        again = m(images)[0]
+        with torch.no_grad():
+            mu, logvar = m.encode(images)
+            candidates = []
+            samplers = (
+                lambda: m.reparameterize(mu, logvar),
+                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
+                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
+            )
+            for sampler in samplers:
+                torch.manual_seed(inputs["seed"] + 2)
+                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        return {"x_hat": x_hat.detach(), "again": again.detach(), "candidates": candidates}
+
+    def convolutional():
+        modules = list(model().modules())
+        counts = {}
+        for size in inputs["budget_latents"]:
+            counts[str(size)] = int(sum(p.numel() for p in ConvVAE(latent_dim=size).parameters()))
+        return {"conv2d": any(isinstance(mod, nn.Conv2d) for mod in modules), "counts": counts}
 
     return {
         "encode": attempt(encode),
@@ -1243,6 +1267,7 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         "forward": attempt(forward),
         "sampling": attempt(sampling),
         "gradients": attempt(gradients),
+        "composition": attempt(composition),
         "convolutional": attempt(convolutional),
     }
 
@@ -1252,7 +1277,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     batch, latent = len(inputs["images"]), inputs["latent"]
 
     def encode() -> tuple[bool, str]:
-        enc = part(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
+        enc = ev.reported(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
         shape = (batch, latent)
         mu = as_array(enc["mu"], f"mu of ConvVAE(latent_dim={latent}).encode", shape)
         logvar = as_array(enc["logvar"], "logvar of encode", shape)
@@ -1272,7 +1297,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
     def forward() -> tuple[bool, str]:
-        got = part(out["forward"], "ConvVAE forward")
+        got = ev.reported(out["forward"], "ConvVAE forward")
         if got.get("triple") is not True:
             return False, "forward must return the tuple (x_hat, mu, logvar)"
         x_hat = as_array(got["x_hat"], "forward's x_hat", (batch, PIXELS))
@@ -1286,7 +1311,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return same, "forward must return the (mu, logvar) that encode gives for the same x"
 
     def sampling() -> tuple[bool, str]:
-        stats = part(out["sampling"], "ConvVAE.reparameterize")
+        stats = ev.reported(out["sampling"], "ConvVAE.reparameterize")
         mean = as_array(stats["mean"], "the sample mean", (latent,))
         var = as_array(stats["var"], "the sample variance", (latent,))
         mu, variance = f32(inputs["stat_mu"]), np.exp(f32(inputs["stat_logvar"]))
@@ -1299,7 +1324,7 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return ok, "reparameterize must sample z with mean mu and variance exp(logvar)"
 
     def gradients() -> tuple[bool, str]:
-        grads = part(out["gradients"], "a backward pass through ConvVAE")
+        grads = ev.reported(out["gradients"], "a backward pass through ConvVAE")
         if grads.get("conv_grad") is not True:
             return False, "no gradient reaches a convolution's weights: are they used in forward?"
         return grads.get("reached") == grads.get("params"), (
@@ -1307,34 +1332,127 @@ def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             "gradient from forward: every layer built in __init__ should be used"
         )
 
-    def convolutional() -> tuple[bool, str]:
-        got = part(out["convolutional"], "ConvVAE's modules")
-        if got.get("conv2d") is not True:
-            return False, "ConvVAE must use at least one nn.Conv2d"
-        count = got.get("parameters")
-        if type(count) is not int:
-            raise MalformedOutput("the parameter count is not an integer")
-        dense = dense_parameters(latent)
-        return count < dense // 2, (
-            f"ConvVAE(latent_dim={latent}) has {count:,} parameters, not much fewer than the "
-            f"{dense:,} of the fully connected VAE: keep the channels few and avoid large "
-            "fully connected layers"
+    def composition() -> tuple[bool, str]:
+        comp = ev.reported(out["composition"], "ConvVAE forward")
+        x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
+        again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
+        if close(x_hat, again, atol=0.0):
+            return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
+        candidates = []
+        for value in comp["candidates"]:
+            with contextlib.suppress(MalformedOutput):
+                candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
+        ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
+        return ok, (
+            "forward's x_hat is not decode(z) for one z drawn the way reparameterize draws it: "
+            "the reconstruction must come from a sampled code"
         )
+
+    def convolutional() -> tuple[bool, str]:
+        got = ev.reported(out["convolutional"], "ConvVAE's modules")
+        if got.get("conv2d") is not True:
+            return False, "ConvVAE must use at least one 2-d convolution layer"
+        counts = got.get("counts")
+        if not isinstance(counts, dict) or set(counts) != {
+            str(size) for size in inputs["budget_latents"]
+        }:
+            raise MalformedOutput("the parameter counts are missing")
+        for size in inputs["budget_latents"]:
+            count = counts[str(size)]
+            if type(count) is not int:
+                raise MalformedOutput("a parameter count is not an integer")
+            dense = dense_parameters(size)
+            if count >= dense // 2:
+                return False, (
+                    f"ConvVAE(latent_dim={size}) has {count:,} parameters, not fewer than half "
+                    f"the {dense:,} of the fully connected VAE: the budget holds at every "
+                    "latent size, so keep the layers whose size grows with latent_dim small"
+                )
+        return True, ""
 
     checks.judge("encode", encode)
     checks.judge("decode", decode)
     checks.judge("forward", forward)
     checks.judge("sampling", sampling)
     checks.judge("gradients", gradients)
+    checks.judge("composition", composition)
     checks.judge("convolutional", convolutional)
 
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic",
+        "the constructor's latent_dim, hidden_dim and input_dim are respected",
+        "decode gives (B, input_dim) values in [0, 1]",
+        "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
+        "reparameterize is differentiable in mu and logvar",
+        "forward encodes, samples one z with self.reparameterize and decodes it",
+    ),
+    "q4": (
+        "returns a Python float",
+        "the mean negative ELBO (beta = 1) per image, z sampled by the model",
+        "x may be image-shaped or flat",
+        "evaluation mode, no_grad, the parameters unchanged",
+    ),
+    "q5": (
+        "a dict with train, test, recon and kl, each a list of epochs floats",
+        "Adam on shuffled batches of train_x with vae_loss(beta=beta)",
+        "recon and kl are the two terms of the training loss",
+        "never compute a gradient from test_x",
+        "test is the evaluate score of test_x after each epoch",
+    ),
+    "q7": (
+        "model.decode(mu) with mu from model.encode(x), x image-shaped or flat",
+        "no sampling: two calls give the same result",
+        "no gradient",
+    ),
+    "q10": (
+        "every entry exactly 0.0 or 1.0",
+        "the same shape and dtype as x",
+        "entry i is 1 with probability x[i]",
+        "fresh random numbers at every call, no reseeding",
+        "entry i is 1 with probability x[i], independently of the others",
+    ),
+    "q11": (
+        "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
+        "decode(z) gives (B, 784) values in [0, 1]",
+        "forward returns (x_hat, mu, logvar) with the mu and logvar of encode",
+        "forward decodes one sampled z",
+        "reparameterize: fresh noise at every call, differentiable in mu and logvar",
+        "every layer used, a gradient reaches the convolutions",
+        "a Conv2d, under half the dense VAE's parameters at several latent sizes",
+    ),
+}
+
 QUESTIONS = [
     Question(
         "q1",
-        ("encode", "sizes", "decode", "statistics", "gradients", "composition", "gradient_path"),
+        (
+            ev.part(
+                "encode",
+                "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic",
+            ),
+            ev.part(
+                "sizes", "the constructor's latent_dim, hidden_dim and input_dim are respected"
+            ),
+            ev.part("decode", "decode gives (B, input_dim) values in [0, 1]"),
+            ev.part(
+                "statistics",
+                "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
+            ),
+            ev.part("gradients", "reparameterize is differentiable in mu and logvar"),
+            ev.goal(
+                "composition",
+                "forward encodes, samples one z with self.reparameterize and decodes it",
+            ),
+            ev.goal(
+                "gradient_path",
+                "forward encodes, samples one z with self.reparameterize and decodes it",
+            ),
+        ),
         vae_inputs,
         vae_probe,
         vae_verdict,
@@ -1349,14 +1467,27 @@ QUESTIONS = [
     ),
     Question(
         "q4",
-        ("float", "value", "flat", "unchanged"),
+        (
+            ev.guard("float", "returns a Python float"),
+            ev.goal("value", "the mean negative ELBO (beta = 1) per image, z sampled by the model"),
+            ev.part("flat", "x may be image-shaped or flat"),
+            ev.guard("unchanged", "evaluation mode, no_grad, the parameters unchanged"),
+        ),
         evaluate_inputs,
         evaluate_probe,
         evaluate_verdict,
     ),
     Question(
         "q5",
-        ("history", "learns", "terms", "test_untouched", "test_score"),
+        (
+            ev.guard(
+                "history", "a dict with train, test, recon and kl, each a list of epochs floats"
+            ),
+            ev.goal("learns", "Adam on shuffled batches of train_x with vae_loss(beta=beta)"),
+            ev.guard("terms", "recon and kl are the two terms of the training loss"),
+            ev.guard("test_untouched", "never compute a gradient from test_x"),
+            ev.part("test_score", "test is the evaluate score of test_x after each epoch"),
+        ),
         train_inputs,
         train_probe,
         train_verdict,
@@ -1370,21 +1501,52 @@ QUESTIONS = [
     ),
     Question(
         "q7",
-        ("values", "deterministic", "no_grad"),
+        (
+            ev.goal(
+                "values", "model.decode(mu) with mu from model.encode(x), x image-shaped or flat"
+            ),
+            ev.guard("deterministic", "no sampling: two calls give the same result"),
+            ev.guard("no_grad", "no gradient"),
+        ),
         reconstruct_inputs,
         reconstruct_probe,
         reconstruct_verdict,
     ),
     Question(
         "q10",
-        ("binary", "shape", "mean", "fresh", "frequency"),
+        (
+            ev.guard("binary", "every entry exactly 0.0 or 1.0"),
+            ev.guard("shape", "the same shape and dtype as x"),
+            ev.goal("mean", "entry i is 1 with probability x[i]"),
+            ev.guard("fresh", "fresh random numbers at every call, no reseeding"),
+            ev.goal("frequency", "entry i is 1 with probability x[i], independently of the others"),
+        ),
         binarize_inputs,
         binarize_probe,
         binarize_verdict,
     ),
     Question(
         "q11",
-        ("encode", "decode", "forward", "sampling", "gradients", "convolutional"),
+        (
+            ev.part(
+                "encode",
+                "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
+            ),
+            ev.part("decode", "decode(z) gives (B, 784) values in [0, 1]"),
+            ev.part(
+                "forward", "forward returns (x_hat, mu, logvar) with the mu and logvar of encode"
+            ),
+            ev.part(
+                "sampling",
+                "reparameterize: fresh noise at every call, differentiable in mu and logvar",
+            ),
+            ev.part("gradients", "every layer used, a gradient reaches the convolutions"),
+            ev.goal(
+                "convolutional",
+                "a Conv2d, under half the dense VAE's parameters at several latent sizes",
+            ),
+            ev.goal("composition", "forward decodes one sampled z"),
+        ),
         conv_inputs,
         conv_probe,
         conv_verdict,

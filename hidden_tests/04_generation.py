@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -24,8 +25,6 @@ from vae_grading.evidence import (
     as_float,
     choice_question,
     close,
-    goal,
-    part,
 )
 from vae_grading.references import sigmoid
 
@@ -122,7 +121,9 @@ def prior_probe(ns: dict, inputs: dict) -> dict:
     def decoded():
         model = RecordingDecoder()
         images = sample_prior(model, inputs["n"], temperature=inputs["t_small"])
-        return {"images": images, "codes": codes_of(model)}
+        attached = bool(getattr(images, "requires_grad", False))
+        attached = attached or getattr(images, "grad_fn", None) is not None
+        return {"images": images, "codes": codes_of(model), "attached": attached}
 
     def fresh():
         model = RecordingDecoder()
@@ -150,17 +151,17 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             if isinstance(report, dict) and "error" in report:
                 as_float(report, call)  # raises with the error message
             if report.get("calls") == 0:
-                return False, "sample_prior must decode its codes with model.decode(z)"
+                return False, "sample_prior must return its codes decoded by the model's decoder"
             if report["codes_shape"] != [big, dims]:
                 return False, (
-                    f"decode should receive n = {big} codes of model.latent_dim = {dims} entries "
-                    f"in all, got {report['codes_shape']}: do not assume 20 dimensions"
+                    f"decode should receive n = {big} codes of the model's latent_dim = {dims} "
+                    f"entries in all, got {report['codes_shape']}: do not assume 20 dimensions"
                 )
             if report["shape"] != [big, 784]:
                 return False, f"expected images of shape ({big}, 784), got {report['shape']}"
             mean, std = as_float(report["mean"], "the mean"), as_float(report["std"], "the std")
             if abs(mean - 0.5 * tau) < 0.06 * tau and abs(mean) > 0.2 * tau:
-                return False, "codes must be Gaussian, centred at 0: torch.randn, not torch.rand"
+                return False, "codes must be Gaussian, centred at 0, not uniform on [0, 1)"
             if abs(mean) > 0.06 * max(std, tau):
                 return False, "the codes must be centred at 0, like the prior"
             if abs(std / tau - 1) < 0.05:
@@ -191,16 +192,16 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if isinstance(report, dict) and "error" in report:
             as_float(report, "sample_prior(model, n, temperature=...)")
         if report.get("codes") is None:
-            return False, "sample_prior must decode its codes with model.decode(z)"
+            return False, "sample_prior must return its codes decoded by the model's decoder"
         images = as_array(report["images"], "sample_prior(model, n)", (n, 784))
         codes = as_array(report["codes"], "the codes passed to model.decode", (n, dims))
         expected = sigmoid(codes @ weight.T + bias)
         if close(images, expected, atol=1e-5):
             return True, ""
         if set(np.unique(images)) <= {0.0, 1.0}:
-            return False, "return the pixel probabilities model.decode(z), not sampled 0/1 pixels"
+            return False, "return the decoder's pixel probabilities, not sampled 0/1 pixels"
         return False, (
-            "return exactly model.decode(z): the temperature changes z, not the decoded images"
+            "return exactly the decoded codes: the temperature scales z, not the decoded images"
         )
 
     def fresh() -> tuple[bool, str]:
@@ -223,6 +224,14 @@ def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("temperature", temperature)
     checks.judge("decoded", decoded)
     checks.judge("fresh", fresh)
+
+    def detached() -> tuple[bool, str]:
+        report = ev.reported(out["decoded"], "sample_prior(model, n, temperature)")
+        return report.get("attached") is False, (
+            "the images are attached to a graph: sampling needs no gradients"
+        )
+
+    checks.judge("detached", detached)
 
 
 # ------------------------------------------------------------------ q4: slerp
@@ -534,7 +543,7 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         )
 
     def gradients() -> tuple[bool, str]:
-        report = part("gradients", "x_hat.sum().backward()")
+        report = part("gradients", "a backward pass from forward's x_hat")
         missing = []
         for name, grad in report:
             if grad is None or not as_float(grad, f"the gradient of {name}") > 0:
@@ -563,7 +572,7 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         if images.min() < 0 or images.max() > 1:
             return False, "generated images must be pixel probabilities in [0, 1]"
         if report["requires_grad"] is not False:
-            return False, "generate needs no gradients: work inside torch.no_grad()"
+            return False, "generate's images are attached to a graph: generating needs no gradients"
         if same_noise(report, images):
             return True, ""
         recorded = report.get("recorded")
@@ -574,8 +583,8 @@ def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             except MalformedOutput:
                 pass
         return False, (
-            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit}: "
-            f"self.decode(z, torch.full((n,), {digit})) did not give the same images"
+            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit} for "
+            "every image: decoding the same codes with that label gave other images"
         )
 
     def codes() -> tuple[bool, str]:
@@ -879,8 +888,8 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         got_confidence, got_entropy = numbers("huge", "sample_quality with logits in the hundreds")
         if not (math.isfinite(got_confidence) and math.isfinite(got_entropy)):
             return False, (
-                "with logits in the hundreds the result is nan or inf: exp overflows; use "
-                "torch.softmax (it subtracts the largest logit first)"
+                "with logits in the hundreds the result is nan or inf: an exponential overflows "
+                "on the way to the softmax probabilities"
             )
         expected = float(_softmax(table).max(axis=1).mean())
         if not close(got_confidence, expected, atol=1e-4):
@@ -948,9 +957,63 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "codes z = temperature * eps of shape (n, model.latent_dim)",
+        "returns model.decode(z): (n, 784) values in [0, 1]",
+        "fresh codes at every call",
+        "sampling needs no gradients",
+    ),
+    "q4": (
+        "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+        "cos(Omega) from the normalised vectors, clamped to [-1, 1]",
+        "nearly parallel codes fall back to interpolate",
+    ),
+    "q6": (
+        "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes",
+        "the label reaches both networks, as one_hot(y) of width num_classes",
+        "forward decodes one code z = mu + sigma * eps",
+        "gradients reach the encoder through the sampled code",
+        "generate(digit, n) decodes codes from N(0, I) with that label",
+        "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+    ),
+    "q9": (
+        "both numbers exact over all images after one pass over a stream",
+        "a scored batch is not kept: a fixed amount of state",
+        "confidence: the mean of the largest softmax probability",
+        "label_entropy: the entropy in nats of the predicted-label histogram",
+        "independent of the batch split and finite for logits in the hundreds",
+    ),
+}
+
 QUESTIONS = [
-    Question("q1", ("temperature", "decoded", "fresh"), prior_inputs, prior_probe, prior_verdict),
-    Question("q4", ("formula", "circle", "parallel"), slerp_inputs, slerp_probe, slerp_verdict),
+    Question(
+        "q1",
+        (
+            ev.goal("temperature", "codes z = temperature * eps of shape (n, model.latent_dim)"),
+            ev.part("decoded", "returns model.decode(z): (n, 784) values in [0, 1]"),
+            ev.guard("fresh", "fresh codes at every call"),
+            ev.guard("detached", "sampling needs no gradients"),
+        ),
+        prior_inputs,
+        prior_probe,
+        prior_verdict,
+    ),
+    Question(
+        "q4",
+        (
+            ev.goal(
+                "formula",
+                "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+            ),
+            ev.part("circle", "cos(Omega) from the normalised vectors, clamped to [-1, 1]"),
+            ev.part("parallel", "nearly parallel codes fall back to interpolate"),
+        ),
+        slerp_inputs,
+        slerp_probe,
+        slerp_verdict,
+    ),
     choice_question(
         "q5",
         "q5_answer",
@@ -960,7 +1023,19 @@ QUESTIONS = [
     ),
     Question(
         "q6",
-        ("forward", "labels", "sampling", "gradients", "generate", "codes"),
+        (
+            ev.part("forward", "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes"),
+            ev.goal(
+                "labels", "the label reaches both networks, as one_hot(y) of width num_classes"
+            ),
+            ev.part("sampling", "forward decodes one code z = mu + sigma * eps"),
+            ev.part("gradients", "gradients reach the encoder through the sampled code"),
+            ev.goal("generate", "generate(digit, n) decodes codes from N(0, I) with that label"),
+            ev.part(
+                "codes",
+                "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+            ),
+        ),
         cvae_inputs,
         cvae_probe,
         cvae_verdict,
@@ -975,12 +1050,16 @@ QUESTIONS = [
     Question(
         "q9",
         (
-            goal("stream", "both numbers exact over all images after one pass over a stream"),
-            part("memory", "a scored batch is not kept: a fixed amount of state"),
-            part("confidence", "the mean of each image's largest softmax probability"),
-            part("entropy", "the entropy in nats of the predicted-label histogram"),
-            part("known", "0 for one label, log 10 for evenly spread labels"),
-            part("stable", "finite for logits in the hundreds, ties counted once"),
+            ev.goal("stream", "both numbers exact over all images after one pass over a stream"),
+            ev.part("memory", "a scored batch is not kept: a fixed amount of state"),
+            ev.goal("confidence", "confidence: the mean of the largest softmax probability"),
+            ev.goal(
+                "entropy", "label_entropy: the entropy in nats of the predicted-label histogram"
+            ),
+            ev.part("known", "label_entropy: the entropy in nats of the predicted-label histogram"),
+            ev.part(
+                "stable", "independent of the batch split and finite for logits in the hundreds"
+            ),
         ),
         quality_inputs,
         quality_probe,

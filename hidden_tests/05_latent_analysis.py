@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
@@ -63,11 +64,6 @@ def unit_noise(rng: np.random.Generator, n: int, columns: int) -> np.ndarray:
 def counts_of(mu: np.ndarray, threshold: float) -> set[int]:
     """Active units by either variance estimator (inputs keep them equal, this is a safeguard)."""
     return {int((mu.var(axis=0, ddof=ddof) > threshold).sum()) for ddof in (0, 1)}
-
-
-def is_error(value: object) -> bool:
-    """A probe part that raised."""
-    return isinstance(value, dict) and type(value.get("error")) is str
 
 
 # ------------------------------------------------------------------ q1: encode_means
@@ -138,7 +134,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def report(name: str) -> dict:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"encode_means raised {value['error'][:200]}")
         if not isinstance(value, dict):
             raise MalformedOutput("encode_means could not be called")
@@ -162,7 +158,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 return False, "these are the log-variances: keep the first output of encode, mu"
             if not close(got, mu, atol=1e-4, rtol=1e-4):
                 return False, (
-                    f"{where} the result differs from model.encode(x)[0]: return the means mu "
+                    f"{where} the result differs from the encoder's means: return the means mu "
                     "(not a sample, not logvar), in the order of x"
                 )
         return True, ""
@@ -171,10 +167,10 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for name, (_, batch) in calls.items():
             sizes = report(name)["sizes"]
             if type(sizes) is not list or not sizes or not all(type(s) is int for s in sizes):
-                return False, "model.encode was never called"
+                return False, "the encoder was never called"
             if max(sizes) > batch:
                 return False, (
-                    f"with batch_size={batch}, model.encode saw batches of {max(sizes)} images: "
+                    f"with batch_size={batch}, the encoder saw batches of {max(sizes)} images: "
                     "encode consecutive slices of at most batch_size images"
                 )
         return True, ""
@@ -183,7 +179,7 @@ def means_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for name in calls:
             rep = report(name)
             if rep.get("requires_grad") is not False:
-                return False, "the means track gradients: encode inside torch.no_grad()"
+                return False, "the means are attached to a graph: encoding them needs no gradients"
             if rep.get("device") != "cpu":
                 return False, "return the means on the CPU (.cpu())"
         return True, ""
@@ -260,13 +256,13 @@ def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def codes_of(name: str) -> np.ndarray:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"latent_grid raised {value['error'][:200]}")
         spec = inputs[name]
         side, dim = spec["side"], spec["w"].shape[1]
         codes = value["codes"]
         if isinstance(codes, list):
-            raise MalformedOutput("latent_grid never called model.decode")
+            raise MalformedOutput("latent_grid never called the model's decoder")
         codes = as_array(codes, "the codes passed to model.decode")
         if codes.shape != (side * side, dim):
             raise MalformedOutput(
@@ -341,7 +337,10 @@ def grid_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             with np.errstate(all="ignore"):  # infinite codes give NaN, which never matches
                 decoded = sigmoid(codes @ spec["w"].astype(np.float64).T + spec["b"])
             if not close(got, decoded, atol=1e-4):
-                return False, "return model.decode of the grid codes, in the order of the codes"
+                return (
+                    False,
+                    "return the decoder's images of the grid codes, in the order of the codes",
+                )
         return True, ""
 
     checks.judge("quantiles", quantiles)
@@ -470,7 +469,7 @@ def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     """A Python int: the number of columns whose variance over the rows exceeds the threshold."""
 
     def value_of(report: object, what: str) -> float:
-        if is_error(report):
+        if ev.raised(report) is not None:
             raise MalformedOutput(f"{what} raised {report['error'][:200]}")  # type: ignore[index]
         if not isinstance(report, dict):
             raise MalformedOutput(f"{what} could not be called")
@@ -481,7 +480,7 @@ def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         for report in reports:
             value_of(report, "active_units(mu)")
             if report.get("is_int") is not True:
-                return False, "return a Python int (int(...) or .item()), not a tensor"
+                return False, "return a Python int, not a tensor"
         return True, ""
 
     def over_images() -> tuple[bool, str]:
@@ -679,8 +678,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 )
             if not np.all(np.isfinite(got)):
                 return False, (
-                    "log-weights of hundreds of nats underflow if you exponentiate them: "
-                    "use torch.logsumexp"
+                    "the bound is not finite where every log-weight is hundreds of nats below "
+                    "zero: the weights underflow to 0 when they are exponentiated as they are"
                 )
             if k > 1 and close(got, expected[:batch] + math.log(k), atol=0.05):
                 return (
@@ -701,8 +700,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = abs(got.mean() - elbo[0]) <= tol
         return ok, (
             f"with k=1 the bound is a one-sample ELBO: its mean should be {elbo[0]:.2f}, got "
-            f"{got.mean():.2f}: draw z = mu + exp(logvar / 2) * eps and use log p(x|z) + log p(z) "
-            "- log q(z|x), with sigma = exp(logvar / 2) in q"
+            f"{got.mean():.2f}: with one sample it must be an unbiased ELBO estimate; check how z "
+            "is drawn from q(z|x) and each term of the log-weight, log q(z|x) included"
         )
 
     def tightens() -> tuple[bool, str]:
@@ -714,8 +713,9 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = abs(got.mean() - ref["ten_mean"]) <= tol
         return ok, (
             f"with k=10 the bound should average {ref['ten_mean']:.2f} (between the ELBO "
-            f"{elbo[0]:.2f} and log p(x) = {log_px[0]:.2f}), got {got.mean():.2f}: "
-            "logsumexp of the k log-weights minus log k"
+            f"{elbo[0]:.2f} and log p(x) = {log_px[0]:.2f}), got {got.mean():.2f}: check each "
+            "term of the log-weights (the variance terms of log q(z|x) too) and how the k weights "
+            "are combined"
         )
 
     def converges() -> tuple[bool, str]:
@@ -726,8 +726,8 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return ok, (
             f"with k=1000 the bound should be within a few tenths of a nat of log p(x) = "
             f"{np.round(log_px, 2).tolist()}, got {np.round(got, 2).tolist()} (the ELBO is "
-            f"{np.mean(log_px - elbo):.2f} nats lower on average): average the weights with "
-            "logsumexp - log k, do not average the log-weights"
+            f"{np.mean(log_px - elbo):.2f} nats lower on average): a bound that stays near the "
+            "ELBO averages the log-weights rather than the weights, or its log-weights miss a term"
         )
 
     checks.judge("exact", exact)
@@ -774,7 +774,7 @@ def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def values(name: str) -> list[float]:
         got = out[name]
-        if is_error(got):
+        if ev.raised(got) is not None:
             raise MalformedOutput(f"kl_weight raised {got['error'][:200]}")
         if type(got) is not list or len(got) != len(inputs[name]):
             raise MalformedOutput("kl_weight could not be called")
@@ -911,7 +911,7 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def answer() -> dict:
         report = out["answer"]
-        if is_error(report):
+        if ev.raised(report) is not None:
             raise MalformedOutput(f"free_bits_kl raised {report['error'][:200]}")
         if not isinstance(report, dict):
             raise MalformedOutput("free_bits_kl could not be called")
@@ -921,7 +921,7 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         """The student's kl_per_dimension floored and summed here, with the gradients of that
         (a dimension at the floor contributes none), when it ran and gave a finite vector."""
         report = out.get("own")
-        if not isinstance(report, dict) or is_error(report):
+        if not isinstance(report, dict) or (ev.raised(report) is not None):
             return None
         kpd = report.get("kpd")
         if not isinstance(kpd, np.ndarray) or kpd.ndim != 1 or not np.isfinite(kpd).all():
@@ -977,8 +977,9 @@ def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         report = answer()
         if "grad_mu" not in report:
             return False, (
-                "the result carries no gradient: build it from mu and logvar with torch "
-                "operations (no .item(), no .detach(), no numpy) so that it can be a loss term"
+                "the result carries no gradient: build it from mu and logvar with tensor "
+                "operations, nothing detached or made a number on the way, so that it can be a "
+                "loss term"
             )
         got_mu = as_array(report["grad_mu"], "the gradient for mu", mu.shape)
         got_logvar = as_array(report["grad_logvar"], "the gradient for logvar", mu.shape)
@@ -1014,6 +1015,13 @@ def rp_inputs(rng: np.random.Generator) -> dict:
     p = 0.05 + 0.9 * sigmoid(z_true @ w.T + b)
     start_mu = 0.3 * rng.standard_normal((batch, latent))
     start_logvar = rng.uniform(-0.5, 0.5, (batch, latent))
+    # "any start must work": far on the wrong side, and sharp near the codes that made the images
+    far_mu = -np.sign(z_true) * rng.uniform(2.0, 3.0, (batch, latent))
+    sharp_mu = z_true + 0.1 * rng.standard_normal((batch, latent))
+    starts = {
+        "far": (far_mu, rng.uniform(-0.5, 0.5, (batch, latent))),
+        "sharp": (sharp_mu, rng.uniform(-4.5, -3.5, (batch, latent))),
+    }
     return {
         "w": w.astype(np.float32),
         "b": b.astype(np.float32),
@@ -1025,6 +1033,10 @@ def rp_inputs(rng: np.random.Generator) -> dict:
         "seed": int(rng.integers(2**31)),
         "eps_seed": int(rng.integers(2**31)),
         "four_d": bool(rng.integers(0, 2)),
+        "starts": {
+            name: {"mu": m.astype(np.float32), "logvar": v.astype(np.float32)}
+            for name, (m, v) in starts.items()
+        },
     }
 
 
@@ -1055,22 +1067,30 @@ def rp_probe(ns: dict, inputs: dict) -> dict:
     if inputs["four_d"]:
         x = x.reshape(len(x), 1, 28, 28)
 
-    def run(steps):
+    def run(steps, start=inputs):
         torch.manual_seed(inputs["seed"])
         model = LinearDecoderVAE()
-        mu, logvar = inputs["mu"].clone(), inputs["logvar"].clone()
+        mu, logvar = start["mu"].clone(), start["logvar"].clone()
         new_mu, new_logvar = refine(model, x, mu, logvar, steps, inputs["lr"])
+        graph = [
+            getattr(t, "requires_grad", False) or getattr(t, "grad_fn", None) is not None
+            for t in (new_mu, new_logvar)
+        ]
         return {
             "mu": new_mu,
             "logvar": new_logvar,
             "w": model.w.detach().clone(),
             "b": model.b.detach().clone(),
             "inputs_kept": bool(
-                torch.equal(mu, inputs["mu"]) and torch.equal(logvar, inputs["logvar"])
+                torch.equal(mu, start["mu"]) and torch.equal(logvar, start["logvar"])
             ),
+            "detached": not any(graph),
         }
 
-    return {"refined": attempt(lambda: run(inputs["steps"])), "zero": attempt(lambda: run(0))}
+    reports = {"refined": attempt(lambda: run(inputs["steps"])), "zero": attempt(lambda: run(0))}
+    for name, start in inputs["starts"].items():
+        reports[f"start_{name}"] = attempt(lambda start=start: run(inputs["steps"], start))
+    return reports
 
 
 def rp_elbo(inputs: dict, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -1097,7 +1117,7 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     def report(name: str) -> dict:
         value = out[name]
-        if is_error(value):
+        if ev.raised(value) is not None:
             raise MalformedOutput(f"refine_posterior raised {value['error'][:200]}")
         if not isinstance(value, dict):
             raise MalformedOutput("refine_posterior could not be called")
@@ -1148,8 +1168,7 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             b = as_array(value["b"], "the decoder's bias", inputs["b"].shape)
             if not (np.array_equal(w, inputs["w"]) and np.array_equal(b, inputs["b"])):
                 return False, (
-                    "the model's parameters changed: optimise only mu and logvar, never "
-                    "model.parameters()"
+                    "the model's parameters changed: optimise only mu and logvar, never the decoder"
                 )
             if value.get("inputs_kept") is not True:
                 return False, "the mu and logvar passed in were changed in place: work on copies"
@@ -1160,19 +1179,149 @@ def rp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = close(mu, start_mu, atol=1e-6) and close(logvar, start_logvar, atol=1e-6)
         return ok, "with steps=0 return the starting mu and logvar unchanged"
 
+    def starts() -> tuple[bool, str]:
+        for name, start in inputs["starts"].items():
+            mu, logvar = result(f"start_{name}")
+            if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(logvar))):
+                return False, f"from a {name} start the refined mu or logvar hold NaN or inf"
+            begin_mu = start["mu"].astype(np.float64)
+            begin_logvar = start["logvar"].astype(np.float64)
+            gain = rp_elbo(inputs, mu, logvar) - rp_elbo(inputs, begin_mu, begin_logvar)
+            # far: it must rise as from any poor start; sharp: already near the best posterior,
+            # it may jitter at this lr but must not slide away (a lost variance costs tens of nats)
+            worst, mean = (-0.5, 1.0) if name == "far" else (-2.0, -0.5)
+            if np.any(gain < worst) or gain.mean() < mean:
+                where = {
+                    "far": "a start far from the images' codes",
+                    "sharp": "a start already close to the best posterior, with a small variance",
+                }[name]
+                return False, (
+                    f"from {where} the ELBO changed by {gain.mean():+.1f} nats on average "
+                    f"(worst image {gain.min():+.1f}): start from the mu and logvar passed in, "
+                    "whatever they are, and let no image's ELBO fall"
+                )
+        return True, ""
+
+    def detached() -> tuple[bool, str]:
+        for name in ("refined", "zero"):
+            if report(name).get("detached") is not True:
+                return False, "the returned mu and logvar are still attached to a graph"
+        return True, ""
+
     checks.judge("shapes", shapes)
     checks.judge("improves", improves)
     checks.judge("model_unchanged", model_unchanged)
     checks.judge("zero_steps", zero_steps)
+    checks.judge("starts", starts)
+    checks.judge("detached", detached)
 
 
 # ------------------------------------------------------------------ the questions
 
+#: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "the means mu of model.encode, concatenated in the order of x, shape (N, d)",
+        "slices of at most batch_size, the last shorter one kept, on the model's device",
+        "on the CPU, without gradients",
+    ),
+    "q2": (
+        "grid values are the quantiles q_k, other coordinates 0",
+        "image r * side + c has z[dims[0]] = q[c], z[dims[1]] = q[side - 1 - r]",
+        "decoded with model.decode: shape (side * side, 784)",
+    ),
+    "q3": ("the closed-form KL of each coordinate averaged over the N images, shape (d,)",),
+    "q4": (
+        "returns a Python int",
+        "counts dimensions whose variance over the images exceeds threshold",
+    ),
+    "q7": (
+        "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
+        "with k = 1 a one-sample estimate of the ELBO",
+        "as k grows it approaches log p(x) from below",
+        "any batch size and k up to at least 5000, shape (B,)",
+    ),
+    "q10": (
+        "step / warmup_steps while step < warmup_steps, counting from 0",
+        "exactly 1.0 from step == warmup_steps on",
+        "warmup_steps = 0: the weight is 1.0 at every step",
+    ),
+    "q11": (
+        "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
+        "differentiable, built from mu and logvar with torch operations",
+    ),
+    "q12": (
+        "returns two tensors of shape (B, d)",
+        "each image's ELBO goes up, by more than a nat on average, none drops",
+        "any start must work",
+        "the model's parameters and the mu, logvar passed in unchanged",
+        "steps = 0 returns the starting values",
+        "the returned tensors are detached from any graph",
+    ),
+}
+
 QUESTIONS = [
-    Question("q1", ("values", "batches", "detached"), means_inputs, means_probe, means_verdict),
-    Question("q2", ("quantiles", "layout", "images"), grid_inputs, grid_probe, grid_verdict),
-    Question("q3", ("values", "float64"), kpd_inputs, kpd_probe, kpd_verdict),
-    Question("q4", ("int", "over_images", "threshold"), au_inputs, au_probe, au_verdict),
+    Question(
+        "q1",
+        (
+            ev.goal(
+                "values",
+                "the means mu of model.encode, concatenated in the order of x, shape (N, d)",
+            ),
+            ev.part(
+                "batches",
+                "slices of at most batch_size, the last shorter one kept, on the model's device",
+            ),
+            ev.guard("detached", "on the CPU, without gradients"),
+        ),
+        means_inputs,
+        means_probe,
+        means_verdict,
+    ),
+    Question(
+        "q2",
+        (
+            ev.goal("quantiles", "grid values are the quantiles q_k, other coordinates 0"),
+            ev.goal(
+                "layout", "image r * side + c has z[dims[0]] = q[c], z[dims[1]] = q[side - 1 - r]"
+            ),
+            ev.part("images", "decoded with model.decode: shape (side * side, 784)"),
+        ),
+        grid_inputs,
+        grid_probe,
+        grid_verdict,
+    ),
+    Question(
+        "q3",
+        (
+            ev.goal(
+                "values",
+                "the closed-form KL of each coordinate averaged over the N images, shape (d,)",
+            ),
+            ev.part(
+                "float64",
+                "the closed-form KL of each coordinate averaged over the N images, shape (d,)",
+            ),
+        ),
+        kpd_inputs,
+        kpd_probe,
+        kpd_verdict,
+    ),
+    Question(
+        "q4",
+        (
+            ev.guard("int", "returns a Python int"),
+            ev.goal(
+                "over_images", "counts dimensions whose variance over the images exceeds threshold"
+            ),
+            ev.part(
+                "threshold", "counts dimensions whose variance over the images exceeds threshold"
+            ),
+        ),
+        au_inputs,
+        au_probe,
+        au_verdict,
+    ),
     choice_question(
         "q6",
         "q6_answer",
@@ -1181,7 +1330,19 @@ QUESTIONS = [
         "pays 1/2 (1 + 1 - 1 - 0) = 0.5 nats: a mismatch with the prior, not information",
     ),
     Question(
-        "q7", ("exact", "elbo", "tightens", "converges"), iwae_inputs, iwae_probe, iwae_verdict
+        "q7",
+        (
+            ev.goal(
+                "exact",
+                "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
+            ),
+            ev.part("elbo", "with k = 1 a one-sample estimate of the ELBO"),
+            ev.part("tightens", "as k grows it approaches log p(x) from below"),
+            ev.part("converges", "any batch size and k up to at least 5000, shape (B,)"),
+        ),
+        iwae_inputs,
+        iwae_probe,
+        iwae_verdict,
     ),
     choice_question(
         "q8",
@@ -1189,11 +1350,44 @@ QUESTIONS = [
         "b",
         "log p(x) - ELBO is the KL from q(z|x) to the true posterior: an encoder (inference) gap",
     ),
-    Question("q10", ("ramp", "after", "no_warmup"), kw_inputs, kw_probe, kw_verdict),
-    Question("q11", ("values", "gradient"), fb_inputs, fb_probe, fb_verdict),
+    Question(
+        "q10",
+        (
+            ev.goal("ramp", "step / warmup_steps while step < warmup_steps, counting from 0"),
+            ev.guard("after", "exactly 1.0 from step == warmup_steps on"),
+            ev.guard("no_warmup", "warmup_steps = 0: the weight is 1.0 at every step"),
+        ),
+        kw_inputs,
+        kw_probe,
+        kw_verdict,
+    ),
+    Question(
+        "q11",
+        (
+            ev.goal(
+                "values",
+                "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
+            ),
+            ev.part("gradient", "differentiable, built from mu and logvar with torch operations"),
+        ),
+        fb_inputs,
+        fb_probe,
+        fb_verdict,
+    ),
     Question(
         "q12",
-        ("shapes", "improves", "model_unchanged", "zero_steps"),
+        (
+            ev.guard("shapes", "returns two tensors of shape (B, d)"),
+            ev.goal(
+                "improves", "each image's ELBO goes up, by more than a nat on average, none drops"
+            ),
+            ev.guard(
+                "model_unchanged", "the model's parameters and the mu, logvar passed in unchanged"
+            ),
+            ev.part("zero_steps", "steps = 0 returns the starting values"),
+            ev.goal("starts", "any start must work"),
+            ev.guard("detached", "the returned tensors are detached from any graph"),
+        ),
         rp_inputs,
         rp_probe,
         rp_verdict,

@@ -760,3 +760,40 @@ QUESTIONS = [
         mckl_verdict,
     ),
 ]
+
+
+# ------------------------------------------------------------------ clauses
+
+#: Each code question's prompt, clause by clause; each clause is the `clause` of one of its
+#: checks (tests/grading/test_clauses.py).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q2": (
+        "the per-image Gaussian NLL in nats, summed over pixels, constant included",
+        "sigma may be a tensor that broadcasts, one value per pixel",
+        "one value per image, shape (B,)",
+    ),
+    "q4": (
+        "per-image NLL with sigma floored at sigma_min, constant included",
+        "finite and correct values and gradients for log_sigma in [-1000, 80]",
+        "correct gradients w.r.t. mu and log_sigma (none below the floor)",
+        "one value per image; log_sigma of shape (), (D,) or (B, D)",
+        "the inputs are left unchanged",
+    ),
+    "q6": (
+        "log C to 1e-5 for every logit, 0, tiny and saturated included",
+        "finite, correct gradients everywhere, including at logit 0",
+        "the same shape as the input",
+        "the input is left unchanged",
+    ),
+    "q8": (
+        "log p(z) of the mixture with weights softmax(logits), constants included",
+        "accurate for codes far from every component (log-sum-exp)",
+        "differentiable w.r.t. means, log_vars and logits",
+        "one value per code, shape (B,)",
+        "the logits are unnormalised: a common shift changes nothing",
+    ),
+    "q9": (
+        "log q(z|x) - log p(z) at the sample z, with the given log_prior",
+        "one value per image, shape (B,)",
+    ),
+}

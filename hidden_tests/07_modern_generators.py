@@ -861,3 +861,46 @@ QUESTIONS = [
         "to where the aggregate posterior puts the data, out of the holes between the classes",
     ),
 ]
+
+
+# ------------------------------------------------------------------ clauses
+
+#: Each code question's prompt, clause by clause; each clause is the `clause` of one of its
+#: checks (tests/grading/test_clauses.py).
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "q1": (
+        "returns the index of the nearest codebook vector for every input",
+        "returns that codebook vector as the forward value",
+        "the gradient reaches z unchanged (straight-through)",
+        "the codebook gets no gradient through the quantized output",
+        "codes shaped like z, integer indices",
+    ),
+    "q2": (
+        "returns codebook term + β · commitment term, means over all entries",
+        "the encoder output gets only the commitment gradient, times β",
+        "the codebook vectors get only the codebook-term gradient",
+        "a scalar tensor",
+    ),
+    "q4": (
+        "more codes are in use on new encoder outputs after the remedy",
+        "codes in use stay where they are",
+        "a finite codebook of the same shape",
+    ),
+    "q5": (
+        "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) noise, row by row",
+        "finite, shaped like z0",
+    ),
+    "q7": (
+        "the mean squared error between the prediction and the noise",
+        "fresh standard normal noise for every entry",
+        "one step per row, uniform over 0 .. T-1, as integers",
+        "a scalar that carries gradient to the model",
+    ),
+    "q8": (
+        "samples follow the data distribution with an exact predictor",
+        "each step is the DDPM update, noise only for t > 0",
+        "the model is called at t = T-1, …, 0 on all samples",
+        "starts from N(0, I)",
+        "finite samples of shape (n, dim)",
+    ),
+}

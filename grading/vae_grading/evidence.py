@@ -175,6 +175,58 @@ class Question:
         return tuple(c.name for c in self.specs)
 
 
+class Verdicts:
+    """Checks declared where they are decided, so each name is written once.
+
+        verdicts = Verdicts()
+
+        @verdicts.check(goal("values", "the KL summed over the latent dimensions"))
+        def values(inputs, out):
+            return close(...), "message naming the symptom and its likely cause"
+
+        QUESTIONS = [verdicts.question("q2", kl_inputs, kl_probe), ...]
+
+    Checks are judged in declaration order, each as `Checks.judge` does (a malformed output fails
+    that check alone).
+    """
+
+    def __init__(self) -> None:
+        """No checks yet."""
+        self.specs: list[Check] = []
+        self.deciders: list[tuple[str, Callable[[Inputs, Outputs], tuple[bool, str]]]] = []
+
+    def check(
+        self, spec: Check
+    ) -> Callable[
+        [Callable[[Inputs, Outputs], tuple[bool, str]]],
+        Callable[[Inputs, Outputs], tuple[bool, str]],
+    ]:
+        """Register the decorated `decide(inputs, out) -> (passed, message)` as check `spec`."""
+
+        def register(
+            decide: Callable[[Inputs, Outputs], tuple[bool, str]],
+        ) -> Callable[[Inputs, Outputs], tuple[bool, str]]:
+            self.specs.append(spec)
+            self.deciders.append((spec.name, decide))
+            return decide
+
+        return register
+
+    def verdict(self, inputs: Inputs, out: Outputs, checks: Checks) -> None:
+        """Judge every registered check in order."""
+        for name, decide in self.deciders:
+            checks.judge(name, lambda decide=decide: decide(inputs, out))  # type: ignore[misc]
+
+    def question(
+        self,
+        name: str,
+        make_inputs: Callable[[np.random.Generator], Inputs],
+        probe: Probe,
+    ) -> Question:
+        """The Question whose checks are the registered ones, judged by `verdict`."""
+        return Question(name, tuple(self.specs), make_inputs, probe, self.verdict)
+
+
 # ------------------------------------------------------------------ strict reading of outputs
 
 
@@ -198,10 +250,28 @@ def as_float(value: Any, what: str) -> float:
     raise MalformedOutput(f"{what} must be a number, got {_kind(value)}")
 
 
+def raised(value: Any) -> str | None:
+    """The error of a probe part that raised (the kernel's `attempt` reports {"error": "..."}),
+    cut to 200 characters; None when the part returned normally."""
+    if isinstance(value, dict) and type(value.get("error")) is str:
+        return str(value["error"])[:200]
+    return None
+
+
+def reported(value: Any, what: str) -> Any:
+    """A probe part's outputs as reported; MalformedOutput (this check fails, with "`what`
+    raised ...") if the part raised or reported nothing."""
+    _raise_if_error(value, what)
+    if value is None:
+        raise MalformedOutput(f"{what} reported no outputs")
+    return value
+
+
 def _raise_if_error(value: Any, what: str) -> None:
     """A probe part that raised reports {"error": "..."}: turn it into this check's failure."""
-    if isinstance(value, dict) and type(value.get("error")) is str:
-        raise MalformedOutput(f"{what} raised {value['error'][:200]}")
+    error = raised(value)
+    if error is not None:
+        raise MalformedOutput(f"{what} raised {error}")
 
 
 def _kind(value: Any) -> str:
@@ -281,6 +351,15 @@ def number_question(
         checks.add("value", ok, f"{variable} = {number:.4g} is not right: {explanation}")
 
     return Question(name, ("value",), lambda rng: {"variable": variable}, _probe_variable, verdict)
+
+
+def unenforced_clauses(clauses: Sequence[str], question: Question) -> list[str]:
+    """The prompt clauses of `question` that no check enforces, and the check clauses not in the
+    list (as "check name: clause"); empty when the table and the checks agree."""
+    enforced = {c.clause for c in question.specs}
+    missing = [clause for clause in clauses if clause not in enforced]
+    unlisted = [f"{c.name}: {c.clause!r}" for c in question.specs if c.clause not in clauses]
+    return missing + unlisted
 
 
 def questions_by_name(questions: Sequence[Question]) -> Mapping[str, Question]:

@@ -52,6 +52,7 @@ PR_SET_CHILD_SUBREAPER = 36
 GRADING_CELL_KEY = "vae_grading"
 PASSED_TEXT = "✓ passed"  # a passed check says so, instead of an empty line under its name
 FAILED_PREFIX = "✗ "
+UNCOUNTED_TEXT = " (counts only once the question's main check passes)"
 
 
 class TrustedVerdicts(AbstractOtterPlugin):
@@ -327,16 +328,30 @@ def kill_descendants() -> None:
 
 
 def _as_test_file(score: QuestionScore) -> ExceptionTestFile:
-    """An otter TestFile holding one hidden case per check, worth its share of the points."""
+    """An otter TestFile holding one hidden case per check, worth the check's weighted share.
+
+    The file's score is the verdict's own (`QuestionScore.score`, goal rule applied), so
+    Gradescope shows exactly what the grader computed; a passed guard of a question whose goal
+    failed says that it does not count yet.
+    """
     checks = score.checks or []
-    share = score.possible / len(checks) if checks else score.possible
+    weights = score.weights()
+    uncounted = score.uncounted()
     cases, outcomes = [], []
     for check in checks:
-        case = TestCase(f"{score.name} {check.name}", "", True, share, None, None)
+        points = score.possible * weights.get(check.name, 0.0)
+        case = TestCase(f"{score.name} {check.name}", "", True, points, None, None)
         cases.append(case)
         passed = check.passed and score.error is None
-        message = PASSED_TEXT if passed else FAILED_PREFIX + (score.error or check.message)[:300]
+        if passed:
+            message = PASSED_TEXT + (UNCOUNTED_TEXT if check.name in uncounted else "")
+        else:
+            message = FAILED_PREFIX + (score.error or check.message)[:300]
         outcomes.append(TestCaseResult(case, message, passed))
+    if not cases:
+        cases = [TestCase(score.name, "", True, score.possible, None, None)]
+        outcomes = [TestCaseResult(cases[0], FAILED_PREFIX + (score.error or ""), False)]
     test_file = ExceptionTestFile(score.name, "", cases, all_or_nothing=False)
     test_file.test_case_results = outcomes
+    test_file.update_score(score.score)
     return test_file

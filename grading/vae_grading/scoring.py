@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from vae_grading.evidence import CheckResult, Checks, MalformedOutput, Question, share_earned
+from vae_grading.evidence import (
+    GOAL_FAILED_CAP,
+    Check,
+    CheckResult,
+    Checks,
+    MalformedOutput,
+    Question,
+    questions_by_name,
+    share_earned,
+)
 from vae_grading.probes import KERNEL_RUNTIME, Report, find_reports, probe_cell
 
 MAX_MESSAGE_CHARS = 300
@@ -47,6 +56,10 @@ def load_questions(path: Path) -> list[Question]:
     questions = getattr(module, "QUESTIONS", None)
     if not isinstance(questions, list) or not all(isinstance(q, Question) for q in questions):
         raise HiddenTestsError(f"{path} must define QUESTIONS, a list of vae_grading Question")
+    try:
+        questions_by_name(questions)
+    except ValueError as exc:
+        raise HiddenTestsError(f"{path}: {exc}") from None
     return questions
 
 
@@ -61,6 +74,7 @@ class ProbePlan:
 
 def plan_probes(questions: Sequence[Question], seed: int | None = None) -> ProbePlan:
     """Draw fresh inputs for every question (a new secret seed unless one is given)."""
+    questions_by_name(questions)  # two questions of one name would overwrite each other's inputs
     seed = secrets.randbits(63) if seed is None else seed
     nonce = f"@vae-grading-{secrets.token_hex(12)}"
     inputs, cells = {}, [KERNEL_RUNTIME]
@@ -80,6 +94,29 @@ class QuestionScore:
     possible: float
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
+    specs: tuple[Check, ...] = ()  # the declared checks (weights, roles); empty: equal parts
+
+    def weights(self) -> dict[str, float]:
+        """Each check's share of the question's points (equal shares when no specs are known)."""
+        declared = {c.name: float(c.weight or 0.0) for c in self.specs}
+        raw = {c.name: declared.get(c.name, 1.0) for c in self.checks}
+        total = sum(raw.values())
+        return {name: w / total for name, w in raw.items()} if total > 0 else {}
+
+    def goal_failed(self) -> bool:
+        """Whether a goal check of this question failed (then guards count nothing)."""
+        passed = {c.name for c in self.checks if c.passed}
+        return any(c.role == "goal" and c.name not in passed for c in self.specs)
+
+    def uncounted(self) -> set[str]:
+        """Checks that passed but earn nothing: the guards of a question whose goal failed."""
+        if self.error or not self.goal_failed():
+            return set()
+        return {
+            c.name
+            for c in self.specs
+            if c.role == "guard" and any(r.name == c.name and r.passed for r in self.checks)
+        }
 
     def feedback(self) -> str:
         """One short message: what failed, or that the hidden checks passed."""
@@ -88,7 +125,10 @@ class QuestionScore:
         failed = [c for c in self.checks if not c.passed]
         if not failed:
             return "all hidden checks passed"
-        return "; ".join(c.message for c in failed)[:MAX_MESSAGE_CHARS]
+        text = "; ".join(c.message for c in failed)
+        if self.goal_failed() and self.score > 0:
+            text += f" (the main check failed: this question keeps at most {GOAL_FAILED_CAP:.0%})"
+        return text[:MAX_MESSAGE_CHARS]
 
 
 def _probe_error(error: str) -> str:
@@ -106,11 +146,12 @@ def judge(question: Question, inputs: Any, report: Report | None, possible: floa
     checks = Checks(question.check_names)
     if report is None:
         stopped = "no result: the notebook stopped before this question could be checked"
-        return QuestionScore(question.name, 0.0, possible, checks.ordered(), stopped)
-    if report.outputs is None:
         return QuestionScore(
-            question.name, 0.0, possible, checks.ordered(), _probe_error(report.error or "")
+            question.name, 0.0, possible, checks.ordered(), stopped, question.specs
         )
+    if report.outputs is None:
+        error = _probe_error(report.error or "")
+        return QuestionScore(question.name, 0.0, possible, checks.ordered(), error, question.specs)
     try:
         question.verdict(inputs, report.outputs, checks)
     except MalformedOutput as exc:
@@ -120,7 +161,7 @@ def judge(question: Question, inputs: Any, report: Report | None, possible: floa
     ordered = checks.ordered()
     passed = {c.name for c in ordered if c.passed}
     score = possible * share_earned(question.specs, passed) if ordered else 0.0
-    return QuestionScore(question.name, score, possible, ordered)
+    return QuestionScore(question.name, score, possible, ordered, None, question.specs)
 
 
 def score_reports(

@@ -745,13 +745,21 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 }
 
 
+def _history_shape(model, train_x, epochs, *args, **kwargs):
+    """What train_autoencoder returns, for its stubs: one float per epoch."""
+    return [0.0] * epochs
+
+
 # ---------------------------------------------------------------- tests
+
+
+STUB_SHAPES = {"train_autoencoder": _history_shape}
 
 
 class TestGrading(AssignmentChecks):
     """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, stub_shapes=STUB_SHAPES)
 
 
 def _as_probe_inputs(value: Any) -> Any:

@@ -740,6 +740,28 @@ class ConvLogvarAsStd(ConvBase):
         return mu + torch.exp(logvar) * torch.randn_like(mu)
 
 
+class ConvForwardDecodesMean(ConvBase):
+    """forward decodes mu itself: the reconstruction never sees a sampled code."""
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(mu), mu, logvar
+
+
+class ConvWideDecoder(ConvBase):
+    """Decoder from a full-resolution linear layer: within budget only for small latent sizes."""
+
+    def __init__(self, latent_dim=20, channels=(16, 32)):
+        super().__init__(latent_dim=latent_dim, channels=channels)
+        c1, c2 = channels
+        self.dec = nn.Sequential(
+            nn.Linear(latent_dim, c2 * 28 * 28),
+            nn.ELU(),
+            nn.Unflatten(1, (c2, 28, 28)),
+            nn.Conv2d(c2, 1, 3, padding=1),
+        )
+
+
 class ConvUpsample(nn.Module):
     """Correct, laid out differently: max-pooling encoder, upsampling + Conv2d decoder, one head."""
 
@@ -828,6 +850,8 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "binarize_returns_bool": ("q10", "binarize", binarize_returns_bool),
     "binarize_one_number_per_call": ("q10", "binarize", binarize_one_number_per_call),
     "conv_dense": ("q11", "ConvVAE", ConvDense),
+    "conv_forward_decodes_mean": ("q11", "ConvVAE", ConvForwardDecodesMean),
+    "conv_wide_decoder": ("q11", "ConvVAE", ConvWideDecoder),
     "conv_hard_coded_latent": ("q11", "ConvVAE", ConvHardCodedLatent),
     "conv_no_sigmoid": ("q11", "ConvVAE", ConvNoSigmoid),
     "conv_image_shaped": ("q11", "ConvVAE", ConvImageShaped),
@@ -867,13 +891,21 @@ UPSTREAM = {"evaluate"}
 CASCADES = sorted(name for name, (_, var, _) in MUTANTS.items() if var in UPSTREAM)
 
 
+def _history_shape(model, train_x, test_x, epochs, *args, **kwargs):
+    """What train_vae returns, for its stubs: four lists of one float per epoch."""
+    return {key: [0.0] * epochs for key in ("train", "test", "recon", "kl")}
+
+
 # ---------------------------------------------------------------- tests
+
+
+STUB_SHAPES = {"train_vae": _history_shape}
 
 
 class TestGrading(AssignmentChecks):
     """The checks every assignment gets (tests/assignments/harness.py), on this registry."""
 
-    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS)
+    CASES = Cases(ASSIGNMENT, AUTO_GRADED, MUTANTS, VARIANTS, stub_shapes=STUB_SHAPES)
 
 
 def test_cascades_reach_the_key_downstream_functions() -> None:
@@ -918,7 +950,7 @@ def test_feedback_names_the_mistake() -> None:
         "binarize_reseeds": "do not reseed",
         "binarize_probabilities": "exactly 0.0 or 1.0",
         "binarize_returns_bool": "not a boolean one",
-        "conv_dense": "nn.Conv2d",
+        "conv_dense": "2-d convolution",
         "conv_no_sigmoid": "sigmoid",
     }
     for mutant, phrase in cases.items():

@@ -71,6 +71,11 @@ def sp_divides(model, n, temperature=1.0):
         return model.decode(torch.randn(n, model.latent_dim) / max(temperature, 1e-3))
 
 
+def sp_with_gradients(model, n, temperature=1.0):
+    """Right images, but decoded with gradients enabled: they come back attached to a graph."""
+    return model.decode(temperature * torch.randn(n, model.latent_dim, device=_device(model)))
+
+
 def sp_ignores_temperature(model, n, temperature=1.0):
     """Never uses the temperature."""
     with torch.no_grad():
@@ -552,6 +557,7 @@ def sq_uses_len(images, classifier):
 
 
 MUTANTS: dict[str, tuple[str, str, Any]] = {
+    "sp_with_gradients": ("q1", "sample_prior", sp_with_gradients),
     "sp_temperature_on_image": ("q1", "sample_prior", sp_temperature_on_image),
     "sp_temperature_as_exponent": ("q1", "sample_prior", sp_temperature_as_exponent),
     "sp_temperature_is_variance": ("q1", "sample_prior", sp_temperature_is_variance),
@@ -825,7 +831,7 @@ def test_generate_with_another_label_is_named_in_the_feedback() -> None:
     """The off-by-one label in generate fails the generate check, and the message says why."""
     namespace = with_answers(ASSIGNMENT, {"CVAE": CVAEGenerateNextLabel})
     feedback = hidden_feedback(ASSIGNMENT, namespace)["q6"]
-    assert "with the label" in feedback and "did not give the same images" in feedback, feedback
+    assert "with the label" in feedback and "gave other images" in feedback, feedback
 
 
 def test_sample_quality_known_values() -> None:

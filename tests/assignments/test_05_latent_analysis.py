@@ -477,7 +477,34 @@ def rp_only_mu(model, x, mu, logvar, steps, lr):
     return new_mu, new_mu
 
 
+def rp_restarts_from_the_prior(model, x, mu, logvar, steps, lr):
+    """Ignores the start it is given and refines from the prior N(0, I) instead."""
+    return _refine(model, x, torch.zeros_like(mu), torch.zeros_like(logvar), steps, lr)
+
+
+def rp_decodes_the_mean(model, x, mu, logvar, steps, lr):
+    """No sampling: decodes mu itself, so only the KL moves logvar (towards 0, the prior's)."""
+    x = x.reshape(x.shape[0], -1)
+    mu, logvar = mu.detach().clone().requires_grad_(), logvar.detach().clone().requires_grad_()
+    optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        recon = F.binary_cross_entropy(model.decode(mu), x, reduction="sum")
+        (recon + 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum()).backward()
+        optimizer.step()
+    return mu.detach(), logvar.detach()
+
+
+def rp_returns_the_leaves(model, x, mu, logvar, steps, lr):
+    """Returns the optimised leaf tensors themselves, still requiring gradients."""
+    new_mu, new_logvar = _refine(model, x, mu, logvar, steps, lr)
+    return new_mu.requires_grad_(), new_logvar.requires_grad_()
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
+    "rp_restarts_from_the_prior": ("q12", "refine_posterior", rp_restarts_from_the_prior),
+    "rp_decodes_the_mean": ("q12", "refine_posterior", rp_decodes_the_mean),
+    "rp_returns_the_leaves": ("q12", "refine_posterior", rp_returns_the_leaves),
     "em_one_batch": ("q1", "encode_means", em_one_batch),
     "em_drops_last_batch": ("q1", "encode_means", em_drops_last_batch),
     "em_returns_logvar": ("q1", "encode_means", em_returns_logvar),

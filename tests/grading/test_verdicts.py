@@ -452,3 +452,54 @@ def test_judge_applies_the_goal_rule() -> None:
     )
     score = judge(question, {}, Report({"x": 1}, None), 4.0)
     assert score.score == 0.0
+
+
+def test_duplicate_question_names_are_refused_when_loading_and_planning(tmp_path: Any) -> None:
+    from vae_grading.scoring import HiddenTestsError, load_questions, plan_probes
+
+    twice = [choice_question("q1", "a", "b", "x"), choice_question("q1", "b", "c", "y")]
+    with pytest.raises(ValueError, match="two hidden-test entries for q1"):
+        plan_probes(twice, seed=0)
+    path = tmp_path / "hidden.py"
+    path.write_text(
+        "from vae_grading.evidence import choice_question\n"
+        "QUESTIONS = [choice_question('q1', 'a', 'b', 'x'), choice_question('q1', 'b', 'c', 'y')]\n"
+    )
+    with pytest.raises(HiddenTestsError, match="two hidden-test entries for q1"):
+        load_questions(path)
+
+
+def test_raised_and_reported_read_a_probe_part() -> None:
+    from vae_grading.evidence import raised, reported
+
+    assert raised({"error": "ValueError: bad" + "!" * 300}) == ("ValueError: bad" + "!" * 300)[:200]
+    assert raised({"error": 3}) is None and raised([1]) is None and raised(None) is None
+    assert reported({"mu": 1}, "encode") == {"mu": 1}
+    with pytest.raises(MalformedOutput, match="encode raised ValueError: bad"):
+        reported({"error": "ValueError: bad"}, "encode")
+    with pytest.raises(MalformedOutput, match="encode reported no outputs"):
+        reported(None, "encode")
+
+
+def test_verdicts_declare_each_check_once_beside_its_decision() -> None:
+    from vae_grading.evidence import Verdicts
+    from vae_grading.probes import Report
+    from vae_grading.scoring import judge
+
+    verdicts = Verdicts()
+
+    @verdicts.check(goal("value", "the value"))
+    def value(inputs: Inputs, out: Outputs) -> tuple[bool, str]:
+        return as_float(out["value"], "the value") == inputs["want"], "the value is off"
+
+    @verdicts.check(guard("shape", "a number"))
+    def shape(inputs: Inputs, out: Outputs) -> tuple[bool, str]:
+        return isinstance(out["value"], float), "not a number"
+
+    question = verdicts.question("q1", lambda rng: {"want": 2.0}, lambda ns, i: {})
+    assert question.check_names == ("value", "shape")
+    assert judge(question, {"want": 2.0}, Report({"value": 2.0}, None), 4.0).score == 4.0
+    wrong = judge(question, {"want": 2.0}, Report({"value": 3.0}, None), 4.0)
+    assert wrong.score == 0.0 and wrong.feedback() == "the value is off"
+    broken = judge(question, {"want": 2.0}, Report({"value": "x"}, None), 4.0)
+    assert broken.score == 0.0 and "must be a number" in broken.feedback()

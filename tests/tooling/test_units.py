@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import math
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -473,3 +475,36 @@ def test_ipc_falls_back_when_the_connection_file_is_moved_deep_after_start() -> 
     manager = IPCKernelManager()
     manager.connection_file = "/tmp/" + "d" * 80 + "/conn/kernel-0123456789ab.json"
     assert manager.transport == "tcp"
+
+
+def test_gradescope_score_is_the_verdicts_score_with_weights_and_the_goal_cap() -> None:
+    from vae_grading.evidence import Checks, Question, goal, guard, part
+    from vae_grading.otter_plugin import UNCOUNTED_TEXT, _as_test_file
+    from vae_grading.probes import Report
+    from vae_grading.scoring import judge
+
+    def verdict(inputs: Any, out: Any, checks: Checks) -> None:
+        for name, passed in out.items():
+            checks.add(name, passed, f"{name} failed")
+
+    specs = (goal("value", "the value"), part("grad", "the gradient", 2), guard("shape", "shape"))
+    question = Question("q9", specs, lambda rng: {}, lambda ns, i: {}, verdict)
+    cases = {
+        (True, True, True): 6.0,
+        (True, False, True): 4.0,  # the goal (weight 3, as much as the rest) and the shape (1)
+        (False, True, True): 6.0 * 0.25,  # grad alone is 2/6 of the points, capped at 25 %
+        (False, False, True): 0.0,  # a guard counts nothing while the goal fails
+    }
+    for (value, grad, shape), expected in cases.items():
+        outputs = {"value": value, "grad": grad, "shape": shape}
+        score = judge(question, {}, Report(outputs, None), 6.0)
+        test_file = _as_test_file(score)
+        assert math.isclose(score.score, expected)
+        assert math.isclose(test_file.score, score.score)
+        assert math.isclose(test_file.possible, 6.0)
+        summary = test_file.summary()
+        assert ("q9 shape result:\n        ✓ passed" + UNCOUNTED_TEXT in summary) == (not value)
+        if not grad:
+            assert "q9 grad result:\n        ✗ grad failed" in summary
+        capped = not value and score.score > 0
+        assert ("keeps at most 25%" in score.feedback()) == capped  # the local feedback agrees
