@@ -944,7 +944,8 @@ def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return held <= 2, (
             f"while reading a stream, up to {held} batches you had already scored were still "
             "held in memory: keep running totals only, not the batches, and not sums that still "
-            "carry the autograd graph (score under torch.no_grad(), or turn sums into numbers)"
+            "carry the autograd graph (score with gradients switched off, or turn sums into "
+            "plain numbers)"
         )
 
     checks.judge("stream", stream)

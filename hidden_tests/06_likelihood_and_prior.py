@@ -307,7 +307,8 @@ def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 if not finite(as_array(result[key], "a gradient")):
                     return False, (
                         "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
-                        "not selected (torch.where) still sends inf · 0 = NaN back through autograd"
+                        "not selected by an element-wise choice still sends inf · 0 = NaN back "
+                        "through autograd"
                     )
             ok = close(value_of("extreme", run), expected("extreme", run)[0], atol=1e-3, rtol=1e-5)
             return ok, "finite but wrong for extreme log_sigma values (between -1000 and 80)"
@@ -431,8 +432,8 @@ def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         got = as_array(result["grad"], "the gradient", eta.shape)
         if not finite(got):
             return False, (
-                "a gradient is NaN or infinite: a branch torch.where does not select still "
-                "sends its inf or NaN derivative back through autograd"
+                "a gradient is NaN or infinite: a branch that an element-wise choice does not "
+                "pick still sends its inf or NaN derivative back through autograd"
             )
         expected = cb_grad_ref(eta)
         near = a < 0.3

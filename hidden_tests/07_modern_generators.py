@@ -176,7 +176,8 @@ def quantize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         rep = report(out["run"], "quantize(z, codebook)")
         dtype = rep.get("index_dtype")
         ok = dtype in ("torch.int64", "torch.int32") and rep.get("codes_shape") == [n, d]
-        return ok, f"return codes shaped like z {[n, d]} and integer indices (got {dtype})"
+        kind = str(dtype).removeprefix("torch.")
+        return ok, f"return codes shaped like z {[n, d]} and integer indices (got {kind})"
 
     checks.judge("nearest", nearest)
     checks.judge("codes", codes)
