@@ -735,14 +735,19 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
                 continue
             with contextlib.suppress(MalformedOutput):
                 got = {n: as_array(grads[n], n, want[n].shape) for n in want}
-                if all(close(got[n], want[n], atol=1e-6, rtol=1e-3) for n in want):
+                # atol 1e-3: an epsilon up to 1e-6 in the logs moves d/dx_hat by up to
+                # 2e-6 / 0.05^2 per element where the exact gradient is near 0; a mistake moves it
+                # by a factor (the 1/2, the beta, the batch mean), far more
+                if all(close(got[n], want[n], atol=1e-3, rtol=1e-3) for n in want):
                     return True, ""
         if disconnected:
             return (
                 False,
                 "the loss is cut off from the graph: detached or made a number on the way",
             )
-        as_array(runs[0][0]["gradients"], "the gradients of negative_elbo")  # raises if it failed
+        first = runs[0][0]["gradients"]
+        if isinstance(first, dict) and "error" in first:
+            as_array(first, "the gradients of negative_elbo")  # raises with the probe's error
         return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 
     checks.judge("combination", lambda: value_check("beta1", 1.0))
