@@ -483,17 +483,34 @@ def mog_grads(z, means, log_vars, logits):
     return g_m, g_lv, g_a
 
 
+#: The near codes must sit where at least two components matter: somewhere log p(z) exceeds its
+#: largest term by this much, so that keeping one component (a max for the log-sum-exp) shows.
+MOG_MIN_OVERLAP = 0.05
+
+
 def mog_inputs(rng: np.random.Generator) -> dict:
-    """A random mixture, codes near it, codes far from every component, a logit shift."""
+    """A random mixture, codes near it, codes far from every component, a logit shift.
+
+    The mixture and the near codes are drawn again until the components overlap at some code
+    (MOG_MIN_OVERLAP); otherwise the largest term alone matches log p(z) to within the tolerance.
+    """
     b, k, d = int(rng.integers(5, 10)), int(rng.integers(2, 6)), int(rng.integers(2, 7))
     direction = rng.normal(0, 1, (b, d))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    for _ in range(1000):
+        z = rng.normal(0, 1.5, (b, d)).astype(np.float32)
+        means = rng.normal(0, 1.5, (k, d)).astype(np.float32)
+        log_vars = rng.uniform(-1.5, 1.0, (k, d)).astype(np.float32)
+        logits = rng.normal(0, 1.5, k).astype(np.float32)
+        terms, log_p, _, _ = mog_parts(z, means, log_vars, logits)
+        if np.max(log_p - terms.max(axis=1)) >= MOG_MIN_OVERLAP:
+            break
     return {
-        "z": rng.normal(0, 1.5, (b, d)).astype(np.float32),
+        "z": z,
         "z_far": (direction * rng.uniform(40, 60, (b, 1))).astype(np.float32),
-        "means": rng.normal(0, 1.5, (k, d)).astype(np.float32),
-        "log_vars": rng.uniform(-1.5, 1.0, (k, d)).astype(np.float32),
-        "logits": rng.normal(0, 1.5, k).astype(np.float32),
+        "means": means,
+        "log_vars": log_vars,
+        "logits": logits,
         "shift": float(rng.uniform(3, 10)),
     }
 
