@@ -36,6 +36,8 @@ ASSIGNMENTS = (
     "03_vae_implementation",
     "04_generation",
     "05_latent_analysis",
+    "06_likelihood_and_prior",
+    "07_modern_generators",
 )
 
 
