@@ -24,21 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.otter_support import (
+    SOLUTIONS,
     hidden_questions,
     key_namespace,
     make_stub,
     stub_scores,
 )
 
-ASSIGNMENTS = (
-    "01_autoencoder_recap",
-    "02_vae_theory",
-    "03_vae_implementation",
-    "04_generation",
-    "05_latent_analysis",
-    "06_likelihood_and_prior",
-    "07_modern_generators",
-)
+
+def assignments() -> list[str]:
+    """Every assignment that has a source notebook, in course order."""
+    return sorted(p.stem for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
 
 
 @dataclass
@@ -153,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", type=int, default=200)
     parser.add_argument("--mutants", type=int, default=50)
     parser.add_argument("--stubs", type=int, default=10)
-    parser.add_argument("--only", nargs="*", default=list(ASSIGNMENTS))
+    parser.add_argument("--only", nargs="*", default=assignments())
     args = parser.parse_args(argv)
     counts = {"keys": args.keys, "variants": args.variants, "mutants": args.mutants}
     counts["stubs"] = args.stubs
