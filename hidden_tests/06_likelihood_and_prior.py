@@ -56,24 +56,26 @@ def gauss_ref(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray | float) -> np.nd
 
 
 def gauss_inputs(rng: np.random.Generator) -> dict:
-    """Images and means in [0, 1], one scalar sigma and one sigma per pixel."""
+    """Images and means in [0, 1], one scalar sigma, one sigma per pixel and one per image."""
     b, d = int(rng.integers(4, 9)), int(rng.integers(20, 50))
     return {
         "x": rng.uniform(0, 1, (b, d)).astype(np.float32),
         "mu": rng.uniform(0, 1, (b, d)).astype(np.float32),
         "sigma": float(np.float32(rng.uniform(0.05, 2.0))),
         "sigma_vec": rng.uniform(0.1, 1.5, d).astype(np.float32),
+        "sigma_image": rng.uniform(0.1, 1.5, (b, 1)).astype(np.float32),
     }
 
 
 def gauss_probe(ns: dict, inputs: dict) -> dict:
-    """gaussian_nll with a scalar sigma and with a per-pixel sigma."""
+    """gaussian_nll with a scalar sigma, a per-pixel sigma and a per-image sigma."""
     attempt = ns["_vae_grading_attempt"]
     f = ns["gaussian_nll"]
     x, mu = inputs["x"], inputs["mu"]
     return {
         "scalar": attempt(lambda: f(x.clone(), mu.clone(), inputs["sigma"])),
         "per_pixel": attempt(lambda: f(x.clone(), mu.clone(), inputs["sigma_vec"].clone())),
+        "per_image": attempt(lambda: f(x.clone(), mu.clone(), inputs["sigma_image"].clone())),
     }
 
 
@@ -99,11 +101,21 @@ def gauss_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("values", lambda: judge("scalar", inputs["sigma"]))
     checks.judge("per_pixel_sigma", lambda: judge("per_pixel", inputs["sigma_vec"]))
 
+    def broadcast() -> tuple[bool, str]:
+        passed, message = judge("per_image", inputs["sigma_image"])
+        if passed:
+            return True, ""
+        return False, (
+            f"with one σ per image (sigma of shape ({b}, 1)): {message}; a sigma tensor is not "
+            "always one value per pixel, let it broadcast against x"
+        )
+
     def shape() -> tuple[bool, str]:
         got = as_array(out["scalar"], "gaussian_nll(x, mu, sigma)")
         return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
 
     checks.judge("shape", shape)
+    checks.judge("broadcast_sigma", broadcast)
 
 
 # ------------------------------------------------------------------ q4: learned_variance_nll
@@ -185,6 +197,13 @@ def lv_inputs(rng: np.random.Generator) -> dict:
         "b": float(rng.uniform(0.5, 2.0)),
         "c": float(rng.uniform(-1.0, 1.0)),
     }
+    # the default sigma_min: log sigma from 1e-4 to 1, so that a floor of 1e-3 or 0.1 differs
+    x5, mu5 = images()
+    cases["default"] = {
+        "x": x5,
+        "mu": mu5,
+        "ls": rng.uniform(math.log(1e-4), 0.0, (b, d)).astype(np.float32),
+    }
     return cases
 
 
@@ -237,8 +256,19 @@ def lv_probe(ns: dict, inputs: dict) -> dict:
         per_pixel = k["a"] * ((x - mu) / sigma) ** 2 + k["b"] * torch.log(sigma) + k["c"]
         return per_pixel.expand_as(x).sum(dim=1)
 
+    def default() -> dict:
+        case = inputs["default"]
+        args = (case["x"], case["mu"], case["ls"])
+        omitted = f(*(a.clone() for a in args))
+        given = f(*(a.clone() for a in args), 0.01)
+        return {
+            "omitted": omitted.detach() if isinstance(omitted, torch.Tensor) else omitted,
+            "given": given.detach() if isinstance(given, torch.Tensor) else given,
+        }
+
     names = ("above", "below", "extreme", "single")
     out = {name: attempt(lambda c=inputs[name]: run(c)) for name in names}
+    out["default"] = attempt(default)
     if callable(own):
         ns["gaussian_nll"] = gaussian_nll
         try:
@@ -343,11 +373,21 @@ def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ok = all(answer(n).get("untouched") is True for n in names)
         return ok, "learned_variance_nll changed x, mu or log_sigma in place"
 
+    def default() -> tuple[bool, str]:
+        result = report(out["default"], what)
+        omitted = as_array(result["omitted"], "learned_variance_nll(x, mu, log_sigma)")
+        given = as_array(result["given"], "learned_variance_nll(x, mu, log_sigma, 0.01)")
+        return close(omitted, given, atol=1e-6, rtol=1e-6), (
+            "called without sigma_min, the result differs from sigma_min = 0.01: the signature "
+            "says the floor defaults to 0.01"
+        )
+
     checks.judge("values", values)
     checks.judge("finite", finite_everywhere)
     checks.judge("gradients", gradients)
     checks.judge("shape", shape)
     checks.judge("inputs", untouched)
+    checks.judge("default", default)
 
 
 # ------------------------------------------------------------------ q6: cb_log_normalizer
@@ -382,11 +422,13 @@ def cb_inputs(rng: np.random.Generator) -> dict:
     signs = rng.choice([-1.0, 1.0], len(values))
     eta = (values * signs).astype(np.float32)
     rng.shuffle(eta)
-    return {"eta": eta.reshape(2, -1)}
+    eta = eta.reshape(2, -1)
+    return {"eta": eta, "eta64": eta.astype(np.float64)}  # the same logits in float64
 
 
 def cb_probe(ns: dict, inputs: dict) -> dict:
-    """cb_log_normalizer's values and gradients (of the sum) on the grid; input untouched?"""
+    """cb_log_normalizer's values and gradients (of the sum) on the grid; input untouched? And
+    its values on the same logits in float64."""
     import torch
 
     attempt = ns["_vae_grading_attempt"]
@@ -402,7 +444,11 @@ def cb_probe(ns: dict, inputs: dict) -> dict:
         result["untouched"] = bool(torch.equal(eta.detach(), inputs["eta"]))
         return result
 
-    return {"run": attempt(run)}
+    def float64():
+        value = f(inputs["eta64"].clone())
+        return value.detach() if isinstance(value, torch.Tensor) else value
+
+    return {"run": attempt(run), "float64": attempt(float64)}
 
 
 def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
@@ -416,14 +462,21 @@ def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         (a >= 30, "for saturated logits (|logit| > 30), where λ rounds to 0 or 1"),
     )
 
-    def accurate() -> tuple[bool, str]:
-        got = as_array(report(out["run"], what)["value"], what, eta.shape)
+    def accurate_on(got: np.ndarray) -> tuple[bool, str]:
         expected = cb_ref(eta)
         good = np.abs(got - expected) <= 1e-5 * np.maximum(1.0, np.abs(expected))
         for mask, where in regions:
             if not np.all(good[mask]):
                 return False, f"log C is NaN, infinite or inaccurate {where}"
         return True, ""
+
+    def accurate() -> tuple[bool, str]:
+        return accurate_on(as_array(report(out["run"], what)["value"], what, eta.shape))
+
+    def float64() -> tuple[bool, str]:
+        got = as_array(out["float64"], "cb_log_normalizer(logits) on float64 logits", eta.shape)
+        passed, message = accurate_on(got)
+        return passed, f"with float64 logits: {message}"
 
     def gradients() -> tuple[bool, str]:
         result = report(out["run"], what)
@@ -454,6 +507,7 @@ def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("gradients", gradients)
     checks.judge("shape", shape)
     checks.judge("input", untouched)
+    checks.judge("float64", float64)
 
 
 # ------------------------------------------------------------------ q8: mog_log_density
@@ -696,10 +750,20 @@ QUESTIONS = [
         (
             goal(
                 "values",
-                "the per-image Gaussian NLL in nats, summed over pixels, constant included",
+                "-log p(x_b) in nats, summed over the D pixels, log σ and ½ log 2π included (σ a "
+                "Python float)",
             ),
-            part("per_pixel_sigma", "sigma may be a tensor that broadcasts, one value per pixel"),
-            guard("shape", "one value per image, shape (B,)"),
+            part(
+                "per_pixel_sigma",
+                "sigma may be a tensor that broadcasts against x, for example one σ per pixel, "
+                "shape (D,)",
+            ),
+            guard("shape", "returns a tensor of shape (B,)"),
+            part(
+                "broadcast_sigma",
+                "any sigma tensor that broadcasts against x, for example one σ per image, shape "
+                "(B, 1)",
+            ),
         ),
         gauss_inputs,
         gauss_probe,
@@ -715,11 +779,24 @@ QUESTIONS = [
     Question(
         "q4",
         (
-            goal("values", "per-image NLL with sigma floored at sigma_min, constant included"),
-            goal("finite", "finite and correct values and gradients for log_sigma in [-1000, 80]"),
-            part("gradients", "correct gradients w.r.t. mu and log_sigma (none below the floor)"),
-            guard("shape", "one value per image; log_sigma of shape (), (D,) or (B, D)"),
-            guard("inputs", "the inputs are left unchanged"),
+            goal(
+                "values",
+                "per-image NLL in nats, summed over the pixels, constant included, with σ_eff = "
+                "max(e^s, σ_min) in every pixel; log_sigma a single value, shape (D,) or (B, D)",
+            ),
+            goal(
+                "finite",
+                "values finite and correct for every log_sigma in [-1000, 80] and |x - μ| ≤ 10, "
+                "x == mu included; gradients finite there",
+            ),
+            part(
+                "gradients",
+                "differentiable: gradients w.r.t. mu and log_sigma correct where σ ≠ σ_min, zero "
+                "for log_sigma below the floor",
+            ),
+            guard("shape", "returns a tensor of shape (B,)"),
+            guard("inputs", "do not change the inputs"),
+            guard("default", "sigma_min defaults to 0.01 (the signature)"),
         ),
         lv_inputs,
         lv_probe,
@@ -736,10 +813,19 @@ QUESTIONS = [
     Question(
         "q6",
         (
-            goal("accurate", "log C to 1e-5 for every logit, 0, tiny and saturated included"),
-            part("gradients", "finite, correct gradients everywhere, including at logit 0"),
-            guard("shape", "the same shape as the input"),
-            guard("input", "the input is left unchanged"),
+            goal(
+                "accurate",
+                "log C(η) to about 1e-5 (absolute or relative) for every logit: η = 0, |η| < "
+                "1e-4 and saturated |η| > 30 up to a few hundred; no NaN or infinity",
+            ),
+            part(
+                "gradients",
+                "finite, correct gradients with respect to the logits everywhere, including at η "
+                "= 0",
+            ),
+            guard("shape", "a tensor of the same shape as logits, a tensor of any shape"),
+            guard("input", "the input left unchanged"),
+            part("float64", "logits float32 or float64"),
         ),
         cb_inputs,
         cb_probe,
@@ -756,12 +842,15 @@ QUESTIONS = [
         "q8",
         (
             goal(
-                "values", "log p(z) of the mixture with weights softmax(logits), constants included"
+                "values",
+                "log p(z_b) in nats, weights the softmax of the logits, every constant included",
             ),
-            goal("far", "accurate for codes far from every component (log-sum-exp)"),
-            part("gradients", "differentiable w.r.t. means, log_vars and logits"),
-            guard("shape", "one value per code, shape (B,)"),
-            guard("shift", "the logits are unnormalised: a common shift changes nothing"),
+            goal(
+                "far", "accurate for codes far from every component (where the densities underflow)"
+            ),
+            part("gradients", "differentiable with respect to means, log_vars and logits"),
+            guard("shape", "returns a tensor of shape (B,)"),
+            guard("shift", "logits unnormalised: the weights are their softmax"),
         ),
         mog_inputs,
         mog_probe,
@@ -770,7 +859,11 @@ QUESTIONS = [
     Question(
         "q9",
         (
-            goal("values", "log q(z|x) - log p(z) at the sample z, with the given log_prior"),
+            goal(
+                "values",
+                "the single-sample estimate log q(z|x) - log p(z) at the sample z, with the "
+                "log_prior given, constants included",
+            ),
             guard("shape", "one value per image, shape (B,)"),
         ),
         mckl_inputs,
@@ -782,36 +875,46 @@ QUESTIONS = [
 
 # ------------------------------------------------------------------ clauses
 
-#: Each code question's prompt, clause by clause; each clause is the `clause` of one of its
-#: checks (tests/grading/test_clauses.py).
+#: Each code question's prompt (solutions/06_likelihood_and_prior.ipynb), clause by clause, in the
+#: prompt's own terms; each clause is the `clause` of one of its checks (tests/grading/
+#: test_clauses.py).
 CLAUSES: dict[str, tuple[str, ...]] = {
     "q2": (
-        "the per-image Gaussian NLL in nats, summed over pixels, constant included",
-        "sigma may be a tensor that broadcasts, one value per pixel",
-        "one value per image, shape (B,)",
+        "-log p(x_b) in nats, summed over the D pixels, log σ and ½ log 2π included (σ a Python "
+        "float)",
+        "sigma may be a tensor that broadcasts against x, for example one σ per pixel, shape (D,)",
+        "returns a tensor of shape (B,)",
+        "any sigma tensor that broadcasts against x, for example one σ per image, shape (B, 1)",
     ),
     "q4": (
-        "per-image NLL with sigma floored at sigma_min, constant included",
-        "finite and correct values and gradients for log_sigma in [-1000, 80]",
-        "correct gradients w.r.t. mu and log_sigma (none below the floor)",
-        "one value per image; log_sigma of shape (), (D,) or (B, D)",
-        "the inputs are left unchanged",
+        "per-image NLL in nats, summed over the pixels, constant included, with σ_eff = max(e^s, "
+        "σ_min) in every pixel; log_sigma a single value, shape (D,) or (B, D)",
+        "values finite and correct for every log_sigma in [-1000, 80] and |x - μ| ≤ 10, x == mu "
+        "included; gradients finite there",
+        "differentiable: gradients w.r.t. mu and log_sigma correct where σ ≠ σ_min, zero for "
+        "log_sigma below the floor",
+        "returns a tensor of shape (B,)",
+        "do not change the inputs",
+        "sigma_min defaults to 0.01 (the signature)",
     ),
     "q6": (
-        "log C to 1e-5 for every logit, 0, tiny and saturated included",
-        "finite, correct gradients everywhere, including at logit 0",
-        "the same shape as the input",
-        "the input is left unchanged",
+        "log C(η) to about 1e-5 (absolute or relative) for every logit: η = 0, |η| < 1e-4 and "
+        "saturated |η| > 30 up to a few hundred; no NaN or infinity",
+        "finite, correct gradients with respect to the logits everywhere, including at η = 0",
+        "a tensor of the same shape as logits, a tensor of any shape",
+        "the input left unchanged",
+        "logits float32 or float64",
     ),
     "q8": (
-        "log p(z) of the mixture with weights softmax(logits), constants included",
-        "accurate for codes far from every component (log-sum-exp)",
-        "differentiable w.r.t. means, log_vars and logits",
-        "one value per code, shape (B,)",
-        "the logits are unnormalised: a common shift changes nothing",
+        "log p(z_b) in nats, weights the softmax of the logits, every constant included",
+        "accurate for codes far from every component (where the densities underflow)",
+        "differentiable with respect to means, log_vars and logits",
+        "returns a tensor of shape (B,)",
+        "logits unnormalised: the weights are their softmax",
     ),
     "q9": (
-        "log q(z|x) - log p(z) at the sample z, with the given log_prior",
+        "the single-sample estimate log q(z|x) - log p(z) at the sample z, with the log_prior "
+        "given, constants included",
         "one value per image, shape (B,)",
     ),
 }

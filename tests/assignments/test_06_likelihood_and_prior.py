@@ -68,6 +68,15 @@ def gn_batch_mean(x, mu, sigma):
     return gaussian_nll_key(x, mu, sigma).mean()
 
 
+def gn_sigma_per_pixel_only(x, mu, sigma):
+    """Takes a sigma tensor to be one value per pixel: its log summed once for the whole batch,
+    wrong for one sigma per image."""
+    s = torch.as_tensor(sigma, dtype=x.dtype)
+    d = x.shape[1]
+    log_term = torch.log(s).sum() if s.ndim else d * torch.log(s)
+    return ((x - mu) ** 2 / (2 * s**2)).sum(dim=1) + log_term + d * HALF_LOG_2PI
+
+
 def gaussian_nll_key(x, mu, sigma):
     """A correct gaussian_nll (used by mutants and cascades)."""
     sigma = torch.as_tensor(sigma, dtype=x.dtype)
@@ -151,6 +160,13 @@ def lv_clamps_in_place(x, mu, log_sigma, sigma_min=0.01):
     return per_pixel.expand_as(x).sum(dim=1)
 
 
+def lv_default_floor(x, mu, log_sigma, sigma_min=1e-3):
+    """Right, but the floor defaults to 1e-3, not the 0.01 of the signature."""
+    log_s = torch.clamp(log_sigma, min=math.log(sigma_min))
+    per_pixel = 0.5 * ((x - mu) * torch.exp(-log_s)) ** 2 + log_s + HALF_LOG_2PI
+    return per_pixel.expand_as(x).sum(dim=1)
+
+
 # ---------------------------------------------------------------- mutants: cb_log_normalizer
 
 
@@ -190,6 +206,18 @@ def cb_no_abs(logits):
     safe = torch.where(small, torch.ones_like(logits), logits)
     exact = torch.log(safe) - torch.log(torch.tanh(safe / 2))
     return torch.where(small, math.log(2.0) + logits**2 / 12, exact)
+
+
+def cb_float32_buffer(logits):
+    """Right in float32, but fills a result made by zeros(shape), float32: float64 logits fail."""
+    a = logits.abs()
+    small = a < 1e-2
+    safe = torch.where(small, torch.ones_like(a), a)
+    exact = torch.log(safe) - torch.log(torch.tanh(safe / 2))
+    out = torch.zeros(tuple(logits.shape))
+    out[small] = math.log(2.0) + a[small] ** 2 / 12
+    out[~small] = exact[~small]
+    return out
 
 
 def cb_log_normalizer_key(logits):
@@ -322,6 +350,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "gn_log_variance_term": ("q2", "gaussian_nll", gn_log_variance_term),
     "gn_scalar_sigma_only": ("q2", "gaussian_nll", gn_scalar_sigma_only),
     "gn_batch_mean": ("q2", "gaussian_nll", gn_batch_mean),
+    "gn_sigma_per_pixel_only": ("q2", "gaussian_nll", gn_sigma_per_pixel_only),
     "q3_a": ("q3", "q3_answer", "a"),
     "q3_d": ("q3", "q3_answer", "d"),
     "lv_no_floor": ("q4", "learned_variance_nll", lv_no_floor),
@@ -334,6 +363,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "lv_log_sigma_as_log_variance": ("q4", "learned_variance_nll", lv_log_sigma_as_log_variance),
     "lv_detached_floor": ("q4", "learned_variance_nll", lv_detached_floor),
     "lv_clamps_in_place": ("q4", "learned_variance_nll", lv_clamps_in_place),
+    "lv_default_floor": ("q4", "learned_variance_nll", lv_default_floor),
     "q5_nats_over_d": ("q5", "q5_answer", -3600 / 784 / math.log(2)),
     "q5_forgot_log256": ("q5", "q5_answer", -3600 / (784 * math.log(2))),
     "q5_in_nats": ("q5", "q5_answer", (-3600 + 784 * math.log(256)) / 784),
@@ -343,6 +373,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "cb_returns_c": ("q6", "cb_log_normalizer", cb_returns_c),
     "cb_missing_half": ("q6", "cb_log_normalizer", cb_missing_half),
     "cb_no_abs": ("q6", "cb_log_normalizer", cb_no_abs),
+    "cb_float32_buffer": ("q6", "cb_log_normalizer", cb_float32_buffer),
     "q7_b": ("q7", "q7_answer", "b"),
     "q7_c": ("q7", "q7_answer", "c"),
     "mog_naive_sum_exp": ("q8", "mog_log_density", mog_naive_sum_exp),
