@@ -200,7 +200,8 @@ def vq_inputs(rng: np.random.Generator) -> dict:
 
 
 def vq_probe(ns: dict, inputs: dict) -> dict:
-    """vq_loss(z, codes, beta), then the gradients it sends to z and to the codes."""
+    """vq_loss(z, codes, beta), then the gradients it sends to z and to the codes; and its value
+    with beta left out next to beta = 0.25."""
     attempt = ns["_vae_grading_attempt"]
     vq_loss = ns["vq_loss"]
 
@@ -220,7 +221,14 @@ def vq_probe(ns: dict, inputs: dict) -> dict:
         out["grads"] = attempt(backward)
         return out
 
-    return {"run": attempt(run)}
+    def default() -> dict:
+        z, codes = inputs["z"].clone(), inputs["codes"].clone()
+        return {
+            "omitted": vq_loss(z, codes).detach().double(),
+            "given": vq_loss(z.clone(), codes.clone(), 0.25).detach().double(),
+        }
+
+    return {"run": attempt(run), "default": attempt(default)}
 
 
 def vq_verdict(inputs: dict, out: dict, checks: Checks) -> None:
@@ -283,6 +291,18 @@ def vq_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         return rep.get("shape") == [], "return a scalar tensor (0-d)"
 
     checks.judge("scalar", scalar)
+
+    def default() -> tuple[bool, str]:
+        rep = report(out["default"], "vq_loss(z, codes)")
+        omitted = as_float(rep["omitted"], "vq_loss(z, codes)")
+        given = as_float(rep["given"], "vq_loss(z, codes, 0.25)")
+        ok = abs(omitted - given) <= 1e-6 * max(1.0, abs(given))
+        return ok, (
+            f"called without beta the loss is {omitted:.5f}, with beta = 0.25 it is {given:.5f}: "
+            "the signature says beta defaults to 0.25"
+        )
+
+    checks.judge("default_beta", default)
 
 
 # ------------------------------------------------------------------ q4: revive_codebook
@@ -646,7 +666,11 @@ def ds_probe(ns: dict, inputs: dict) -> dict:
     def run() -> dict:
         model = ExactPredictor()
         samples = ddpm_sample(model, inputs["n"], len(m), betas.clone())
-        return {"samples": samples.detach().double().cpu(), "calls": model.calls}
+        return {
+            "samples": samples.detach().double().cpu(),
+            "calls": model.calls,
+            "graph": bool(samples.requires_grad),
+        }
 
     return {"run": attempt(run)}
 
@@ -767,6 +791,15 @@ def ds_verdict(inputs: dict, out: dict, checks: Checks) -> None:
 
     checks.judge("shape", shape)
 
+    def no_graph() -> tuple[bool, str]:
+        rep = report(out["run"], "ddpm_sample(model, n, dim, betas)")
+        return rep.get("graph") is False, (
+            "the samples carry an autograd graph through all T steps: sampling needs no "
+            "gradients, so run the chain without them"
+        )
+
+    checks.judge("no_grad", no_graph)
+
 
 def ds_make_inputs(rng: np.random.Generator) -> dict:
     """ds_inputs plus how many rows of each step the probe reports."""
@@ -779,11 +812,20 @@ QUESTIONS = [
     Question(
         "q1",
         (
-            goal("nearest", "returns the index of the nearest codebook vector for every input"),
-            goal("codes", "returns that codebook vector as the forward value"),
-            part("straight_through", "the gradient reaches z unchanged (straight-through)"),
-            guard("codebook_no_grad", "the codebook gets no gradient through the quantized output"),
-            guard("shapes", "codes shaped like z, integer indices"),
+            goal(
+                "nearest",
+                "indices of shape (N,): the index of the nearest codebook vector of each row of "
+                "z, in Euclidean distance",
+            ),
+            goal("codes", "the value of z_q is codebook[indices]"),
+            part(
+                "straight_through",
+                "a loss computed from z_q sends its gradient to z unchanged (straight-through)",
+            ),
+            guard("codebook_no_grad", "and sends nothing to the codebook"),
+            guard(
+                "shapes", "returns (z_q, indices): z_q of shape (N, D), indices an integer tensor"
+            ),
         ),
         quantize_inputs,
         quantize_probe,
@@ -792,10 +834,15 @@ QUESTIONS = [
     Question(
         "q2",
         (
-            goal("value", "returns codebook term + β · commitment term, means over all entries"),
-            part("encoder_grad", "the encoder output gets only the commitment gradient, times β"),
-            part("codebook_grad", "the codebook vectors get only the codebook-term gradient"),
-            guard("scalar", "a scalar tensor"),
+            goal(
+                "value",
+                "the codebook term plus β times the commitment term, each squared distance the "
+                "mean over all entries",
+            ),
+            part("encoder_grad", "z gets only the commitment term's gradient"),
+            part("codebook_grad", "the codes get only the codebook term's gradient"),
+            guard("scalar", "returns a scalar tensor"),
+            guard("default_beta", "beta defaults to 0.25 (the signature)"),
         ),
         vq_inputs,
         vq_probe,
@@ -811,9 +858,13 @@ QUESTIONS = [
     Question(
         "q4",
         (
-            goal("usage", "more codes are in use on new encoder outputs after the remedy"),
-            guard("keeps_used", "codes in use stay where they are"),
-            guard("shape", "a finite codebook of the same shape"),
+            goal(
+                "usage",
+                "returns a codebook with which more codes are in use on new encoder outputs like "
+                "z (codebooks built to collapse)",
+            ),
+            guard("keeps_used", "every code with a nonzero count keeps its value"),
+            guard("shape", "returns a tensor of shape (K, D), the new codebook values"),
         ),
         revive_inputs,
         revive_probe,
@@ -822,8 +873,11 @@ QUESTIONS = [
     Question(
         "q5",
         (
-            goal("values", "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) noise, row by row"),
-            guard("shape", "finite, shaped like z0"),
+            goal(
+                "values",
+                "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) ε for a batch, each row at its own step t",
+            ),
+            guard("shape", "z_t of the shape of z0, (B, D)"),
         ),
         nl_inputs,
         nl_probe,
@@ -832,10 +886,18 @@ QUESTIONS = [
     Question(
         "q7",
         (
-            goal("loss", "the mean squared error between the prediction and the noise"),
-            part("noise", "fresh standard normal noise for every entry"),
-            part("timesteps", "one step per row, uniform over 0 .. T-1, as integers"),
-            guard("scalar_grad", "a scalar that carries gradient to the model"),
+            goal(
+                "loss",
+                "model(z_t, t) called once, on the whole batch; the squared error between the "
+                "prediction and the noise, averaged over the rows and the dimensions",
+            ),
+            part(
+                "noise",
+                "fresh standard normal noise of the shape of z0, z_t built from it as "
+                "noise_latents does",
+            ),
+            part("timesteps", "one step per row, uniformly over 0 .. T-1, as an integer tensor"),
+            guard("scalar_grad", "a scalar tensor that carries the gradient to the model"),
         ),
         dl_inputs,
         dl_probe,
@@ -844,11 +906,25 @@ QUESTIONS = [
     Question(
         "q8",
         (
-            goal("distribution", "samples follow the data distribution with an exact predictor"),
-            part("updates", "each step is the DDPM update, noise only for t > 0"),
-            part("order", "the model is called at t = T-1, …, 0 on all samples"),
-            part("start", "starts from N(0, I)"),
-            guard("shape", "finite samples of shape (n, dim)"),
+            goal(
+                "distribution",
+                "with the exact noise predictor of a Gaussian data set, the samples have the "
+                "distribution the sampler gives",
+            ),
+            part(
+                "updates",
+                "each step is the update above, with no noise at the last step (Python step 0)",
+            ),
+            part(
+                "order",
+                "Python steps T-1 down to 0, model(z, t) called once per step on all n samples, "
+                "t an integer tensor of shape (n,)",
+            ),
+            part("start", "start from z ~ N(0, I) of shape (n, dim)"),
+            guard("shape", "returns n samples of shape (n, dim)"),
+            guard(
+                "no_grad", "sample without gradients: the returned samples carry no autograd graph"
+            ),
         ),
         ds_make_inputs,
         ds_probe,
@@ -866,42 +942,51 @@ QUESTIONS = [
 
 # ------------------------------------------------------------------ clauses
 
-#: Each code question's prompt, clause by clause; each clause is the `clause` of one of its
-#: checks (tests/grading/test_clauses.py).
+#: Each code question's prompt (solutions/07_modern_generators.ipynb), clause by clause, in the
+#: prompt's own terms; each clause is the `clause` of one of its checks (tests/grading/
+#: test_clauses.py).
 CLAUSES: dict[str, tuple[str, ...]] = {
     "q1": (
-        "returns the index of the nearest codebook vector for every input",
-        "returns that codebook vector as the forward value",
-        "the gradient reaches z unchanged (straight-through)",
-        "the codebook gets no gradient through the quantized output",
-        "codes shaped like z, integer indices",
+        "indices of shape (N,): the index of the nearest codebook vector of each row of z, in "
+        "Euclidean distance",
+        "the value of z_q is codebook[indices]",
+        "a loss computed from z_q sends its gradient to z unchanged (straight-through)",
+        "and sends nothing to the codebook",
+        "returns (z_q, indices): z_q of shape (N, D), indices an integer tensor",
     ),
     "q2": (
-        "returns codebook term + β · commitment term, means over all entries",
-        "the encoder output gets only the commitment gradient, times β",
-        "the codebook vectors get only the codebook-term gradient",
-        "a scalar tensor",
+        "the codebook term plus β times the commitment term, each squared distance the mean over "
+        "all entries",
+        "z gets only the commitment term's gradient",
+        "the codes get only the codebook term's gradient",
+        "returns a scalar tensor",
+        "beta defaults to 0.25 (the signature)",
     ),
     "q4": (
-        "more codes are in use on new encoder outputs after the remedy",
-        "codes in use stay where they are",
-        "a finite codebook of the same shape",
+        "returns a codebook with which more codes are in use on new encoder outputs like z "
+        "(codebooks built to collapse)",
+        "every code with a nonzero count keeps its value",
+        "returns a tensor of shape (K, D), the new codebook values",
     ),
     "q5": (
-        "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) noise, row by row",
-        "finite, shaped like z0",
+        "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) ε for a batch, each row at its own step t",
+        "z_t of the shape of z0, (B, D)",
     ),
     "q7": (
-        "the mean squared error between the prediction and the noise",
-        "fresh standard normal noise for every entry",
-        "one step per row, uniform over 0 .. T-1, as integers",
-        "a scalar that carries gradient to the model",
+        "model(z_t, t) called once, on the whole batch; the squared error between the prediction "
+        "and the noise, averaged over the rows and the dimensions",
+        "fresh standard normal noise of the shape of z0, z_t built from it as noise_latents does",
+        "one step per row, uniformly over 0 .. T-1, as an integer tensor",
+        "a scalar tensor that carries the gradient to the model",
     ),
     "q8": (
-        "samples follow the data distribution with an exact predictor",
-        "each step is the DDPM update, noise only for t > 0",
-        "the model is called at t = T-1, …, 0 on all samples",
-        "starts from N(0, I)",
-        "finite samples of shape (n, dim)",
+        "with the exact noise predictor of a Gaussian data set, the samples have the "
+        "distribution the sampler gives",
+        "each step is the update above, with no noise at the last step (Python step 0)",
+        "Python steps T-1 down to 0, model(z, t) called once per step on all n samples, t an "
+        "integer tensor of shape (n,)",
+        "start from z ~ N(0, I) of shape (n, dim)",
+        "returns n samples of shape (n, dim)",
+        "sample without gradients: the returned samples carry no autograd graph",
     ),
 }

@@ -10,6 +10,7 @@ NaN) are registered as mutants of their question and must score 0 there (a dedic
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -135,6 +136,11 @@ def vq_missing_beta(z, codes, beta=0.25):
 def vq_only_codebook(z, codes, beta=0.25):
     """Forgets the commitment term."""
     return F.mse_loss(codes, z.detach())
+
+
+def vq_default_beta_one(z, codes, beta=1.0):
+    """Right for any beta passed, but beta defaults to 1, not the 0.25 of the signature."""
+    return F.mse_loss(codes, z.detach()) + beta * F.mse_loss(z, codes.detach())
 
 
 def vq_stub_zeros(z, codes, beta=0.25):
@@ -318,6 +324,7 @@ def _sampler(
     sigma=None,
     no_rescale=False,
     start_zero=False,
+    keep_graph=False,
 ):
     """A DDPM sampler with one switch flipped."""
 
@@ -326,7 +333,7 @@ def _sampler(
         alpha_bar = torch.cumprod(alphas, 0)
         z = torch.zeros(n, dim) if start_zero else torch.randn(n, dim)
         order = range(len(betas)) if reversed_order else range(len(betas) - 1, -1, -1)
-        with torch.no_grad():
+        with contextlib.nullcontext() if keep_graph else torch.no_grad():
             for t in order:
                 eps = model(z, torch.full((n,), t, dtype=torch.long))
                 z = z - betas[t] / (1 - alpha_bar[t]).sqrt() * eps
@@ -376,6 +383,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "vq_sum": ("q2", "vq_loss", vq_sum),
     "vq_missing_beta": ("q2", "vq_loss", vq_missing_beta),
     "vq_only_codebook": ("q2", "vq_loss", vq_only_codebook),
+    "vq_default_beta_one": ("q2", "vq_loss", vq_default_beta_one),
     "vq_stub_zeros": ("q2", "vq_loss", vq_stub_zeros),
     "vq_stub_nan": ("q2", "vq_loss", vq_stub_nan),
     "q3_wrong": ("q3", "q3_answer", "a"),
@@ -414,6 +422,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
         "ddpm_sample",
         _sampler(sigma=lambda betas, alpha_bar, t: betas[t]),
     ),
+    "ds_keeps_graph": ("q8", "ddpm_sample", _sampler(keep_graph=True)),
     "ds_stub_zeros": ("q8", "ddpm_sample", ds_stub_zeros),
     "ds_stub_random": ("q8", "ddpm_sample", ds_stub_random),
     "ds_stub_nan": ("q8", "ddpm_sample", ds_stub_nan),
