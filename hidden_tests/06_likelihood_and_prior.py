@@ -15,9 +15,8 @@ import math
 import numpy as np
 
 from vae_grading.evidence import (
-    Checks,
     MalformedOutput,
-    Question,
+    Verdicts,
     as_array,
     choice_question,
     close,
@@ -79,43 +78,74 @@ def gauss_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def gauss_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Per-image sums with the constant, for both kinds of sigma."""
+gauss_checks = Verdicts()
+
+
+def _gauss_judge(inputs: dict, out: dict, run: str, sigma: object) -> tuple[bool, str]:
+    """Per-image sums with the constant for one run of gaussian_nll and its sigma."""
     x, mu = inputs["x"].astype(np.float64), inputs["mu"].astype(np.float64)
-    b, d = x.shape
-
-    def judge(run: str, sigma: object) -> tuple[bool, str]:
-        got = as_array(out[run], "gaussian_nll(x, mu, sigma)")
-        expected = gauss_ref(x, mu, np.asarray(sigma, dtype=np.float64))
-        if close(got, expected, atol=1e-3, rtol=1e-4):
-            return True, ""
-        if got.shape == expected.shape and close(got, expected - d * HALF_LOG_2PI, atol=1e-2):
-            return (
-                False,
-                "off by ½ log 2π per pixel: the Gaussian's normalising constant is missing",
-            )
-        if got.shape == expected.shape and close(got * d, expected, atol=1e-2, rtol=1e-4):
-            return False, "the pixels are averaged: sum the negative log-likelihood over the pixels"
-        return False, "wrong per-image values: check the 1/(2σ²) factor and the log σ term"
-
-    checks.judge("values", lambda: judge("scalar", inputs["sigma"]))
-    checks.judge("per_pixel_sigma", lambda: judge("per_pixel", inputs["sigma_vec"]))
-
-    def broadcast() -> tuple[bool, str]:
-        passed, message = judge("per_image", inputs["sigma_image"])
-        if passed:
-            return True, ""
-        return False, (
-            f"with one σ per image (sigma of shape ({b}, 1)): {message}; a sigma tensor is not "
-            "always one value per pixel, let it broadcast against x"
+    d = x.shape[1]
+    got = as_array(out[run], "gaussian_nll(x, mu, sigma)")
+    expected = gauss_ref(x, mu, np.asarray(sigma, dtype=np.float64))
+    if close(got, expected, atol=1e-3, rtol=1e-4):
+        return True, ""
+    if got.shape == expected.shape and close(got, expected - d * HALF_LOG_2PI, atol=1e-2):
+        return (
+            False,
+            "off by ½ log 2π per pixel: the Gaussian's normalising constant is missing",
         )
+    if got.shape == expected.shape and close(got * d, expected, atol=1e-2, rtol=1e-4):
+        return False, "the pixels are averaged: sum the negative log-likelihood over the pixels"
+    return False, "wrong per-image values: check the 1/(2σ²) factor and the log σ term"
 
-    def shape() -> tuple[bool, str]:
-        got = as_array(out["scalar"], "gaussian_nll(x, mu, sigma)")
-        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
 
-    checks.judge("shape", shape)
-    checks.judge("broadcast_sigma", broadcast)
+@gauss_checks.check(
+    goal(
+        "values",
+        "-log p(x_b) in nats, summed over the D pixels, log σ and ½ log 2π included (σ a Python "
+        "float)",
+    )
+)
+def gauss_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Per-image values with a scalar sigma."""
+    return _gauss_judge(inputs, out, "scalar", inputs["sigma"])
+
+
+@gauss_checks.check(
+    part(
+        "per_pixel_sigma",
+        "sigma may be a tensor that broadcasts against x, for example one σ per pixel, shape (D,)",
+    )
+)
+def gauss_per_pixel_sigma(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Per-image values with one sigma per pixel."""
+    return _gauss_judge(inputs, out, "per_pixel", inputs["sigma_vec"])
+
+
+@gauss_checks.check(guard("shape", "returns a tensor of shape (B,)"))
+def gauss_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """One value per image."""
+    b = inputs["x"].shape[0]
+    got = as_array(out["scalar"], "gaussian_nll(x, mu, sigma)")
+    return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+
+
+@gauss_checks.check(
+    part(
+        "broadcast_sigma",
+        "any sigma tensor that broadcasts against x, for example one σ per image, shape (B, 1)",
+    )
+)
+def gauss_broadcast_sigma(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Per-image values with one sigma per image, shape (B, 1)."""
+    b = inputs["x"].shape[0]
+    passed, message = _gauss_judge(inputs, out, "per_image", inputs["sigma_image"])
+    if passed:
+        return True, ""
+    return False, (
+        f"with one σ per image (sigma of shape ({b}, 1)): {message}; a sigma tensor is not "
+        "always one value per pixel, let it broadcast against x"
+    )
 
 
 # ------------------------------------------------------------------ q4: learned_variance_nll
@@ -278,116 +308,151 @@ def lv_probe(ns: dict, inputs: dict) -> dict:
     return out
 
 
-def lv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Floored values, finite everywhere, correct gradients, shape, inputs untouched. Each check
-    also passes in the run with a stand-in gaussian_nll, against that stand-in at the floor."""
-    sigma_min = inputs["sigma_min"]
-    what = "learned_variance_nll(x, mu, log_sigma, sigma_min)"
-    names = ("above", "below", "extreme", "single")
+lv_checks = Verdicts()
 
-    def expected(name: str, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if run == "reference":
-            case = inputs[name]
-            return floored_ref(case["x"], case["mu"], case["ls"], sigma_min)
-        return standin_parts(inputs, name)
+LV_WHAT = "learned_variance_nll(x, mu, log_sigma, sigma_min)"
+#: Each check passes as written or with the stand-in gaussian_nll swapped in.
+LV_RUNS = ("reference", "standin")
 
-    def outputs(run: str) -> dict:
-        if run == "reference":
-            return out
-        if not isinstance(out.get("standin"), dict):
-            raise MalformedOutput("learned_variance_nll was not run with the stand-in")
-        return out["standin"]
 
-    def answer(name: str, run: str = "reference") -> dict:
-        return report(outputs(run)[name], what)
+def _lv_expected(inputs: dict, name: str, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values, gradient w.r.t. mu and w.r.t. log_sigma that case `name` must give in `run`."""
+    if run == "reference":
+        case = inputs[name]
+        return floored_ref(case["x"], case["mu"], case["ls"], inputs["sigma_min"])
+    return standin_parts(inputs, name)
 
-    def value_of(name: str, run: str) -> np.ndarray:
-        got = as_array(answer(name, run)["value"], what)
-        b = inputs[name]["x"].shape[0]
-        if got.shape != (b,):
-            raise MalformedOutput(f"{what} must return one value per image, shape ({b},)")
-        return got
 
-    runs = ("reference", "standin")
+def _lv_answer(out: dict, name: str, run: str = "reference") -> dict:
+    """What the probe reported for case `name` in `run`."""
+    if run == "reference":
+        return report(out[name], LV_WHAT)
+    if not isinstance(out.get("standin"), dict):
+        raise MalformedOutput("learned_variance_nll was not run with the stand-in")
+    return report(out["standin"][name], LV_WHAT)
 
-    def values() -> tuple[bool, str]:
-        def decide(run: str) -> tuple[bool, str]:
-            for name, trouble in (
-                ("above", "with every σ above the floor: check the constant, 1/(2σ²) and log σ"),
-                ("below", "with σ below sigma_min in every pixel: σ must become sigma_min"),
-                ("single", "with a single log_sigma for all pixels"),
-            ):
-                if not close(value_of(name, run), expected(name, run)[0], atol=1e-3, rtol=1e-5):
-                    return False, f"wrong per-image values {trouble}"
-            return True, ""
 
-        return first_passing(runs, decide)
+def _lv_value(inputs: dict, out: dict, name: str, run: str) -> np.ndarray:
+    """The per-image values of case `name` in `run`, shape (B,)."""
+    got = as_array(_lv_answer(out, name, run)["value"], LV_WHAT)
+    b = inputs[name]["x"].shape[0]
+    if got.shape != (b,):
+        raise MalformedOutput(f"{LV_WHAT} must return one value per image, shape ({b},)")
+    return got
 
-    def finite_everywhere() -> tuple[bool, str]:
-        def decide(run: str) -> tuple[bool, str]:
-            result = answer("extreme", run)
-            if not finite(value_of("extreme", run)):
+
+@lv_checks.check(
+    goal(
+        "values",
+        "per-image NLL in nats, summed over the pixels, constant included, with σ_eff = max(e^s, "
+        "σ_min) in every pixel; log_sigma a single value, shape (D,) or (B, D)",
+    )
+)
+def lv_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Floored values above the floor, below it and with a single log_sigma."""
+
+    def decide(run: str) -> tuple[bool, str]:
+        for name, trouble in (
+            ("above", "with every σ above the floor: check the constant, 1/(2σ²) and log σ"),
+            ("below", "with σ below sigma_min in every pixel: σ must become sigma_min"),
+            ("single", "with a single log_sigma for all pixels"),
+        ):
+            expected = _lv_expected(inputs, name, run)[0]
+            if not close(_lv_value(inputs, out, name, run), expected, atol=1e-3, rtol=1e-5):
+                return False, f"wrong per-image values {trouble}"
+        return True, ""
+
+    return first_passing(LV_RUNS, decide)
+
+
+@lv_checks.check(
+    goal(
+        "finite",
+        "values finite and correct for every log_sigma in [-1000, 80] and |x - μ| ≤ 10, x == mu "
+        "included; gradients finite there",
+    )
+)
+def lv_finite(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Finite values and gradients, and correct values, at extreme log_sigma."""
+
+    def decide(run: str) -> tuple[bool, str]:
+        result = _lv_answer(out, "extreme", run)
+        if not finite(_lv_value(inputs, out, "extreme", run)):
+            return False, (
+                "a value is NaN or infinite for log_sigma between -1000 and 80: something "
+                "overflows or underflows (exp of a large number, a log of 0, 0 · inf)"
+            )
+        for key in ("grad_mu", "grad_ls"):
+            if key not in result:
+                return False, "the result is not differentiable in mu and log_sigma"
+            if not finite(as_array(result[key], "a gradient")):
                 return False, (
-                    "a value is NaN or infinite for log_sigma between -1000 and 80: something "
-                    "overflows or underflows (exp of a large number, a log of 0, 0 · inf)"
+                    "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
+                    "not selected by an element-wise choice still sends inf · 0 = NaN back "
+                    "through autograd"
                 )
-            for key in ("grad_mu", "grad_ls"):
-                if key not in result:
-                    return False, "the result is not differentiable in mu and log_sigma"
-                if not finite(as_array(result[key], "a gradient")):
-                    return False, (
-                        "a gradient is NaN or infinite at an extreme log_sigma: a branch that is "
-                        "not selected by an element-wise choice still sends inf · 0 = NaN back "
-                        "through autograd"
-                    )
-            ok = close(value_of("extreme", run), expected("extreme", run)[0], atol=1e-3, rtol=1e-5)
-            return ok, "finite but wrong for extreme log_sigma values (between -1000 and 80)"
+        expected = _lv_expected(inputs, "extreme", run)[0]
+        ok = close(_lv_value(inputs, out, "extreme", run), expected, atol=1e-3, rtol=1e-5)
+        return ok, "finite but wrong for extreme log_sigma values (between -1000 and 80)"
 
-        return first_passing(runs, decide)
+    return first_passing(LV_RUNS, decide)
 
-    def gradients() -> tuple[bool, str]:
-        def decide(run: str) -> tuple[bool, str]:
-            for name in ("above", "below", "extreme"):
-                result = answer(name, run)
-                if "grad_mu" not in result:
-                    return False, "the result carries no gradient to mu and log_sigma"
-                _, g_mu, g_ls = expected(name, run)
-                got_mu = as_array(result["grad_mu"], "the gradient w.r.t. mu")
-                got_ls = as_array(result["grad_ls"], "the gradient w.r.t. log_sigma")
-                if not close(got_mu, g_mu, atol=1e-3, rtol=1e-4):
-                    return False, f"wrong gradient with respect to mu ({name} the floor)"
-                if not close(got_ls, g_ls, atol=1e-3, rtol=1e-4):
-                    if name == "below":
-                        return False, "below the floor, log_sigma must receive no gradient"
-                    return False, "wrong gradient with respect to log_sigma"
-            return True, ""
 
-        return first_passing(runs, decide)
+@lv_checks.check(
+    part(
+        "gradients",
+        "differentiable: gradients w.r.t. mu and log_sigma correct where σ ≠ σ_min, zero for "
+        "log_sigma below the floor",
+    )
+)
+def lv_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Gradients w.r.t. mu and log_sigma above, below and at extreme log_sigma."""
 
-    def shape() -> tuple[bool, str]:
-        got = as_array(answer("above")["value"], what)
-        b = inputs["above"]["x"].shape[0]
-        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+    def decide(run: str) -> tuple[bool, str]:
+        for name in ("above", "below", "extreme"):
+            result = _lv_answer(out, name, run)
+            if "grad_mu" not in result:
+                return False, "the result carries no gradient to mu and log_sigma"
+            _, g_mu, g_ls = _lv_expected(inputs, name, run)
+            got_mu = as_array(result["grad_mu"], "the gradient w.r.t. mu")
+            got_ls = as_array(result["grad_ls"], "the gradient w.r.t. log_sigma")
+            if not close(got_mu, g_mu, atol=1e-3, rtol=1e-4):
+                return False, f"wrong gradient with respect to mu ({name} the floor)"
+            if not close(got_ls, g_ls, atol=1e-3, rtol=1e-4):
+                if name == "below":
+                    return False, "below the floor, log_sigma must receive no gradient"
+                return False, "wrong gradient with respect to log_sigma"
+        return True, ""
 
-    def untouched() -> tuple[bool, str]:
-        ok = all(answer(n).get("untouched") is True for n in names)
-        return ok, "learned_variance_nll changed x, mu or log_sigma in place"
+    return first_passing(LV_RUNS, decide)
 
-    def default() -> tuple[bool, str]:
-        result = report(out["default"], what)
-        omitted = as_array(result["omitted"], "learned_variance_nll(x, mu, log_sigma)")
-        given = as_array(result["given"], "learned_variance_nll(x, mu, log_sigma, 0.01)")
-        return close(omitted, given, atol=1e-6, rtol=1e-6), (
-            "called without sigma_min, the result differs from sigma_min = 0.01: the signature "
-            "says the floor defaults to 0.01"
-        )
 
-    checks.judge("values", values)
-    checks.judge("finite", finite_everywhere)
-    checks.judge("gradients", gradients)
-    checks.judge("shape", shape)
-    checks.judge("inputs", untouched)
-    checks.judge("default", default)
+@lv_checks.check(guard("shape", "returns a tensor of shape (B,)"))
+def lv_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """One value per image."""
+    got = as_array(_lv_answer(out, "above")["value"], LV_WHAT)
+    b = inputs["above"]["x"].shape[0]
+    return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+
+
+@lv_checks.check(guard("inputs", "do not change the inputs"))
+def lv_inputs_untouched(inputs: dict, out: dict) -> tuple[bool, str]:
+    """x, mu and log_sigma left as they were, in every case."""
+    names = ("above", "below", "extreme", "single")
+    ok = all(_lv_answer(out, n).get("untouched") is True for n in names)
+    return ok, "learned_variance_nll changed x, mu or log_sigma in place"
+
+
+@lv_checks.check(guard("default", "sigma_min defaults to 0.01 (the signature)"))
+def lv_default(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Without sigma_min, the same values as with sigma_min = 0.01."""
+    result = report(out["default"], LV_WHAT)
+    omitted = as_array(result["omitted"], "learned_variance_nll(x, mu, log_sigma)")
+    given = as_array(result["given"], "learned_variance_nll(x, mu, log_sigma, 0.01)")
+    return close(omitted, given, atol=1e-6, rtol=1e-6), (
+        "called without sigma_min, the result differs from sigma_min = 0.01: the signature "
+        "says the floor defaults to 0.01"
+    )
 
 
 # ------------------------------------------------------------------ q6: cb_log_normalizer
@@ -451,63 +516,87 @@ def cb_probe(ns: dict, inputs: dict) -> dict:
     return {"run": attempt(run), "float64": attempt(float64)}
 
 
-def cb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Accuracy everywhere, gradients, shape, input untouched."""
+cb_checks = Verdicts()
+
+CB_WHAT = "cb_log_normalizer(logits)"
+
+
+def _cb_accurate_on(inputs: dict, got: np.ndarray) -> tuple[bool, str]:
+    """log C to 1e-5 (absolute or relative) near 0, for moderate and for saturated logits."""
     eta = inputs["eta"].astype(np.float64)
-    what = "cb_log_normalizer(logits)"
     a = np.abs(eta)
     regions = (
         (a < 1e-4, "at or very near logit 0 (λ = ½), where the formula is 0/0"),
         ((a >= 1e-4) & (a < 30), "for moderate logits"),
         (a >= 30, "for saturated logits (|logit| > 30), where λ rounds to 0 or 1"),
     )
+    expected = cb_ref(eta)
+    good = np.abs(got - expected) <= 1e-5 * np.maximum(1.0, np.abs(expected))
+    for mask, where in regions:
+        if not np.all(good[mask]):
+            return False, f"log C is NaN, infinite or inaccurate {where}"
+    return True, ""
 
-    def accurate_on(got: np.ndarray) -> tuple[bool, str]:
-        expected = cb_ref(eta)
-        good = np.abs(got - expected) <= 1e-5 * np.maximum(1.0, np.abs(expected))
-        for mask, where in regions:
-            if not np.all(good[mask]):
-                return False, f"log C is NaN, infinite or inaccurate {where}"
-        return True, ""
 
-    def accurate() -> tuple[bool, str]:
-        return accurate_on(as_array(report(out["run"], what)["value"], what, eta.shape))
+@cb_checks.check(
+    goal(
+        "accurate",
+        "log C(η) to about 1e-5 (absolute or relative) for every logit: η = 0, |η| < 1e-4 and "
+        "saturated |η| > 30 up to a few hundred; no NaN or infinity",
+    )
+)
+def cb_accurate(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Accuracy everywhere on float32 logits."""
+    shape = inputs["eta"].shape
+    return _cb_accurate_on(inputs, as_array(report(out["run"], CB_WHAT)["value"], CB_WHAT, shape))
 
-    def float64() -> tuple[bool, str]:
-        got = as_array(out["float64"], "cb_log_normalizer(logits) on float64 logits", eta.shape)
-        passed, message = accurate_on(got)
-        return passed, f"with float64 logits: {message}"
 
-    def gradients() -> tuple[bool, str]:
-        result = report(out["run"], what)
-        if "grad" not in result:
-            return False, "the result is not differentiable with respect to the logits"
-        got = as_array(result["grad"], "the gradient", eta.shape)
-        if not finite(got):
-            return False, (
-                "a gradient is NaN or infinite: a branch that an element-wise choice does not "
-                "pick still sends its inf or NaN derivative back through autograd"
-            )
-        expected = cb_grad_ref(eta)
-        near = a < 0.3
-        ok_near = np.all(np.abs(got[near] - expected[near]) <= 2e-3)
-        ok_far = np.all(
-            np.abs(got[~near] - expected[~near]) <= 1e-4 + 1e-3 * np.abs(expected[~near])
+@cb_checks.check(
+    part(
+        "gradients",
+        "finite, correct gradients with respect to the logits everywhere, including at η = 0",
+    )
+)
+def cb_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Finite gradients, close to 1/η - 1/sinh(η)."""
+    eta = inputs["eta"].astype(np.float64)
+    a = np.abs(eta)
+    result = report(out["run"], CB_WHAT)
+    if "grad" not in result:
+        return False, "the result is not differentiable with respect to the logits"
+    got = as_array(result["grad"], "the gradient", eta.shape)
+    if not finite(got):
+        return False, (
+            "a gradient is NaN or infinite: a branch that an element-wise choice does not "
+            "pick still sends its inf or NaN derivative back through autograd"
         )
-        return bool(ok_near and ok_far), "wrong gradient with respect to the logits"
+    expected = cb_grad_ref(eta)
+    near = a < 0.3
+    ok_near = np.all(np.abs(got[near] - expected[near]) <= 2e-3)
+    ok_far = np.all(np.abs(got[~near] - expected[~near]) <= 1e-4 + 1e-3 * np.abs(expected[~near]))
+    return bool(ok_near and ok_far), "wrong gradient with respect to the logits"
 
-    def shape() -> tuple[bool, str]:
-        got = as_array(report(out["run"], what)["value"], what)
-        return got.shape == eta.shape, f"expected the input's shape {eta.shape}, got {got.shape}"
 
-    def untouched() -> tuple[bool, str]:
-        return report(out["run"], what).get("untouched") is True, "the logits were changed in place"
+@cb_checks.check(guard("shape", "a tensor of the same shape as logits, a tensor of any shape"))
+def cb_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The input's shape."""
+    eta = inputs["eta"]
+    got = as_array(report(out["run"], CB_WHAT)["value"], CB_WHAT)
+    return got.shape == eta.shape, f"expected the input's shape {eta.shape}, got {got.shape}"
 
-    checks.judge("accurate", accurate)
-    checks.judge("gradients", gradients)
-    checks.judge("shape", shape)
-    checks.judge("input", untouched)
-    checks.judge("float64", float64)
+
+@cb_checks.check(guard("input", "the input left unchanged"))
+def cb_input_untouched(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The logits left as they were."""
+    return report(out["run"], CB_WHAT).get("untouched") is True, "the logits were changed in place"
+
+
+@cb_checks.check(part("float64", "logits float32 or float64"))
+def cb_float64(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Accuracy everywhere on the same logits in float64."""
+    what = "cb_log_normalizer(logits) on float64 logits"
+    passed, message = _cb_accurate_on(inputs, as_array(out["float64"], what, inputs["eta"].shape))
+    return passed, f"with float64 logits: {message}"
 
 
 # ------------------------------------------------------------------ q8: mog_log_density
@@ -604,76 +693,93 @@ def mog_probe(ns: dict, inputs: dict) -> dict:
     return {"near": attempt(near), "far": attempt(far), "shifted": attempt(shifted)}
 
 
-def mog_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Values near and far, gradients, shape, invariance to a shift of the logits."""
-    params = (inputs["means"], inputs["log_vars"], inputs["logits"])
-    what = "mog_log_density(z, means, log_vars, logits)"
-    b = inputs["z"].shape[0]
+mog_checks = Verdicts()
 
-    def values() -> tuple[bool, str]:
-        got = as_array(report(out["near"], what)["value"], what, (b,))
-        _, expected, _, _ = mog_parts(inputs["z"], *params)
-        if close(got, expected, atol=1e-3, rtol=1e-5):
-            return True, ""
-        k = inputs["means"].shape[0]
-        z = inputs["z"]
-        _, equal, _, _ = mog_parts(z, params[0], params[1], np.zeros(k))
-        if close(got, equal, atol=1e-3, rtol=1e-5):
-            return False, "the mixing weights are ignored: weight each component by softmax(logits)"
+MOG_WHAT = "mog_log_density(z, means, log_vars, logits)"
+
+
+def _mog_params(inputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mixture's means, log-variances and logits."""
+    return inputs["means"], inputs["log_vars"], inputs["logits"]
+
+
+@mog_checks.check(
+    goal("values", "log p(z_b) in nats, weights the softmax of the logits, every constant included")
+)
+def mog_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """log p(z) at codes near the components."""
+    params = _mog_params(inputs)
+    b = inputs["z"].shape[0]
+    got = as_array(report(out["near"], MOG_WHAT)["value"], MOG_WHAT, (b,))
+    _, expected, _, _ = mog_parts(inputs["z"], *params)
+    if close(got, expected, atol=1e-3, rtol=1e-5):
+        return True, ""
+    k = inputs["means"].shape[0]
+    z = inputs["z"]
+    _, equal, _, _ = mog_parts(z, params[0], params[1], np.zeros(k))
+    if close(got, equal, atol=1e-3, rtol=1e-5):
+        return False, "the mixing weights are ignored: weight each component by softmax(logits)"
+    return (
+        False,
+        "wrong log-densities: check the weights (softmax of the logits), the variances "
+        "e^ℓ and the constants",
+    )
+
+
+@mog_checks.check(
+    goal("far", "accurate for codes far from every component (where the densities underflow)")
+)
+def mog_far(inputs: dict, out: dict) -> tuple[bool, str]:
+    """log p(z) at codes far from every component."""
+    b = inputs["z"].shape[0]
+    got = as_array(out["far"], MOG_WHAT, (b,))
+    _, expected, _, _ = mog_parts(inputs["z_far"], *_mog_params(inputs))
+    if not finite(got):
         return (
             False,
-            "wrong log-densities: check the weights (softmax of the logits), the variances "
-            "e^ℓ and the constants",
+            "codes far from every component give -inf or NaN: the densities underflow "
+            "before the sum",
         )
+    return close(
+        got, expected, atol=1e-2, rtol=1e-5
+    ), "inaccurate for codes far from every component"
 
-    def far() -> tuple[bool, str]:
-        got = as_array(out["far"], what, (b,))
-        _, expected, _, _ = mog_parts(inputs["z_far"], *params)
-        if not finite(got):
-            return (
-                False,
-                "codes far from every component give -inf or NaN: the densities underflow "
-                "before the sum",
-            )
-        return close(
-            got, expected, atol=1e-2, rtol=1e-5
-        ), "inaccurate for codes far from every component"
 
-    def gradients() -> tuple[bool, str]:
-        result = report(out["near"], what)
-        if (
-            "grads" not in result
-            or not isinstance(result["grads"], list)
-            or len(result["grads"]) != 3
-        ):
-            return (
-                False,
-                "the result is not differentiable with respect to means, log_vars and logits",
-            )
-        expected = mog_grads(inputs["z"], *params)
-        for got, ref, name in zip(
-            result["grads"], expected, ("means", "log_vars", "logits"), strict=True
-        ):
-            if not close(as_array(got, f"the gradient w.r.t. {name}"), ref, atol=1e-3, rtol=1e-4):
-                return False, f"wrong gradient with respect to {name}"
-        return True, ""
-
-    def shape() -> tuple[bool, str]:
-        got = as_array(report(out["near"], what)["value"], what)
-        return got.shape == (b,), f"expected one value per code, shape ({b},), got {got.shape}"
-
-    def shift() -> tuple[bool, str]:
-        got = as_array(out["shifted"], what, (b,))
-        _, expected, _, _ = mog_parts(inputs["z"], *params)
-        return close(got, expected, atol=1e-3, rtol=1e-5), (
-            "adding the same number to every logit changed the result: normalise the weights"
+@mog_checks.check(part("gradients", "differentiable with respect to means, log_vars and logits"))
+def mog_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Gradients of the summed log-densities w.r.t. means, log_vars and logits."""
+    result = report(out["near"], MOG_WHAT)
+    if "grads" not in result or not isinstance(result["grads"], list) or len(result["grads"]) != 3:
+        return (
+            False,
+            "the result is not differentiable with respect to means, log_vars and logits",
         )
+    expected = mog_grads(inputs["z"], *_mog_params(inputs))
+    for got, ref, name in zip(
+        result["grads"], expected, ("means", "log_vars", "logits"), strict=True
+    ):
+        if not close(as_array(got, f"the gradient w.r.t. {name}"), ref, atol=1e-3, rtol=1e-4):
+            return False, f"wrong gradient with respect to {name}"
+    return True, ""
 
-    checks.judge("values", values)
-    checks.judge("far", far)
-    checks.judge("gradients", gradients)
-    checks.judge("shape", shape)
-    checks.judge("shift", shift)
+
+@mog_checks.check(guard("shape", "returns a tensor of shape (B,)"))
+def mog_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """One value per code."""
+    b = inputs["z"].shape[0]
+    got = as_array(report(out["near"], MOG_WHAT)["value"], MOG_WHAT)
+    return got.shape == (b,), f"expected one value per code, shape ({b},), got {got.shape}"
+
+
+@mog_checks.check(guard("shift", "logits unnormalised: the weights are their softmax"))
+def mog_shift(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The same log-densities with every logit shifted by one number."""
+    b = inputs["z"].shape[0]
+    got = as_array(out["shifted"], MOG_WHAT, (b,))
+    _, expected, _, _ = mog_parts(inputs["z"], *_mog_params(inputs))
+    return close(got, expected, atol=1e-3, rtol=1e-5), (
+        "adding the same number to every logit changed the result: normalise the weights"
+    )
 
 
 # ------------------------------------------------------------------ q9: mc_kl
@@ -717,58 +823,50 @@ def mckl_probe(ns: dict, inputs: dict) -> dict:
     return {"value": value, "calls": calls[:4]}
 
 
-def mckl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """log q(z|x) - log p(z) with the stand-in prior; one value per image."""
+mckl_checks = Verdicts()
+
+MCKL_WHAT = "mc_kl(z, mu, logvar, log_prior)"
+
+
+def _mckl_log_q(inputs: dict) -> np.ndarray:
+    """log q(z|x) at the sample, per image, constants included."""
     z, mu, logvar = (inputs[k].astype(np.float64) for k in ("z", "mu", "logvar"))
-    b = z.shape[0]
-    what = "mc_kl(z, mu, logvar, log_prior)"
-    log_q = (-0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar) - HALF_LOG_2PI).sum(axis=1)
+    return (-0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar) - HALF_LOG_2PI).sum(axis=1)
 
-    def values() -> tuple[bool, str]:
-        got = as_array(out["value"], what, (b,))
-        if close(got, log_q - standin_log_prior(inputs, z), atol=1e-3, rtol=1e-5):
-            return True, ""
-        if close(got, standin_log_prior(inputs, z) - log_q, atol=1e-3, rtol=1e-5):
-            return False, "the sign is flipped: the estimate is log q(z|x) minus log p(z)"
-        if close(got, log_q - standin_log_prior(inputs, mu), atol=1e-3, rtol=1e-5):
-            return False, "the prior is evaluated at the posterior mean, not at the sample z"
-        return False, "wrong values: use the log_prior you are given, at z, and the full log q(z|x)"
 
-    def shape() -> tuple[bool, str]:
-        got = as_array(out["value"], what)
-        return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
+@mckl_checks.check(
+    goal(
+        "values",
+        "the single-sample estimate log q(z|x) - log p(z) at the sample z, with the log_prior "
+        "given, constants included",
+    )
+)
+def mckl_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """log q(z|x) - log p(z) with the stand-in prior."""
+    z, mu = inputs["z"].astype(np.float64), inputs["mu"].astype(np.float64)
+    log_q = _mckl_log_q(inputs)
+    got = as_array(out["value"], MCKL_WHAT, (z.shape[0],))
+    if close(got, log_q - standin_log_prior(inputs, z), atol=1e-3, rtol=1e-5):
+        return True, ""
+    if close(got, standin_log_prior(inputs, z) - log_q, atol=1e-3, rtol=1e-5):
+        return False, "the sign is flipped: the estimate is log q(z|x) minus log p(z)"
+    if close(got, log_q - standin_log_prior(inputs, mu), atol=1e-3, rtol=1e-5):
+        return False, "the prior is evaluated at the posterior mean, not at the sample z"
+    return False, "wrong values: use the log_prior you are given, at z, and the full log q(z|x)"
 
-    checks.judge("values", values)
-    checks.judge("shape", shape)
+
+@mckl_checks.check(guard("shape", "one value per image, shape (B,)"))
+def mckl_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """One value per image."""
+    b = inputs["z"].shape[0]
+    got = as_array(out["value"], MCKL_WHAT)
+    return got.shape == (b,), f"expected one value per image, shape ({b},), got {got.shape}"
 
 
 BITS_PER_DIM = (-3600 + 784 * math.log(256)) / (784 * math.log(2))
 
 QUESTIONS = [
-    Question(
-        "q2",
-        (
-            goal(
-                "values",
-                "-log p(x_b) in nats, summed over the D pixels, log σ and ½ log 2π included (σ a "
-                "Python float)",
-            ),
-            part(
-                "per_pixel_sigma",
-                "sigma may be a tensor that broadcasts against x, for example one σ per pixel, "
-                "shape (D,)",
-            ),
-            guard("shape", "returns a tensor of shape (B,)"),
-            part(
-                "broadcast_sigma",
-                "any sigma tensor that broadcasts against x, for example one σ per image, shape "
-                "(B, 1)",
-            ),
-        ),
-        gauss_inputs,
-        gauss_probe,
-        gauss_verdict,
-    ),
+    gauss_checks.question("q2", gauss_inputs, gauss_probe),
     choice_question(
         "q3",
         "q3_answer",
@@ -776,32 +874,7 @@ QUESTIONS = [
         "beta = 2 sigma^2: a larger sigma weighs the KL more, so the code carries fewer nats and "
         "reconstructions and samples get smoother (decoded means are shown, not noisy draws)",
     ),
-    Question(
-        "q4",
-        (
-            goal(
-                "values",
-                "per-image NLL in nats, summed over the pixels, constant included, with σ_eff = "
-                "max(e^s, σ_min) in every pixel; log_sigma a single value, shape (D,) or (B, D)",
-            ),
-            goal(
-                "finite",
-                "values finite and correct for every log_sigma in [-1000, 80] and |x - μ| ≤ 10, "
-                "x == mu included; gradients finite there",
-            ),
-            part(
-                "gradients",
-                "differentiable: gradients w.r.t. mu and log_sigma correct where σ ≠ σ_min, zero "
-                "for log_sigma below the floor",
-            ),
-            guard("shape", "returns a tensor of shape (B,)"),
-            guard("inputs", "do not change the inputs"),
-            guard("default", "sigma_min defaults to 0.01 (the signature)"),
-        ),
-        lv_inputs,
-        lv_probe,
-        lv_verdict,
-    ),
+    lv_checks.question("q4", lv_inputs, lv_probe),
     number_question(
         "q5",
         "q5_answer",
@@ -810,27 +883,7 @@ QUESTIONS = [
         "add D log 256 to the nats (the change of scale from [0, 1] to [0, 256]) and divide by "
         "D log 2",
     ),
-    Question(
-        "q6",
-        (
-            goal(
-                "accurate",
-                "log C(η) to about 1e-5 (absolute or relative) for every logit: η = 0, |η| < "
-                "1e-4 and saturated |η| > 30 up to a few hundred; no NaN or infinity",
-            ),
-            part(
-                "gradients",
-                "finite, correct gradients with respect to the logits everywhere, including at η "
-                "= 0",
-            ),
-            guard("shape", "a tensor of the same shape as logits, a tensor of any shape"),
-            guard("input", "the input left unchanged"),
-            part("float64", "logits float32 or float64"),
-        ),
-        cb_inputs,
-        cb_probe,
-        cb_verdict,
-    ),
+    cb_checks.question("q6", cb_inputs, cb_probe),
     choice_question(
         "q7",
         "q7_answer",
@@ -838,38 +891,8 @@ QUESTIONS = [
         "log C(lambda) grows as lambda leaves 1/2, so it rewards confident values: the best "
         "lambda for x = 0.3 lies below 0.3, and the continuous Bernoulli's mean is not lambda",
     ),
-    Question(
-        "q8",
-        (
-            goal(
-                "values",
-                "log p(z_b) in nats, weights the softmax of the logits, every constant included",
-            ),
-            goal(
-                "far", "accurate for codes far from every component (where the densities underflow)"
-            ),
-            part("gradients", "differentiable with respect to means, log_vars and logits"),
-            guard("shape", "returns a tensor of shape (B,)"),
-            guard("shift", "logits unnormalised: the weights are their softmax"),
-        ),
-        mog_inputs,
-        mog_probe,
-        mog_verdict,
-    ),
-    Question(
-        "q9",
-        (
-            goal(
-                "values",
-                "the single-sample estimate log q(z|x) - log p(z) at the sample z, with the "
-                "log_prior given, constants included",
-            ),
-            guard("shape", "one value per image, shape (B,)"),
-        ),
-        mckl_inputs,
-        mckl_probe,
-        mckl_verdict,
-    ),
+    mog_checks.question("q8", mog_inputs, mog_probe),
+    mckl_checks.question("q9", mckl_inputs, mckl_probe),
 ]
 
 
