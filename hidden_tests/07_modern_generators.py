@@ -17,9 +17,8 @@ import math
 import numpy as np
 
 from vae_grading.evidence import (
-    Checks,
     MalformedOutput,
-    Question,
+    Verdicts,
     as_array,
     as_float,
     choice_question,
@@ -101,89 +100,125 @@ def quantize_probe(ns: dict, inputs: dict) -> dict:
     return {"run": attempt(run)}
 
 
-def quantize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Nearest codes by squared distance, straight-through gradient to z, none to the codebook."""
+quantize_checks = Verdicts()
+
+QZ_WHAT = "quantize(z, codebook)"
+
+
+def _qz_distances(inputs: dict) -> np.ndarray:
+    """Squared distances from every input to every codebook vector, (N, K)."""
     z, codebook = inputs["z"].astype(np.float64), inputs["codebook"].astype(np.float64)
-    n, d = z.shape
-    distances = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
+    return ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
 
-    def indices() -> np.ndarray:
-        rep = report(out["run"], "quantize(z, codebook)")
-        got = as_array(rep["indices"], "the indices", (n,))
-        if not np.all(got == np.round(got)) or got.min() < 0 or got.max() >= len(codebook):
-            raise MalformedOutput("the indices must be whole numbers in 0 .. K-1")
-        return got.astype(int)
 
-    def nearest() -> tuple[bool, str]:
-        got = indices()
-        chosen = distances[np.arange(n), got]
-        ok = bool(np.all(chosen <= distances.min(1) + 1e-4 * (1 + distances.min(1))))
-        if not ok and np.array_equal(got, (z @ codebook.T).argmax(1)):
-            return False, (
-                "the indices maximise the dot product z·e: that ignores the lengths of the "
-                "codebook vectors; compare squared Euclidean distances"
-            )
-        return ok, (
-            f"{int((chosen > distances.min(1) + 1e-4).sum())} of {n} inputs do not get the "
-            "index of their nearest codebook vector (smallest Euclidean distance)"
+def _qz_indices(inputs: dict, out: dict) -> np.ndarray:
+    """The reported indices: whole numbers in 0 .. K-1, shape (N,)."""
+    n, k = inputs["z"].shape[0], inputs["codebook"].shape[0]
+    rep = report(out["run"], QZ_WHAT)
+    got = as_array(rep["indices"], "the indices", (n,))
+    if not np.all(got == np.round(got)) or got.min() < 0 or got.max() >= k:
+        raise MalformedOutput("the indices must be whole numbers in 0 .. K-1")
+    return got.astype(int)
+
+
+def _qz_grads(out: dict) -> dict:
+    """The gradients a loss on the quantized codes sent to z and to the codebook."""
+    rep = report(out["run"], QZ_WHAT)
+    return report(rep["grads"], "backward through the quantized codes")
+
+
+@quantize_checks.check(
+    goal(
+        "nearest",
+        "indices of shape (N,): the index of the nearest codebook vector of each row of z, in "
+        "Euclidean distance",
+    )
+)
+def qz_nearest(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Every input gets its nearest code by squared distance."""
+    z, codebook = inputs["z"].astype(np.float64), inputs["codebook"].astype(np.float64)
+    n = z.shape[0]
+    distances = _qz_distances(inputs)
+    got = _qz_indices(inputs, out)
+    chosen = distances[np.arange(n), got]
+    ok = bool(np.all(chosen <= distances.min(1) + 1e-4 * (1 + distances.min(1))))
+    if not ok and np.array_equal(got, (z @ codebook.T).argmax(1)):
+        return False, (
+            "the indices maximise the dot product z·e: that ignores the lengths of the "
+            "codebook vectors; compare squared Euclidean distances"
         )
+    return ok, (
+        f"{int((chosen > distances.min(1) + 1e-4).sum())} of {n} inputs do not get the "
+        "index of their nearest codebook vector (smallest Euclidean distance)"
+    )
 
-    def codes() -> tuple[bool, str]:
-        got_idx = indices()
-        rep = report(out["run"], "quantize(z, codebook)")
-        got = as_array(rep["codes"], "the quantized codes", (n, d))
-        ok = close(got, codebook[got_idx], atol=1e-4, rtol=1e-4)
-        if not ok and close(got, z, atol=1e-4, rtol=1e-4):
-            return (
-                False,
-                "the codes equal the inputs z: the forward value must be the codebook vector",
-            )
-        return ok, "the quantized output must equal codebook[index] for every input (forward value)"
 
-    def grads() -> dict:
-        rep = report(out["run"], "quantize(z, codebook)")
-        return report(rep["grads"], "backward through the quantized codes")
-
-    def straight_through() -> tuple[bool, str]:
-        passed, _ = codes()
-        if not passed:  # an identity passes gradients unchanged too: the lookup must happen
-            return False, "straight-through needs the quantized codes as the forward value"
-        g = grads()
-        if g["z"] is None:
-            return False, (
-                "no gradient reaches z through the quantized codes: the decoder's gradient must be "
-                "copied to the encoder output (straight-through)"
-            )
-        got = as_array(g["z"], "the gradient with respect to z", (n, d))
-        ok = close(got, inputs["grad"], atol=1e-5, rtol=1e-4)
-        return ok, (
-            "the gradient reaching z must equal the gradient at the quantized output, unchanged "
-            "(straight-through): the nearest-code lookup itself is not differentiable"
+@quantize_checks.check(goal("codes", "the value of z_q is codebook[indices]"))
+def qz_codes(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The forward value is the codebook vector of each reported index."""
+    z, codebook = inputs["z"].astype(np.float64), inputs["codebook"].astype(np.float64)
+    got_idx = _qz_indices(inputs, out)
+    rep = report(out["run"], QZ_WHAT)
+    got = as_array(rep["codes"], "the quantized codes", z.shape)
+    ok = close(got, codebook[got_idx], atol=1e-4, rtol=1e-4)
+    if not ok and close(got, z, atol=1e-4, rtol=1e-4):
+        return (
+            False,
+            "the codes equal the inputs z: the forward value must be the codebook vector",
         )
+    return ok, "the quantized output must equal codebook[index] for every input (forward value)"
 
-    def codebook_untouched() -> tuple[bool, str]:
-        g = grads()
-        if g["codebook"] is None:
-            return True, ""
-        got = as_array(g["codebook"], "the gradient with respect to the codebook")
-        ok = close(got, np.zeros_like(got), atol=1e-7)
-        return ok, (
-            "the decoder's gradient also reaches the codebook through the quantized output: the "
-            "codebook should learn only from its own loss term (Q2)"
+
+@quantize_checks.check(
+    part(
+        "straight_through",
+        "a loss computed from z_q sends its gradient to z unchanged (straight-through)",
+    )
+)
+def qz_straight_through(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The gradient at the quantized output reaches z unchanged, given the right forward value."""
+    passed, _ = qz_codes(inputs, out)
+    if not passed:  # an identity passes gradients unchanged too: the lookup must happen
+        return False, "straight-through needs the quantized codes as the forward value"
+    g = _qz_grads(out)
+    if g["z"] is None:
+        return False, (
+            "no gradient reaches z through the quantized codes: the decoder's gradient must be "
+            "copied to the encoder output (straight-through)"
         )
+    got = as_array(g["z"], "the gradient with respect to z", inputs["z"].shape)
+    ok = close(got, inputs["grad"], atol=1e-5, rtol=1e-4)
+    return ok, (
+        "the gradient reaching z must equal the gradient at the quantized output, unchanged "
+        "(straight-through): the nearest-code lookup itself is not differentiable"
+    )
 
-    def shapes() -> tuple[bool, str]:
-        rep = report(out["run"], "quantize(z, codebook)")
-        dtype = rep.get("index_dtype")
-        ok = dtype in ("torch.int64", "torch.int32") and rep.get("codes_shape") == [n, d]
-        kind = str(dtype).removeprefix("torch.")
-        return ok, f"return codes shaped like z {[n, d]} and integer indices (got {kind})"
 
-    checks.judge("nearest", nearest)
-    checks.judge("codes", codes)
-    checks.judge("straight_through", straight_through)
-    checks.judge("codebook_no_grad", codebook_untouched)
-    checks.judge("shapes", shapes)
+@quantize_checks.check(guard("codebook_no_grad", "and sends nothing to the codebook"))
+def qz_codebook_no_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """No gradient reaches the codebook through the quantized output."""
+    g = _qz_grads(out)
+    if g["codebook"] is None:
+        return True, ""
+    got = as_array(g["codebook"], "the gradient with respect to the codebook")
+    ok = close(got, np.zeros_like(got), atol=1e-7)
+    return ok, (
+        "the decoder's gradient also reaches the codebook through the quantized output: the "
+        "codebook should learn only from its own loss term (Q2)"
+    )
+
+
+@quantize_checks.check(
+    guard("shapes", "returns (z_q, indices): z_q of shape (N, D), indices an integer tensor")
+)
+def qz_shapes(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Codes shaped like z, integer indices."""
+    n, d = inputs["z"].shape
+    rep = report(out["run"], QZ_WHAT)
+    dtype = rep.get("index_dtype")
+    ok = dtype in ("torch.int64", "torch.int32") and rep.get("codes_shape") == [n, d]
+    kind = str(dtype).removeprefix("torch.")
+    return ok, f"return codes shaped like z {[n, d]} and integer indices (got {kind})"
 
 
 # ------------------------------------------------------------------ q2: vq_loss
@@ -231,78 +266,97 @@ def vq_probe(ns: dict, inputs: dict) -> dict:
     return {"run": attempt(run), "default": attempt(default)}
 
 
-def vq_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """(1 + beta) MSE in value; the codes get the codebook gradient, z the commitment gradient."""
-    z, codes, beta = (
-        inputs["z"].astype(np.float64),
-        inputs["codes"].astype(np.float64),
-        inputs["beta"],
-    )
-    mse = float(((z - codes) ** 2).mean())
-    grad_codes = 2 * (codes - z) / z.size
-    grad_z = beta * 2 * (z - codes) / z.size
+vq_checks = Verdicts()
 
-    def value() -> tuple[bool, str]:
-        rep = report(out["run"], "vq_loss(z, codes, beta)")
-        got = as_float(rep["value"], "vq_loss(z, codes, beta)")
-        if abs(got - (1 + beta) * mse * z.size) <= 1e-3 * abs(got):
-            return False, "the squared distances are summed: take the mean over all entries"
-        if abs(got - mse) <= 1e-4 * mse or abs(got - 2 * mse) <= 1e-4 * mse:
-            return False, "β is missing: the commitment term is weighted by β"
-        ok = abs(got - (1 + beta) * mse) <= 1e-4 * (1 + beta) * mse
-        return ok, (
-            f"expected codebook term + β · commitment term = {(1 + beta) * mse:.5f}, got {got:.5f}"
-        )
+VQ_WHAT = "vq_loss(z, codes, beta)"
 
-    def gradient(name: str, expected: np.ndarray, message: str) -> tuple[bool, str]:
-        rep = report(out["run"], "vq_loss(z, codes, beta)")
-        g = report(rep["grads"], "backward through vq_loss")
-        if g[name] is None:
-            return False, message
-        got = as_array(g[name], f"the gradient with respect to {name}", expected.shape)
-        return close(got, expected, atol=1e-6, rtol=1e-3), message
 
-    checks.judge(
+def _vq_terms(inputs: dict) -> tuple[np.ndarray, np.ndarray, float]:
+    """z and the codes in float64, and their mean squared distance."""
+    z, codes = inputs["z"].astype(np.float64), inputs["codes"].astype(np.float64)
+    return z, codes, float(((z - codes) ** 2).mean())
+
+
+def _vq_gradient(out: dict, name: str, expected: np.ndarray, message: str) -> tuple[bool, str]:
+    """The gradient the loss sent to `name` ("z" or "codes") against `expected`."""
+    rep = report(out["run"], VQ_WHAT)
+    g = report(rep["grads"], "backward through vq_loss")
+    if g[name] is None:
+        return False, message
+    got = as_array(g[name], f"the gradient with respect to {name}", expected.shape)
+    return close(got, expected, atol=1e-6, rtol=1e-3), message
+
+
+@vq_checks.check(
+    goal(
         "value",
-        value,
+        "the codebook term plus β times the commitment term, each squared distance the mean "
+        "over all entries",
     )
-    checks.judge(
-        "encoder_grad",
-        lambda: gradient(
-            "z",
-            grad_z,
-            "the encoder output must get only the commitment term's gradient, weighted by β "
-            "(stop the gradient to the codes inside that term, and to z inside the codebook term)",
-        ),
-    )
-    checks.judge(
-        "codebook_grad",
-        lambda: gradient(
-            "codes",
-            grad_codes,
-            "the codebook vectors must get only the codebook term's gradient (unweighted): stop "
-            "the gradient to z inside the codebook term, and to the codes inside the commitment "
-            "term",
-        ),
+)
+def vq_value(inputs: dict, out: dict) -> tuple[bool, str]:
+    """(1 + beta) times the mean squared distance."""
+    z, _, mse = _vq_terms(inputs)
+    beta = inputs["beta"]
+    rep = report(out["run"], VQ_WHAT)
+    got = as_float(rep["value"], VQ_WHAT)
+    if abs(got - (1 + beta) * mse * z.size) <= 1e-3 * abs(got):
+        return False, "the squared distances are summed: take the mean over all entries"
+    if abs(got - mse) <= 1e-4 * mse or abs(got - 2 * mse) <= 1e-4 * mse:
+        return False, "β is missing: the commitment term is weighted by β"
+    ok = abs(got - (1 + beta) * mse) <= 1e-4 * (1 + beta) * mse
+    return ok, (
+        f"expected codebook term + β · commitment term = {(1 + beta) * mse:.5f}, got {got:.5f}"
     )
 
-    def scalar() -> tuple[bool, str]:
-        rep = report(out["run"], "vq_loss(z, codes, beta)")
-        return rep.get("shape") == [], "return a scalar tensor (0-d)"
 
-    checks.judge("scalar", scalar)
+@vq_checks.check(part("encoder_grad", "z gets only the commitment term's gradient"))
+def vq_encoder_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """z gets beta times the commitment term's gradient, nothing else."""
+    z, codes, _ = _vq_terms(inputs)
+    grad_z = inputs["beta"] * 2 * (z - codes) / z.size
+    return _vq_gradient(
+        out,
+        "z",
+        grad_z,
+        "the encoder output must get only the commitment term's gradient, weighted by β "
+        "(stop the gradient to the codes inside that term, and to z inside the codebook term)",
+    )
 
-    def default() -> tuple[bool, str]:
-        rep = report(out["default"], "vq_loss(z, codes)")
-        omitted = as_float(rep["omitted"], "vq_loss(z, codes)")
-        given = as_float(rep["given"], "vq_loss(z, codes, 0.25)")
-        ok = abs(omitted - given) <= 1e-6 * max(1.0, abs(given))
-        return ok, (
-            f"called without beta the loss is {omitted:.5f}, with beta = 0.25 it is {given:.5f}: "
-            "the signature says beta defaults to 0.25"
-        )
 
-    checks.judge("default_beta", default)
+@vq_checks.check(part("codebook_grad", "the codes get only the codebook term's gradient"))
+def vq_codebook_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The codes get the codebook term's gradient, unweighted, nothing else."""
+    z, codes, _ = _vq_terms(inputs)
+    grad_codes = 2 * (codes - z) / z.size
+    return _vq_gradient(
+        out,
+        "codes",
+        grad_codes,
+        "the codebook vectors must get only the codebook term's gradient (unweighted): stop "
+        "the gradient to z inside the codebook term, and to the codes inside the commitment "
+        "term",
+    )
+
+
+@vq_checks.check(guard("scalar", "returns a scalar tensor"))
+def vq_scalar(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A 0-d tensor."""
+    rep = report(out["run"], VQ_WHAT)
+    return rep.get("shape") == [], "return a scalar tensor (0-d)"
+
+
+@vq_checks.check(guard("default_beta", "beta defaults to 0.25 (the signature)"))
+def vq_default_beta(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Without beta, the same loss as with beta = 0.25."""
+    rep = report(out["default"], "vq_loss(z, codes)")
+    omitted = as_float(rep["omitted"], "vq_loss(z, codes)")
+    given = as_float(rep["given"], "vq_loss(z, codes, 0.25)")
+    ok = abs(omitted - given) <= 1e-6 * max(1.0, abs(given))
+    return ok, (
+        f"called without beta the loss is {omitted:.5f}, with beta = 0.25 it is {given:.5f}: "
+        "the signature says beta defaults to 0.25"
+    )
 
 
 # ------------------------------------------------------------------ q4: revive_codebook
@@ -362,51 +416,66 @@ def revive_probe(ns: dict, inputs: dict) -> dict:
     return {name: attempt(lambda case=inputs[name]: run(case)) for name in ("a", "b")}
 
 
-def revive_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Usage of the returned codebook on new encoder outputs; codes in use left where they are."""
-    cases = {name: inputs[name] for name in ("a", "b")}
+revive_checks = Verdicts()
 
-    def returned(name: str) -> np.ndarray:
-        case = cases[name]
-        return as_array(out[name], "revive_codebook(codebook, z, counts)", case["codebook"].shape)
+REVIVE_CASES = ("a", "b")
 
-    def usage() -> tuple[bool, str]:
-        for name, case in cases.items():
-            new = returned(name)
-            if not np.all(np.isfinite(new)):
-                return False, "the returned codebook holds NaN or infinite values"
-            before = perplexity(case["codebook"].astype(np.float64), case["fresh"])
-            after = perplexity(new, case["fresh"])
-            need = max(2 * before, 0.5 * case["clusters"])
-            if after < need:
-                return False, (
-                    f"on new encoder outputs from the same data, {after:.1f} codes are in "
-                    f"effective use (perplexity) after your remedy, {before:.1f} before: the codes "
-                    "you changed are still chosen by (almost) no encoder output"
-                )
-        return True, ""
 
-    def keeps_used() -> tuple[bool, str]:
-        for name, case in cases.items():
-            new = returned(name)
-            used = case["counts"] > 0
-            if not close(new[used], case["codebook"][used].astype(np.float64), atol=1e-5):
-                return False, (
-                    "a code that was in use (count > 0) moved: the decoder relies on those codes, "
-                    "change only the dead ones"
-                )
-        return True, ""
+def _revive_returned(inputs: dict, out: dict, name: str) -> np.ndarray:
+    """The codebook returned for case `name`, of the input codebook's shape."""
+    shape = inputs[name]["codebook"].shape
+    return as_array(out[name], "revive_codebook(codebook, z, counts)", shape)
 
-    def shape() -> tuple[bool, str]:
-        for name in cases:
-            new = returned(name)
-            if not np.all(np.isfinite(new)):
-                return False, "the returned codebook holds NaN or infinite values"
-        return True, ""
 
-    checks.judge("usage", usage)
-    checks.judge("keeps_used", keeps_used)
-    checks.judge("shape", shape)
+@revive_checks.check(
+    goal(
+        "usage",
+        "returns a codebook with which more codes are in use on new encoder outputs like z "
+        "(codebooks built to collapse)",
+    )
+)
+def revive_usage(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The perplexity on new encoder outputs at least doubles (or reaches half the clusters)."""
+    for name in REVIVE_CASES:
+        case = inputs[name]
+        new = _revive_returned(inputs, out, name)
+        if not np.all(np.isfinite(new)):
+            return False, "the returned codebook holds NaN or infinite values"
+        before = perplexity(case["codebook"].astype(np.float64), case["fresh"])
+        after = perplexity(new, case["fresh"])
+        need = max(2 * before, 0.5 * case["clusters"])
+        if after < need:
+            return False, (
+                f"on new encoder outputs from the same data, {after:.1f} codes are in "
+                f"effective use (perplexity) after your remedy, {before:.1f} before: the codes "
+                "you changed are still chosen by (almost) no encoder output"
+            )
+    return True, ""
+
+
+@revive_checks.check(guard("keeps_used", "every code with a nonzero count keeps its value"))
+def revive_keeps_used(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Codes with a nonzero count are where they were."""
+    for name in REVIVE_CASES:
+        case = inputs[name]
+        new = _revive_returned(inputs, out, name)
+        used = case["counts"] > 0
+        if not close(new[used], case["codebook"][used].astype(np.float64), atol=1e-5):
+            return False, (
+                "a code that was in use (count > 0) moved: the decoder relies on those codes, "
+                "change only the dead ones"
+            )
+    return True, ""
+
+
+@revive_checks.check(guard("shape", "returns a tensor of shape (K, D), the new codebook values"))
+def revive_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A finite codebook of the input's shape."""
+    for name in REVIVE_CASES:
+        new = _revive_returned(inputs, out, name)
+        if not np.all(np.isfinite(new)):
+            return False, "the returned codebook holds NaN or infinite values"
+    return True, ""
 
 
 # ------------------------------------------------------------------ q5: noise_latents
@@ -425,6 +494,14 @@ def nl_inputs(rng: np.random.Generator) -> dict:
     }
 
 
+def ref_noise_latents(
+    z0: np.ndarray, t: np.ndarray, noise: np.ndarray, ab: np.ndarray
+) -> np.ndarray:
+    """sqrt(alpha_bar_t) z0 + sqrt(1 - alpha_bar_t) noise, row by row."""
+    a = ab.astype(np.float64)[t][:, None]
+    return np.sqrt(a) * z0.astype(np.float64) + np.sqrt(1 - a) * noise.astype(np.float64)
+
+
 def nl_probe(ns: dict, inputs: dict) -> dict:
     """noise_latents(z0, t, noise, alpha_bar)."""
     attempt = ns["_vae_grading_attempt"]
@@ -438,36 +515,33 @@ def nl_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def ref_noise_latents(
-    z0: np.ndarray, t: np.ndarray, noise: np.ndarray, ab: np.ndarray
-) -> np.ndarray:
-    """sqrt(alpha_bar_t) z0 + sqrt(1 - alpha_bar_t) noise, row by row."""
-    a = ab.astype(np.float64)[t][:, None]
-    return np.sqrt(a) * z0.astype(np.float64) + np.sqrt(1 - a) * noise.astype(np.float64)
+nl_checks = Verdicts()
+
+NL_WHAT = "noise_latents(z0, t, noise, alpha_bar)"
 
 
-def nl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+@nl_checks.check(
+    goal("values", "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) ε for a batch, each row at its own step t")
+)
+def nl_values(inputs: dict, out: dict) -> tuple[bool, str]:
     """The closed form of q(z_t | z_0), each row at its own step."""
     z0, t, noise, ab = inputs["z0"], inputs["t"], inputs["noise"], inputs["alpha_bar"]
+    got = as_array(out["zt"], NL_WHAT, z0.shape)
+    a = ab.astype(np.float64)[t][:, None]
+    if close(got, a * z0 + (1 - a) * noise, atol=1e-4, rtol=1e-4):
+        return False, "the weights are alpha_bar and 1 - alpha_bar: take their square roots"
+    ok = close(got, ref_noise_latents(z0, t, noise, ab), atol=1e-4, rtol=1e-4)
+    return ok, (
+        "z_t must be sqrt(alpha_bar[t]) * z0 + sqrt(1 - alpha_bar[t]) * noise, with each row "
+        "using its own step t"
+    )
 
-    def values() -> tuple[bool, str]:
-        got = as_array(out["zt"], "noise_latents(z0, t, noise, alpha_bar)", z0.shape)
-        a = ab.astype(np.float64)[t][:, None]
-        if close(got, a * z0 + (1 - a) * noise, atol=1e-4, rtol=1e-4):
-            return False, "the weights are alpha_bar and 1 - alpha_bar: take their square roots"
-        ok = close(got, ref_noise_latents(z0, t, noise, ab), atol=1e-4, rtol=1e-4)
-        return ok, (
-            "z_t must be sqrt(alpha_bar[t]) * z0 + sqrt(1 - alpha_bar[t]) * noise, with each row "
-            "using its own step t"
-        )
 
-    checks.judge("values", values)
-
-    def shape() -> tuple[bool, str]:
-        got = as_array(out["zt"], "noise_latents(z0, t, noise, alpha_bar)", z0.shape)
-        return bool(np.all(np.isfinite(got))), "z_t must be finite"
-
-    checks.judge("shape", shape)
+@nl_checks.check(guard("shape", "z_t of the shape of z0, (B, D)"))
+def nl_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Finite, shaped like z0."""
+    got = as_array(out["zt"], NL_WHAT, inputs["z0"].shape)
+    return bool(np.all(np.isfinite(got))), "z_t must be finite"
 
 
 # ------------------------------------------------------------------ q7: diffusion_loss
@@ -533,40 +607,56 @@ def dl_probe(ns: dict, inputs: dict) -> dict:
     return {"written": written, "standin": swapped}
 
 
-def dl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """The loss is the MSE between the prediction and the noise that made z_t; that noise is
-    standard normal; the steps are uniform over 0 .. T-1; the loss carries gradient."""
+dl_checks = Verdicts()
+
+DL_WHAT = "diffusion_loss(model, z0, alpha_bar)"
+#: Each check passes as written or with the stand-in noise_latents swapped in.
+DL_RUNS = ("written", "standin")
+
+
+def _dl_recorded(inputs: dict, out: dict, run: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The report of `run`, and the z_t and the steps the model was called with (once)."""
+    n, d = inputs["z0"].shape
+    steps = len(inputs["alpha_bar"])
+    rep = report(out[run], DL_WHAT)
+    if rep.get("calls") != 1:
+        raise MalformedOutput(
+            f"the model was called {rep.get('calls')} times: call it once, on all rows"
+        )
+    z_t = as_array(rep["z_t"], "the z_t given to the model", (n, d))
+    t = as_array(rep["t"], "the t given to the model", (n,))
+    if not np.all(t == np.round(t)) or t.min() < 0 or t.max() >= steps:
+        raise MalformedOutput("t must hold whole steps in 0 .. T-1")
+    return rep, z_t, t.astype(int)
+
+
+def _dl_implied_noise(inputs: dict, out: dict, run: str) -> np.ndarray:
+    """The noise that made the z_t the model saw (by the closed form, or by the stand-in)."""
     z0 = inputs["z0"].astype(np.float64)
-    ab = inputs["alpha_bar"].astype(np.float64)
-    n, d = z0.shape
-    steps = len(ab)
+    _, z_t, t = _dl_recorded(inputs, out, run)
+    if run == "standin":
+        c1 = inputs["c1"].astype(np.float64)[t][:, None]
+        c2 = inputs["c2"].astype(np.float64)[t][:, None]
+        return (z_t - c1 * z0) / c2
+    a = inputs["alpha_bar"].astype(np.float64)[t][:, None]
+    return (z_t - np.sqrt(a) * z0) / np.sqrt(1 - a)
+
+
+@dl_checks.check(
+    goal(
+        "loss",
+        "model(z_t, t) called once, on the whole batch; the squared error between the "
+        "prediction and the noise, averaged over the rows and the dimensions",
+    )
+)
+def dl_loss(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The MSE between the stand-in denoiser's output and the noise that made z_t."""
     w, v = inputs["w"].astype(np.float64), inputs["v"].astype(np.float64)
 
-    def recorded(run: str) -> tuple[dict, np.ndarray, np.ndarray]:
-        rep = report(out[run], "diffusion_loss(model, z0, alpha_bar)")
-        if rep.get("calls") != 1:
-            raise MalformedOutput(
-                f"the model was called {rep.get('calls')} times: call it once, on all rows"
-            )
-        z_t = as_array(rep["z_t"], "the z_t given to the model", (n, d))
-        t = as_array(rep["t"], "the t given to the model", (n,))
-        if not np.all(t == np.round(t)) or t.min() < 0 or t.max() >= steps:
-            raise MalformedOutput("t must hold whole steps in 0 .. T-1")
-        return rep, z_t, t.astype(int)
-
-    def implied_noise(run: str) -> np.ndarray:
-        _, z_t, t = recorded(run)
-        if run == "standin":
-            c1 = inputs["c1"].astype(np.float64)[t][:, None]
-            c2 = inputs["c2"].astype(np.float64)[t][:, None]
-            return (z_t - c1 * z0) / c2
-        a = ab[t][:, None]
-        return (z_t - np.sqrt(a) * z0) / np.sqrt(1 - a)
-
-    def loss(run: str) -> tuple[bool, str]:
-        rep, z_t, t = recorded(run)
-        got = as_float(rep["loss"], "diffusion_loss(model, z0, alpha_bar)")
-        errors = (w * z_t + v[t] - implied_noise(run)) ** 2
+    def decide(run: str) -> tuple[bool, str]:
+        rep, z_t, t = _dl_recorded(inputs, out, run)
+        got = as_float(rep["loss"], DL_WHAT)
+        errors = (w * z_t + v[t] - _dl_implied_noise(inputs, out, run)) ** 2
         expected = float(errors.mean())
         if abs(got - errors.sum()) <= 1e-3 * errors.sum():
             return False, "the squared errors are summed: take the mean over rows and dimensions"
@@ -576,8 +666,20 @@ def dl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             f"z_t ({expected:.4f}), got {got:.4f}: the target is the noise, not z0 or z_t"
         )
 
-    def noise(run: str) -> tuple[bool, str]:
-        eps = implied_noise(run)
+    return first_passing(DL_RUNS, decide)
+
+
+@dl_checks.check(
+    part(
+        "noise",
+        "fresh standard normal noise of the shape of z0, z_t built from it as noise_latents does",
+    )
+)
+def dl_noise(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The noise that made z_t looks standard normal, entry by entry."""
+
+    def decide(run: str) -> tuple[bool, str]:
+        eps = _dl_implied_noise(inputs, out, run)
         ok = (
             abs(eps.mean()) < 0.1
             and bool(np.all(np.abs(eps.var(0) - 1) < 0.2))
@@ -588,8 +690,18 @@ def dl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             f"entry (per-dimension variances {np.round(eps.var(0), 2).tolist()}, expected 1)"
         )
 
-    def timesteps(run: str) -> tuple[bool, str]:
-        rep, _, t = recorded(run)
+    return first_passing(DL_RUNS, decide)
+
+
+@dl_checks.check(
+    part("timesteps", "one step per row, uniformly over 0 .. T-1, as an integer tensor")
+)
+def dl_timesteps(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Integer steps, one per row, covering 0 .. T-1 around its middle."""
+    steps = len(inputs["alpha_bar"])
+
+    def decide(run: str) -> tuple[bool, str]:
+        rep, _, t = _dl_recorded(inputs, out, run)
         if rep.get("t_dtype") not in ("torch.int64", "torch.int32"):
             return False, "pass the steps to the model as an integer tensor (torch.long)"
         centred = abs(t.mean() - (steps - 1) / 2) < 0.06 * steps
@@ -599,17 +711,20 @@ def dl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
             f"{t.min()} to {t.max()} with mean {t.mean():.1f}"
         )
 
-    def gradient(run: str) -> tuple[bool, str]:
-        rep = report(out[run], "diffusion_loss(model, z0, alpha_bar)")
+    return first_passing(DL_RUNS, decide)
+
+
+@dl_checks.check(guard("scalar_grad", "a scalar tensor that carries the gradient to the model"))
+def dl_scalar_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A 0-d loss whose gradient reaches the model's weights."""
+
+    def decide(run: str) -> tuple[bool, str]:
+        rep = report(out[run], DL_WHAT)
         g = rep.get("grad")
         ok = rep.get("shape") == [] and type(g) is float and math.isfinite(g) and g > 0
         return ok, "return a scalar tensor that carries gradient to the model's parameters"
 
-    runs = ("written", "standin")
-    checks.judge("loss", lambda: first_passing(runs, loss))
-    checks.judge("noise", lambda: first_passing(runs, noise))
-    checks.judge("timesteps", lambda: first_passing(runs, timesteps))
-    checks.judge("scalar_grad", lambda: first_passing(runs, gradient))
+    return first_passing(DL_RUNS, decide)
 
 
 # ------------------------------------------------------------------ q8: ddpm_sample
@@ -627,6 +742,27 @@ def ds_inputs(rng: np.random.Generator) -> dict:
         "betas": betas.astype(np.float32),
         "n": int(rng.integers(1500, 2500)),
     }
+
+
+def ds_make_inputs(rng: np.random.Generator) -> dict:
+    """ds_inputs plus how many rows of each step the probe reports."""
+    return ds_inputs(rng) | {"chain_rows": CHAIN_ROWS}
+
+
+def sampler_moments(m, s, betas, variance: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of DDPM ancestral samples with the exact predictor (linear recursion)."""
+    alphas = 1 - betas
+    ab = np.cumprod(alphas)
+    mean, var = np.zeros_like(m), np.ones_like(m)
+    for t in range(len(betas) - 1, -1, -1):
+        c = np.sqrt(1 - ab[t]) / (ab[t] * s**2 + 1 - ab[t])
+        scale = (1 - betas[t] * c / np.sqrt(1 - ab[t])) / np.sqrt(alphas[t])
+        shift = betas[t] * c * np.sqrt(ab[t]) * m / (np.sqrt(1 - ab[t]) * np.sqrt(alphas[t]))
+        sigma2 = 0.0
+        if t > 0:
+            sigma2 = betas[t] if variance == "beta" else betas[t] * (1 - ab[t - 1]) / (1 - ab[t])
+        mean, var = scale * mean + shift, scale**2 * var + sigma2
+    return mean, var
 
 
 def ds_probe(ns: dict, inputs: dict) -> dict:
@@ -675,179 +811,156 @@ def ds_probe(ns: dict, inputs: dict) -> dict:
     return {"run": attempt(run)}
 
 
-def sampler_moments(m, s, betas, variance: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of DDPM ancestral samples with the exact predictor (linear recursion)."""
-    alphas = 1 - betas
-    ab = np.cumprod(alphas)
-    mean, var = np.zeros_like(m), np.ones_like(m)
-    for t in range(len(betas) - 1, -1, -1):
-        c = np.sqrt(1 - ab[t]) / (ab[t] * s**2 + 1 - ab[t])
-        scale = (1 - betas[t] * c / np.sqrt(1 - ab[t])) / np.sqrt(alphas[t])
-        shift = betas[t] * c * np.sqrt(ab[t]) * m / (np.sqrt(1 - ab[t]) * np.sqrt(alphas[t]))
-        sigma2 = 0.0
-        if t > 0:
-            sigma2 = betas[t] if variance == "beta" else betas[t] * (1 - ab[t - 1]) / (1 - ab[t])
-        mean, var = scale * mean + shift, scale**2 * var + sigma2
-    return mean, var
+ds_checks = Verdicts()
+
+DS_WHAT = "ddpm_sample(model, n, dim, betas)"
 
 
-def ds_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """The samples' distribution (exact for this sampler), each step's update, the call order,
-    the start from N(0, I)."""
+def _ds_samples(inputs: dict, out: dict) -> np.ndarray:
+    """The samples, shape (n, dim)."""
+    rep = report(out["run"], DS_WHAT)
+    return as_array(rep["samples"], DS_WHAT, (inputs["n"], len(inputs["m"])))
+
+
+def _ds_calls(inputs: dict, out: dict) -> list:
+    """What the model saw at each call: one call per step."""
+    steps = len(inputs["betas"])
+    rep = report(out["run"], DS_WHAT)
+    got = rep.get("calls")
+    if type(got) is not list or len(got) != steps:
+        count = len(got) if type(got) is list else 0
+        raise MalformedOutput(
+            f"the model was called {count} times, expected once per step ({steps})"
+        )
+    return got
+
+
+@ds_checks.check(
+    goal(
+        "distribution",
+        "with the exact noise predictor of a Gaussian data set, the samples have the "
+        "distribution the sampler gives",
+    )
+)
+def ds_distribution(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Sample mean and variance match the sampler's exact ones (either choice of σ_t²)."""
     m, s = inputs["m"].astype(np.float64), inputs["s"].astype(np.float64)
     betas = inputs["betas"].astype(np.float64)
-    steps, n, d = len(betas), inputs["n"], len(m)
+    n = inputs["n"]
+    x = _ds_samples(inputs, out)
+    if not np.all(np.isfinite(x)):
+        return False, "the samples hold NaN or infinite values"
+    mean, var = x.mean(0), x.var(0)
+    for variance in ("beta", "posterior"):
+        ref_mean, ref_var = sampler_moments(m, s, betas, variance)
+        ok_mean = np.all(np.abs(mean - ref_mean) <= 5 * np.sqrt(ref_var / n) + 0.01)
+        ok_var = np.all(np.abs(var / ref_var - 1) <= 5 * math.sqrt(2 / n) + 0.02)
+        if ok_mean and ok_var:
+            return True, ""
+    return False, (
+        f"with an exact noise predictor for data of mean {np.round(m, 2).tolist()} and "
+        f"standard deviation {np.round(s, 2).tolist()}, the samples have mean "
+        f"{np.round(mean, 2).tolist()} and standard deviation "
+        f"{np.round(np.sqrt(var), 2).tolist()}: check the update's coefficients, the noise "
+        "added at each step, and the order of the steps"
+    )
+
+
+@ds_checks.check(
+    part("updates", "each step is the update above, with no noise at the last step (Python step 0)")
+)
+def ds_updates(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Each recorded step's residual is the DDPM noise (none at t = 0)."""
+    betas = inputs["betas"].astype(np.float64)
+    steps = len(betas)
     alphas, ab = 1 - betas, np.cumprod(1 - betas)
+    got = _ds_calls(inputs, out)
+    chain = [as_array(c["z"], "a z_t") for c in got] + [_ds_samples(inputs, out)[:CHAIN_ROWS]]
+    residuals: list[np.ndarray] = []
+    scales: dict[str, list[np.ndarray]] = {"beta": [], "posterior": []}
+    for k, call in enumerate(got):
+        t = steps - 1 - k
+        eps = as_array(call["eps"], "a prediction")
+        mean = (chain[k] - betas[t] / np.sqrt(1 - ab[t]) * eps) / np.sqrt(alphas[t])
+        r = chain[k + 1] - mean
+        if t == 0:
+            if not close(r, np.zeros_like(r), atol=1e-4):
+                return False, "the last step (t = 0) returns the mean: add no noise there"
+            continue
+        residuals.append(r)
+        scales["beta"].append(np.full_like(r, math.sqrt(betas[t])))
+        post = betas[t] * (1 - ab[t - 1]) / (1 - ab[t])
+        scales["posterior"].append(np.full_like(r, math.sqrt(post)))
+    r = np.concatenate(residuals)
+    for variance in ("beta", "posterior"):
+        u = r / np.concatenate(scales[variance])
+        if abs(u.mean()) < 0.07 and abs(u.var() - 1) < 0.15:  # about 6 SE each
+            return True, ""
+    return False, (
+        "a step does not match z_{t-1} = (z_t - beta_t / sqrt(1 - alpha_bar_t) * eps_hat) / "
+        "sqrt(alpha_t) + sigma_t * noise with sigma_t^2 = beta_t"
+    )
 
-    def samples() -> np.ndarray:
-        rep = report(out["run"], "ddpm_sample(model, n, dim, betas)")
-        return as_array(rep["samples"], "ddpm_sample(model, n, dim, betas)", (n, d))
 
-    def calls() -> list:
-        rep = report(out["run"], "ddpm_sample(model, n, dim, betas)")
-        got = rep.get("calls")
-        if type(got) is not list or len(got) != steps:
-            count = len(got) if type(got) is list else 0
-            raise MalformedOutput(
-                f"the model was called {count} times, expected once per step ({steps})"
+@ds_checks.check(
+    part(
+        "order",
+        "Python steps T-1 down to 0, model(z, t) called once per step on all n samples, t an "
+        "integer tensor of shape (n,)",
+    )
+)
+def ds_order(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Calls at t = T-1, ..., 0, each on all n samples with an integer t of shape (n,)."""
+    steps, n = len(inputs["betas"]), inputs["n"]
+    got = _ds_calls(inputs, out)
+    for k, call in enumerate(got):
+        t = as_array(call["t"], "the t given to the model")
+        expected = steps - 1 - k
+        if call.get("dtype") not in ("torch.int64", "torch.int32") or call.get("rows") != n:
+            return False, "call the model on all n samples with t as an integer tensor (n,)"
+        if call.get("t_shape") != [n] or call.get("t_same") is not True:
+            return (
+                False,
+                "give the model t as a tensor of shape (n,), the same step in every row",
             )
-        return got
-
-    def distribution() -> tuple[bool, str]:
-        x = samples()
-        if not np.all(np.isfinite(x)):
-            return False, "the samples hold NaN or infinite values"
-        mean, var = x.mean(0), x.var(0)
-        for variance in ("beta", "posterior"):
-            ref_mean, ref_var = sampler_moments(m, s, betas, variance)
-            ok_mean = np.all(np.abs(mean - ref_mean) <= 5 * np.sqrt(ref_var / n) + 0.01)
-            ok_var = np.all(np.abs(var / ref_var - 1) <= 5 * math.sqrt(2 / n) + 0.02)
-            if ok_mean and ok_var:
-                return True, ""
-        return False, (
-            f"with an exact noise predictor for data of mean {np.round(m, 2).tolist()} and "
-            f"standard deviation {np.round(s, 2).tolist()}, the samples have mean "
-            f"{np.round(mean, 2).tolist()} and standard deviation "
-            f"{np.round(np.sqrt(var), 2).tolist()}: check the update's coefficients, the noise "
-            "added at each step, and the order of the steps"
-        )
-
-    def order() -> tuple[bool, str]:
-        got = calls()
-        for k, call in enumerate(got):
-            t = as_array(call["t"], "the t given to the model")
-            expected = steps - 1 - k
-            if call.get("dtype") not in ("torch.int64", "torch.int32") or call.get("rows") != n:
-                return False, "call the model on all n samples with t as an integer tensor (n,)"
-            if call.get("t_shape") != [n] or call.get("t_same") is not True:
-                return (
-                    False,
-                    "give the model t as a tensor of shape (n,), the same step in every row",
-                )
-            if not np.all(t == expected):
-                return False, f"call {k + 1} should be at step t = {expected} (from T-1 down to 0)"
-        return True, ""
-
-    def start() -> tuple[bool, str]:
-        z = as_array(calls()[0]["z"], "the first z_t")
-        ok = abs(z.mean()) < 0.4 and abs(z.var() - 1) < 0.45  # 150 rows: about 6 and 5 SE
-        return ok, "start from standard normal noise z_T ~ N(0, I)"
-
-    def updates() -> tuple[bool, str]:
-        got = calls()
-        chain = [as_array(c["z"], "a z_t") for c in got] + [samples()[:CHAIN_ROWS]]
-        residuals: list[np.ndarray] = []
-        scales: dict[str, list[np.ndarray]] = {"beta": [], "posterior": []}
-        for k, call in enumerate(got):
-            t = steps - 1 - k
-            eps = as_array(call["eps"], "a prediction")
-            mean = (chain[k] - betas[t] / np.sqrt(1 - ab[t]) * eps) / np.sqrt(alphas[t])
-            r = chain[k + 1] - mean
-            if t == 0:
-                if not close(r, np.zeros_like(r), atol=1e-4):
-                    return False, "the last step (t = 0) returns the mean: add no noise there"
-                continue
-            residuals.append(r)
-            scales["beta"].append(np.full_like(r, math.sqrt(betas[t])))
-            post = betas[t] * (1 - ab[t - 1]) / (1 - ab[t])
-            scales["posterior"].append(np.full_like(r, math.sqrt(post)))
-        r = np.concatenate(residuals)
-        for variance in ("beta", "posterior"):
-            u = r / np.concatenate(scales[variance])
-            if abs(u.mean()) < 0.07 and abs(u.var() - 1) < 0.15:  # about 6 SE each
-                return True, ""
-        return False, (
-            "a step does not match z_{t-1} = (z_t - beta_t / sqrt(1 - alpha_bar_t) * eps_hat) / "
-            "sqrt(alpha_t) + sigma_t * noise with sigma_t^2 = beta_t"
-        )
-
-    checks.judge("distribution", distribution)
-    checks.judge("updates", updates)
-    checks.judge("order", order)
-    checks.judge("start", start)
-
-    def shape() -> tuple[bool, str]:
-        return bool(np.all(np.isfinite(samples()))), "return finite samples of shape (n, dim)"
-
-    checks.judge("shape", shape)
-
-    def no_graph() -> tuple[bool, str]:
-        rep = report(out["run"], "ddpm_sample(model, n, dim, betas)")
-        return rep.get("graph") is False, (
-            "the samples carry an autograd graph through all T steps: sampling needs no "
-            "gradients, so run the chain without them"
-        )
-
-    checks.judge("no_grad", no_graph)
+        if not np.all(t == expected):
+            return False, f"call {k + 1} should be at step t = {expected} (from T-1 down to 0)"
+    return True, ""
 
 
-def ds_make_inputs(rng: np.random.Generator) -> dict:
-    """ds_inputs plus how many rows of each step the probe reports."""
-    return ds_inputs(rng) | {"chain_rows": CHAIN_ROWS}
+@ds_checks.check(part("start", "start from z ~ N(0, I) of shape (n, dim)"))
+def ds_start(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The first z the model sees looks standard normal."""
+    z = as_array(_ds_calls(inputs, out)[0]["z"], "the first z_t")
+    ok = abs(z.mean()) < 0.4 and abs(z.var() - 1) < 0.45  # 150 rows: about 6 and 5 SE
+    return ok, "start from standard normal noise z_T ~ N(0, I)"
+
+
+@ds_checks.check(guard("shape", "returns n samples of shape (n, dim)"))
+def ds_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Finite samples of shape (n, dim)."""
+    return bool(np.all(np.isfinite(_ds_samples(inputs, out)))), (
+        "return finite samples of shape (n, dim)"
+    )
+
+
+@ds_checks.check(
+    guard("no_grad", "sample without gradients: the returned samples carry no autograd graph")
+)
+def ds_no_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The samples carry no autograd graph."""
+    rep = report(out["run"], DS_WHAT)
+    return rep.get("graph") is False, (
+        "the samples carry an autograd graph through all T steps: sampling needs no "
+        "gradients, so run the chain without them"
+    )
 
 
 # ------------------------------------------------------------------ the questions
 
 QUESTIONS = [
-    Question(
-        "q1",
-        (
-            goal(
-                "nearest",
-                "indices of shape (N,): the index of the nearest codebook vector of each row of "
-                "z, in Euclidean distance",
-            ),
-            goal("codes", "the value of z_q is codebook[indices]"),
-            part(
-                "straight_through",
-                "a loss computed from z_q sends its gradient to z unchanged (straight-through)",
-            ),
-            guard("codebook_no_grad", "and sends nothing to the codebook"),
-            guard(
-                "shapes", "returns (z_q, indices): z_q of shape (N, D), indices an integer tensor"
-            ),
-        ),
-        quantize_inputs,
-        quantize_probe,
-        quantize_verdict,
-    ),
-    Question(
-        "q2",
-        (
-            goal(
-                "value",
-                "the codebook term plus β times the commitment term, each squared distance the "
-                "mean over all entries",
-            ),
-            part("encoder_grad", "z gets only the commitment term's gradient"),
-            part("codebook_grad", "the codes get only the codebook term's gradient"),
-            guard("scalar", "returns a scalar tensor"),
-            guard("default_beta", "beta defaults to 0.25 (the signature)"),
-        ),
-        vq_inputs,
-        vq_probe,
-        vq_verdict,
-    ),
+    quantize_checks.question("q1", quantize_inputs, quantize_probe),
+    vq_checks.question("q2", vq_inputs, vq_probe),
     choice_question(
         "q3",
         "q3_answer",
@@ -855,81 +968,10 @@ QUESTIONS = [
         "with a one-hot posterior and a uniform prior over K codes the KL is log K per code, a "
         "constant: nothing in training pulls the codes towards a prior",
     ),
-    Question(
-        "q4",
-        (
-            goal(
-                "usage",
-                "returns a codebook with which more codes are in use on new encoder outputs like "
-                "z (codebooks built to collapse)",
-            ),
-            guard("keeps_used", "every code with a nonzero count keeps its value"),
-            guard("shape", "returns a tensor of shape (K, D), the new codebook values"),
-        ),
-        revive_inputs,
-        revive_probe,
-        revive_verdict,
-    ),
-    Question(
-        "q5",
-        (
-            goal(
-                "values",
-                "z_t = sqrt(ᾱ_t) z0 + sqrt(1 - ᾱ_t) ε for a batch, each row at its own step t",
-            ),
-            guard("shape", "z_t of the shape of z0, (B, D)"),
-        ),
-        nl_inputs,
-        nl_probe,
-        nl_verdict,
-    ),
-    Question(
-        "q7",
-        (
-            goal(
-                "loss",
-                "model(z_t, t) called once, on the whole batch; the squared error between the "
-                "prediction and the noise, averaged over the rows and the dimensions",
-            ),
-            part(
-                "noise",
-                "fresh standard normal noise of the shape of z0, z_t built from it as "
-                "noise_latents does",
-            ),
-            part("timesteps", "one step per row, uniformly over 0 .. T-1, as an integer tensor"),
-            guard("scalar_grad", "a scalar tensor that carries the gradient to the model"),
-        ),
-        dl_inputs,
-        dl_probe,
-        dl_verdict,
-    ),
-    Question(
-        "q8",
-        (
-            goal(
-                "distribution",
-                "with the exact noise predictor of a Gaussian data set, the samples have the "
-                "distribution the sampler gives",
-            ),
-            part(
-                "updates",
-                "each step is the update above, with no noise at the last step (Python step 0)",
-            ),
-            part(
-                "order",
-                "Python steps T-1 down to 0, model(z, t) called once per step on all n samples, "
-                "t an integer tensor of shape (n,)",
-            ),
-            part("start", "start from z ~ N(0, I) of shape (n, dim)"),
-            guard("shape", "returns n samples of shape (n, dim)"),
-            guard(
-                "no_grad", "sample without gradients: the returned samples carry no autograd graph"
-            ),
-        ),
-        ds_make_inputs,
-        ds_probe,
-        ds_verdict,
-    ),
+    revive_checks.question("q4", revive_inputs, revive_probe),
+    nl_checks.question("q5", nl_inputs, nl_probe),
+    dl_checks.question("q7", dl_inputs, dl_probe),
+    ds_checks.question("q8", ds_make_inputs, ds_probe),
     choice_question(
         "q9",
         "q9_answer",
