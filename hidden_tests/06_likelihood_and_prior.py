@@ -577,7 +577,9 @@ def cb_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
     return bool(ok_near and ok_far), "wrong gradient with respect to the logits"
 
 
-@cb_checks.check(guard("shape", "a tensor of the same shape as logits, a tensor of any shape"))
+@cb_checks.check(
+    guard("shape", "returns a tensor of the same shape as logits, whatever that shape")
+)
 def cb_shape(inputs: dict, out: dict) -> tuple[bool, str]:
     """The input's shape."""
     eta = inputs["eta"]
@@ -591,7 +593,7 @@ def cb_input_untouched(inputs: dict, out: dict) -> tuple[bool, str]:
     return report(out["run"], CB_WHAT).get("untouched") is True, "the logits were changed in place"
 
 
-@cb_checks.check(part("float64", "logits float32 or float64"))
+@cb_checks.check(part("float64", "logits may be float32 or float64"))
 def cb_float64(inputs: dict, out: dict) -> tuple[bool, str]:
     """Accuracy everywhere on the same logits in float64."""
     what = "cb_log_normalizer(logits) on float64 logits"
@@ -924,9 +926,9 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "log C(η) to about 1e-5 (absolute or relative) for every logit: η = 0, |η| < 1e-4 and "
         "saturated |η| > 30 up to a few hundred; no NaN or infinity",
         "finite, correct gradients with respect to the logits everywhere, including at η = 0",
-        "a tensor of the same shape as logits, a tensor of any shape",
+        "returns a tensor of the same shape as logits, whatever that shape",
         "the input left unchanged",
-        "logits float32 or float64",
+        "logits may be float32 or float64",
     ),
     "q8": (
         "log p(z_b) in nats, weights the softmax of the logits, every constant included",
