@@ -494,9 +494,10 @@ def rv_noise_around_outputs(codebook, z, counts):
 
 
 def rv_kmeans_plus_plus(codebook, z, counts):
-    """Rarely used codes (below 1 % of the outputs) placed by k-means++-style far-point seeding."""
+    """Dead codes (count 0) placed by k-means++-style far-point seeding, in float64. (Codes in use
+    keep their values, however rarely used: moving those breaks the prompt's rule.)"""
     new = codebook.clone().double()
-    rare = counts < 0.01 * counts.sum()
+    rare = counts == 0
     keep = new[~rare]
     for j in torch.nonzero(rare).flatten().tolist():
         distances = torch.cdist(z.double(), keep).min(1).values ** 2
