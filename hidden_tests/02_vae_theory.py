@@ -464,7 +464,8 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
 
     def called():
         """The names the function's code refers to, with nested functions and the notebook's
-        own functions that it calls (a helper cannot hide a library call)."""
+        own functions that it calls (a helper cannot hide a library call), and the names of the
+        objects that the notebook's own names stand for (nor can an alias or an instance)."""
 
         def names(code):
             found = set(code.co_names)
@@ -484,6 +485,8 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
                 other = scope.get(name)
                 if callable(other) and getattr(other, "__globals__", None) is scope:
                     found |= reach(other, seen)
+                elif other is not None:  # a library object under a name of the notebook's own
+                    found |= {str(getattr(other, "__name__", "")), type(other).__name__}
             return found
 
         return sorted(reach(nll, set()))
