@@ -756,8 +756,8 @@ elbo_checks = ev.Verdicts()
 
 
 def _elbo_runs(inputs: dict, out: dict) -> list[tuple[dict, np.ndarray, np.ndarray]]:
-    """Each run with the terms its negative_elbo had at hand: the true ones, then the stand-ins
-    (either passes: a wrong term is q2's or q8's mistake)."""
+    """Each run with the terms its negative_elbo had at hand: the true ones, then the stand-ins."""
+    # either run passes a check: a wrong term is q2's or q8's mistake
     x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
     mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
     coef = inputs["standins"]
