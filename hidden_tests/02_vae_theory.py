@@ -18,7 +18,6 @@ from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
-    Question,
     as_array,
     as_float,
     choice_question,
@@ -76,44 +75,56 @@ def kl_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def kl_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Values within float32 rounding of the closed form; gradients mu and (exp(logvar) - 1)/2."""
+kl_checks = ev.Verdicts()
+
+
+def _kl_expected(inputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inputs in float64 and the closed-form KL per row."""
     mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
-    expected = ref_kl(mu, logvar)
+    return mu, logvar, ref_kl(mu, logvar)
 
-    def values() -> tuple[bool, str]:
-        got = as_array(out["values"], "gaussian_kl(mu, logvar)")
-        if got.shape != expected.shape:
-            return False, (
-                f"for mu of shape {mu.shape} expected shape {expected.shape}, got {got.shape}: "
-                "sum over the latent dimensions, one value per example"
-            )
-        if close(got, -expected, atol=1e-3, rtol=1e-4):
-            return False, "the KL has the wrong sign: it is never negative"
-        if close(got, 2 * expected, atol=1e-3, rtol=1e-4):
-            return False, "the KL is twice the closed form: the factor 1/2 is missing"
-        if close(got, expected / mu.shape[1], atol=1e-3, rtol=1e-4):
-            return False, "sum over the latent dimensions, do not average"
-        return close(got, expected, atol=1e-3, rtol=1e-4), (
-            "the values differ from the closed form on random inputs: logvar is log(sigma^2), "
-            "so sigma^2 = exp(logvar)"
+
+@kl_checks.check(
+    ev.goal(
+        "values",
+        "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
+    )
+)
+def kl_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Values within float32 rounding of the closed form."""
+    mu, _, expected = _kl_expected(inputs)
+    got = as_array(out["values"], "gaussian_kl(mu, logvar)")
+    if got.shape != expected.shape:
+        return False, (
+            f"for mu of shape {mu.shape} expected shape {expected.shape}, got {got.shape}: "
+            "sum over the latent dimensions, one value per example"
         )
+    if close(got, -expected, atol=1e-3, rtol=1e-4):
+        return False, "the KL has the wrong sign: it is never negative"
+    if close(got, 2 * expected, atol=1e-3, rtol=1e-4):
+        return False, "the KL is twice the closed form: the factor 1/2 is missing"
+    if close(got, expected / mu.shape[1], atol=1e-3, rtol=1e-4):
+        return False, "sum over the latent dimensions, do not average"
+    return close(got, expected, atol=1e-3, rtol=1e-4), (
+        "the values differ from the closed form on random inputs: logvar is log(sigma^2), "
+        "so sigma^2 = exp(logvar)"
+    )
 
-    def gradients() -> tuple[bool, str]:
-        grads = out["gradients"]
-        if isinstance(grads, dict) and grads.get("connected") is False:
-            return (
-                False,
-                "the KL is cut off from the graph: detached or made a number on the way",
-            )
-        mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
-        d_mu = as_array(grads["mu"], "the gradient with respect to mu", mu64.shape)
-        d_logvar = as_array(grads["logvar"], "the gradient with respect to logvar", mu64.shape)
-        ok = close(d_mu, mu64, atol=1e-6) and close(d_logvar, 0.5 * np.expm1(logvar64), atol=1e-6)
-        return ok, "the gradients should be dKL/dmu = mu and dKL/dlogvar = (exp(logvar) - 1) / 2"
 
-    checks.judge("values", values)
-    checks.judge("gradients", gradients)
+@kl_checks.check(ev.part("gradients", "gradients flow to both arguments"))
+def kl_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Gradients mu and (exp(logvar) - 1) / 2 in float64."""
+    grads = out["gradients"]
+    if isinstance(grads, dict) and grads.get("connected") is False:
+        return (
+            False,
+            "the KL is cut off from the graph: detached or made a number on the way",
+        )
+    mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
+    d_mu = as_array(grads["mu"], "the gradient with respect to mu", mu64.shape)
+    d_logvar = as_array(grads["logvar"], "the gradient with respect to logvar", mu64.shape)
+    ok = close(d_mu, mu64, atol=1e-6) and close(d_logvar, 0.5 * np.expm1(logvar64), atol=1e-6)
+    return ok, "the gradients should be dKL/dmu = mu and dKL/dlogvar = (exp(logvar) - 1) / 2"
 
 
 # ------------------------------------------------------------------ q5: monte_carlo_kl
@@ -147,51 +158,67 @@ def mc_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def mc_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Unbiased, with the spread of a real one-sample estimator, shrinking like 1/n, fresh draws."""
+mc_checks = ev.Verdicts()
+
+
+def _mc_row(inputs: dict) -> tuple[int, float, float]:
+    """The rows, the closed-form KL of the repeated row, and the spread of a one-sample estimate."""
     mu = inputs["mu_row"].astype(np.float64)[0]
     logvar = inputs["logvar_row"].astype(np.float64)[0]
-    rows = inputs["rows"]
     var = np.exp(logvar)
     exact = float(ref_kl(mu, logvar))
     # one sample per row: log q - log p = sum_d [-logvar/2 - eps^2/2 + (mu + sigma eps)^2 / 2]
     spread = math.sqrt(float((0.5 * (var - 1.0) ** 2 + mu**2 * var).sum()))
+    return inputs["rows"], exact, spread
 
-    def unbiased() -> tuple[bool, str]:
-        single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
-        ok = abs(single.mean() - exact) <= 5 * spread / math.sqrt(rows) + 1e-3
-        return ok, (
-            "with one sample per row the estimates should average to the closed form: draw z "
-            "from q = N(mu, sigma^2), average log q(z) - log p(z) over samples, sum over dims"
-        )
 
-    def estimator_spread() -> tuple[bool, str]:
-        single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
-        four = as_array(out["four"], "monte_carlo_kl(mu, logvar, 4)", (rows,))
-        ok = abs(single.std() / spread - 1) < 0.1 and abs(2 * four.std() / spread - 1) < 0.1
-        return ok, (
-            "the estimates do not scatter like a Monte Carlo average of log q(z) - log p(z): "
-            "each call must draw its own samples from q and average over them"
-        )
+@mc_checks.check(
+    ev.goal("unbiased", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q")
+)
+def mc_unbiased(inputs: dict, out: dict) -> tuple[bool, str]:
+    """One-sample estimates over many identical rows average to the closed form."""
+    rows, exact, spread = _mc_row(inputs)
+    single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
+    ok = abs(single.mean() - exact) <= 5 * spread / math.sqrt(rows) + 1e-3
+    return ok, (
+        "with one sample per row the estimates should average to the closed form: draw z "
+        "from q = N(mu, sigma^2), average log q(z) - log p(z) over samples, sum over dims"
+    )
 
-    def fresh_samples() -> tuple[bool, str]:
-        first = as_array(out["first"], "monte_carlo_kl(mu, logvar, 7)", (5,))
-        second = as_array(out["second"], "monte_carlo_kl(mu, logvar, 7)", (5,))
-        return not close(first, second, atol=1e-6), (
-            "two calls returned the same values: draw fresh samples each call, do not reseed"
-        )
 
-    def converges() -> tuple[bool, str]:
-        many = as_array(out["many"], "monte_carlo_kl(mu, logvar, 20000)", (5,))
-        expected = ref_kl(inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64))
-        return close(many, expected, atol=0.15, rtol=0.02), (
-            "with 20000 samples the estimate should be close to the closed form"
-        )
+@mc_checks.check(ev.part("spread", "n_samples independent samples per row, averaged"))
+def mc_spread(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The spread of a real one-sample estimator, halved by four samples."""
+    rows, _, spread = _mc_row(inputs)
+    single = as_array(out["single"], "monte_carlo_kl(mu, logvar, 1)", (rows,))
+    four = as_array(out["four"], "monte_carlo_kl(mu, logvar, 4)", (rows,))
+    ok = abs(single.std() / spread - 1) < 0.1 and abs(2 * four.std() / spread - 1) < 0.1
+    return ok, (
+        "the estimates do not scatter like a Monte Carlo average of log q(z) - log p(z): "
+        "each call must draw its own samples from q and average over them"
+    )
 
-    checks.judge("unbiased", unbiased)
-    checks.judge("spread", estimator_spread)
-    checks.judge("fresh", fresh_samples)
-    checks.judge("converges", converges)
+
+@mc_checks.check(ev.guard("fresh", "the result is random: two calls differ"))
+def mc_fresh(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two calls on the same inputs differ."""
+    first = as_array(out["first"], "monte_carlo_kl(mu, logvar, 7)", (5,))
+    second = as_array(out["second"], "monte_carlo_kl(mu, logvar, 7)", (5,))
+    return not close(first, second, atol=1e-6), (
+        "two calls returned the same values: draw fresh samples each call, do not reseed"
+    )
+
+
+@mc_checks.check(
+    ev.part("converges", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q")
+)
+def mc_converges(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A 20000-sample estimate lies close to the closed form."""
+    many = as_array(out["many"], "monte_carlo_kl(mu, logvar, 20000)", (5,))
+    expected = ref_kl(inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64))
+    return close(many, expected, atol=0.15, rtol=0.02), (
+        "with 20000 samples the estimate should be close to the closed form"
+    )
 
 
 # ------------------------------------------------------------------ q6: reparameterize
@@ -235,53 +262,62 @@ def reparam_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def reparam_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Samples with mean mu and std exp(logvar / 2), fresh each call, gradients 1 and (z-mu)/2."""
+reparam_checks = ev.Verdicts()
+
+
+@reparam_checks.check(
+    ev.goal(
+        "statistics",
+        "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
+    )
+)
+def reparam_statistics(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Samples with mean mu and standard deviation exp(logvar / 2)."""
     mu = inputs["mu"].astype(np.float64)[0]
     std = np.exp(0.5 * inputs["logvar"].astype(np.float64)[0])
+    stats = out["statistics"]
+    if isinstance(stats, dict) and "shape" in stats and stats["shape"] != [inputs["rows"], 3]:
+        return False, f"z must have the shape of mu, got {stats['shape']}"
+    mean = as_array(stats["mean"], "the sample mean", (3,))
+    spread = as_array(stats["std"], "the sample standard deviation", (3,))
+    if close(spread, std**2, atol=0.02, rtol=0.02) and not close(spread, std, atol=0.02):
+        return False, "the samples have standard deviation sigma^2: use exp(logvar / 2)"
+    ok = close(mean, mu, atol=0.02 + 5 * std.max() / 447)
+    ok = ok and close(spread, std, atol=0.01, rtol=0.01)
+    return ok, "samples should have mean mu and standard deviation sigma = exp(logvar / 2)"
 
-    def statistics() -> tuple[bool, str]:
-        stats = out["statistics"]
-        if isinstance(stats, dict) and "shape" in stats and stats["shape"] != [inputs["rows"], 3]:
-            return False, f"z must have the shape of mu, got {stats['shape']}"
-        mean = as_array(stats["mean"], "the sample mean", (3,))
-        spread = as_array(stats["std"], "the sample standard deviation", (3,))
-        if close(spread, std**2, atol=0.02, rtol=0.02) and not close(spread, std, atol=0.02):
-            return False, "the samples have standard deviation sigma^2: use exp(logvar / 2)"
-        ok = close(mean, mu, atol=0.02 + 5 * std.max() / 447)
-        ok = ok and close(spread, std, atol=0.01, rtol=0.01)
-        return ok, "samples should have mean mu and standard deviation sigma = exp(logvar / 2)"
 
-    def fresh() -> tuple[bool, str]:
-        first = as_array(out["first"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
-        second = as_array(out["second"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
-        return not close(first, second, atol=1e-9), (
-            "two calls returned the same sample: draw fresh noise each call, do not reseed"
+@reparam_checks.check(ev.guard("fresh", "fresh noise at every call, no reseeding"))
+def reparam_fresh(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two calls on the same inputs differ."""
+    first = as_array(out["first"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
+    second = as_array(out["second"], "reparameterize(mu, logvar)", inputs["mu64"].shape)
+    return not close(first, second, atol=1e-9), (
+        "two calls returned the same sample: draw fresh noise each call, do not reseed"
+    )
+
+
+@reparam_checks.check(ev.part("gradients", "gradients flow to both mu and logvar"))
+def reparam_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Gradients 1 with respect to mu and (z - mu) / 2 with respect to logvar."""
+    grads = out["gradients"]
+    if isinstance(grads, dict) and grads.get("connected") is False:
+        return (
+            False,
+            "z is cut off from the graph: a sampler without gradients or a detach stops them",
         )
-
-    def gradients() -> tuple[bool, str]:
-        grads = out["gradients"]
-        if isinstance(grads, dict) and grads.get("connected") is False:
-            return (
-                False,
-                "z is cut off from the graph: a sampler without gradients or a detach stops them",
-            )
-        shape = inputs["mu64"].shape
-        z = as_array(grads["z"], "z", shape)
-        d_mu = as_array(grads["mu"], "dz/dmu", shape)
-        d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
-        if not close(d_mu, np.ones(shape), atol=1e-6):
-            return (
-                False,
-                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
-            )
-        return close(d_logvar, 0.5 * (z - inputs["mu64"]), atol=1e-6), (
-            "dz/dlogvar must be sigma * eps / 2 = (z - mu) / 2, with sigma = exp(logvar / 2)"
+    shape = inputs["mu64"].shape
+    z = as_array(grads["z"], "z", shape)
+    d_mu = as_array(grads["mu"], "dz/dmu", shape)
+    d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
+    if not close(d_mu, np.ones(shape), atol=1e-6):
+        return (
+            False,
+            "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
         )
-
-    checks.judge("statistics", statistics)
-    checks.judge("fresh", fresh)
-    checks.judge("gradients", gradients)
+    return close(d_logvar, 0.5 * (z - inputs["mu64"]), atol=1e-6), (
+        "dz/dlogvar must be sigma * eps / 2 = (z - mu) / 2, with sigma = exp(logvar / 2)"
+    )
 
 
 # ------------------------------------------------------------------ q8: bernoulli_nll
@@ -320,48 +356,52 @@ def nll_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def nll_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Summed BCE per image on grey targets, image-shaped targets flattened, gradient right."""
+nll_checks = ev.Verdicts()
+
+
+@nll_checks.check(ev.goal("values", "-log p(x | z) per example, summed over pixels, shape (B,)"))
+def nll_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Summed BCE per image on grey targets."""
     x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
     expected = ref_nll(x_hat, x)
+    got = as_array(out["flat"], "bernoulli_nll(x_hat, x)")
+    if got.shape != expected.shape:
+        return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
+    if close(got, expected / x.shape[1], atol=1e-3, rtol=1e-4):
+        return False, "sum over pixels, do not average: an image's likelihood is a product"
+    if close(got, -expected, atol=1e-3, rtol=1e-4):
+        return False, "sign error: the negative log-likelihood is >= 0"
+    return close(got, expected, atol=1e-3, rtol=1e-4), (
+        "the values differ from the binary cross-entropy summed over pixels (grey targets)"
+    )
 
-    def values() -> tuple[bool, str]:
-        got = as_array(out["flat"], "bernoulli_nll(x_hat, x)")
-        if got.shape != expected.shape:
-            return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
-        if close(got, expected / x.shape[1], atol=1e-3, rtol=1e-4):
-            return False, "sum over pixels, do not average: an image's likelihood is a product"
-        if close(got, -expected, atol=1e-3, rtol=1e-4):
-            return False, "sign error: the negative log-likelihood is >= 0"
-        return close(got, expected, atol=1e-3, rtol=1e-4), (
-            "the values differ from the binary cross-entropy summed over pixels (grey targets)"
+
+@nll_checks.check(ev.part("images", "x of shape (B, D) or image-shaped, reshaped to x_hat's shape"))
+def nll_images(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Image-shaped targets give the flattened computation."""
+    img_hat, img = inputs["img_hat"].astype(np.float64), inputs["img"].astype(np.float64)
+    got = as_array(out["images"], "bernoulli_nll with x of shape (B, 1, 28, 28)", (3,))
+    return close(got, ref_nll(img_hat, img), atol=2e-2, rtol=1e-4), (
+        "with image-shaped x the result should equal the flattened computation"
+    )
+
+
+@nll_checks.check(ev.part("gradient", "differentiable with respect to x_hat"))
+def nll_gradient(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The gradient (x_hat - x) / (x_hat (1 - x_hat)) in float64."""
+    grads = out["gradient"]
+    if isinstance(grads, dict) and grads.get("connected") is False:
+        return (
+            False,
+            "the result is cut off from the graph: detached or made a number on the way",
         )
-
-    def images() -> tuple[bool, str]:
-        img_hat, img = inputs["img_hat"].astype(np.float64), inputs["img"].astype(np.float64)
-        got = as_array(out["images"], "bernoulli_nll with x of shape (B, 1, 28, 28)", (3,))
-        return close(got, ref_nll(img_hat, img), atol=2e-2, rtol=1e-4), (
-            "with image-shaped x the result should equal the flattened computation"
-        )
-
-    def gradient() -> tuple[bool, str]:
-        grads = out["gradient"]
-        if isinstance(grads, dict) and grads.get("connected") is False:
-            return (
-                False,
-                "the result is cut off from the graph: detached or made a number on the way",
-            )
-        p, target = inputs["x_hat64"], inputs["x64"]
-        got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
-        # atol on the scale of the two terms x/p and (1-x)/(1-p), whose difference is the
-        # gradient: an epsilon inside the logs moves each term by ~eps/p even where they cancel.
-        return close(got, (p - target) / (p * (1 - p)), atol=1e-3, rtol=1e-3), (
-            "d(nll)/d(x_hat) should be (x_hat - x) / (x_hat (1 - x_hat)) for each pixel"
-        )
-
-    checks.judge("values", values)
-    checks.judge("images", images)
-    checks.judge("gradient", gradient)
+    p, target = inputs["x_hat64"], inputs["x64"]
+    got = as_array(grads["x_hat"], "the gradient with respect to x_hat", p.shape)
+    # atol on the scale of the two terms x/p and (1-x)/(1-p), whose difference is the
+    # gradient: an epsilon inside the logs moves each term by ~eps/p even where they cancel.
+    return close(got, (p - target) / (p * (1 - p)), atol=1e-3, rtol=1e-3), (
+        "d(nll)/d(x_hat) should be (x_hat - x) / (x_hat (1 - x_hat)) for each pixel"
+    )
 
 
 # ------------------------------------------------------------------ q8b: bernoulli_nll_from_logits
@@ -424,7 +464,8 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
 
     def called():
         """The names the function's code refers to, with nested functions and the notebook's
-        own functions that it calls (a helper cannot hide a library call)."""
+        own functions that it calls (a helper cannot hide a library call), and the names of the
+        objects that the notebook's own names stand for (nor can an alias or an instance)."""
 
         def names(code):
             found = set(code.co_names)
@@ -444,6 +485,8 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
                 other = scope.get(name)
                 if callable(other) and getattr(other, "__globals__", None) is scope:
                     found |= reach(other, seen)
+                elif other is not None:  # a library object under a name of the notebook's own
+                    found |= {str(getattr(other, "__name__", "")), type(other).__name__}
             return found
 
         return sorted(reach(nll, set()))
@@ -458,117 +501,153 @@ def logits_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def logits_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Q8's quantity with x_hat = sigmoid(logits), within float32 rounding for every logit, and
-    the gradient sigmoid(l) - x, finite everywhere."""
-    tol = {"atol": 1e-3, "rtol": 1e-4}
+logits_checks = ev.Verdicts()
 
-    def data(key: str, target: str) -> tuple[np.ndarray, np.ndarray]:
-        return inputs[key].astype(np.float64), inputs[target].astype(np.float64)
+#: Tolerances of q8b's values: float32 rounding of sums over up to 784 pixels.
+LOGITS_TOL = {"atol": 1e-3, "rtol": 1e-4}
 
-    def values() -> tuple[bool, str]:
-        logits, x = data("logits", "x")
-        expected = ref_nll_logits(logits, x)
-        got = as_array(out["values"], "bernoulli_nll_from_logits(logits, x)")
-        if got.shape != expected.shape:
-            return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
-        if close(got, expected / x.shape[1], **tol):
-            return False, "sum over pixels, do not average: an image's likelihood is a product"
-        if close(got, -expected, **tol):
-            return False, "sign error: the negative log-likelihood is >= 0"
-        if close(got, ref_nll_logits(-logits, x), **tol):
-            return False, "the logit's sign is flipped: sigmoid(logit) is the probability of x = 1"
-        if close(got, (x * np.logaddexp(0.0, -logits)).sum(axis=-1), **tol):
-            return False, "the (1 - x) log(1 - sigmoid(logit)) term of each pixel is missing"
-        return close(got, expected, **tol), (
-            "for moderate logits the values should equal Q8's binary cross-entropy with "
-            "x_hat = sigmoid(logits), summed over pixels (grey targets)"
+
+def _logits_data(inputs: dict, key: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and targets of one kind of input, in float64."""
+    return inputs[key].astype(np.float64), inputs[target].astype(np.float64)
+
+
+def _logits_formula_wrong(inputs: dict, out: dict) -> bool:
+    """Whether the moderate-logit check fails: then its message is the one that helps."""
+    return not Checks(("values",)).judge("values", lambda: logits_values(inputs, out))
+
+
+@logits_checks.check(
+    ev.goal(
+        "own_route",
+        "no one-call library loss: the stable formulation is the student's",
+        1.5,
+    )
+)
+def logits_own_route(inputs: dict, out: dict) -> tuple[bool, str]:
+    """No one-call library loss, and a function that computes something (not a stub)."""
+    called = out["called"]
+    if not isinstance(called, list):
+        raise MalformedOutput("the names used by bernoulli_nll_from_logits could not be read")
+    used = sorted(set(called) & LIBRARY_SHORTCUTS)
+    if used:
+        return False, (
+            f"bernoulli_nll_from_logits calls {', '.join(used)}: a one-call library loss is "
+            "off limits in Q8b (the prompt says so), so the stable formulation is not yours yet"
         )
+    return not _logits_formula_wrong(inputs, out), (
+        "your own formulation counts once it gives Q8's values for moderate logits"
+    )
 
-    def own_route() -> tuple[bool, str]:
-        """No one-call library loss, and a function that computes something (not a stub)."""
-        called = out["called"]
-        if not isinstance(called, list):
-            raise MalformedOutput("the names used by bernoulli_nll_from_logits could not be read")
-        used = sorted(set(called) & LIBRARY_SHORTCUTS)
-        if used:
-            return False, (
-                f"bernoulli_nll_from_logits calls {', '.join(used)}: a one-call library loss is "
-                "off limits in Q8b (the prompt says so), so the stable formulation is not yours yet"
-            )
-        return not formula_wrong(), (
-            "your own formulation counts once it gives Q8's values for moderate logits"
+
+@logits_checks.check(
+    ev.goal(
+        "values",
+        "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
+        1.5,
+    )
+)
+def logits_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Q8's quantity with x_hat = sigmoid(logits) for moderate logits on grey targets."""
+    logits, x = _logits_data(inputs, "logits", "x")
+    expected = ref_nll_logits(logits, x)
+    got = as_array(out["values"], "bernoulli_nll_from_logits(logits, x)")
+    if got.shape != expected.shape:
+        return False, f"expected one value per image, shape {expected.shape}, got {got.shape}"
+    if close(got, expected / x.shape[1], **LOGITS_TOL):
+        return False, "sum over pixels, do not average: an image's likelihood is a product"
+    if close(got, -expected, **LOGITS_TOL):
+        return False, "sign error: the negative log-likelihood is >= 0"
+    if close(got, ref_nll_logits(-logits, x), **LOGITS_TOL):
+        return False, "the logit's sign is flipped: sigmoid(logit) is the probability of x = 1"
+    if close(got, (x * np.logaddexp(0.0, -logits)).sum(axis=-1), **LOGITS_TOL):
+        return False, "the (1 - x) log(1 - sigmoid(logit)) term of each pixel is missing"
+    return close(got, expected, **LOGITS_TOL), (
+        "for moderate logits the values should equal Q8's binary cross-entropy with "
+        "x_hat = sigmoid(logits), summed over pixels (grey targets)"
+    )
+
+
+@logits_checks.check(
+    ev.goal(
+        "saturated",
+        "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
+        1.5,
+    )
+)
+def logits_saturated(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Within float32 rounding for logits of size 20 to 80."""
+    logits, x = _logits_data(inputs, "sat_logits", "sat_x")
+    got = as_array(out["saturated"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
+    if _logits_formula_wrong(inputs, out):
+        return close(got, ref_nll_logits(logits, x), **LOGITS_TOL), (
+            "wrong for logits of size 20 to 80 too: fix the moderate-logit formula first"
         )
-
-    def formula_wrong() -> bool:
-        """Whether the moderate-logit check failed: then its message is the one that helps."""
-        result = checks.results.get("values")
-        return result is not None and not result.passed
-
-    def saturated() -> tuple[bool, str]:
-        logits, x = data("sat_logits", "sat_x")
-        got = as_array(out["saturated"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
-        if formula_wrong():
-            return close(got, ref_nll_logits(logits, x), **tol), (
-                "wrong for logits of size 20 to 80 too: fix the moderate-logit formula first"
-            )
-        if not np.isfinite(got).all():
-            return False, (
-                "inf or nan for logits of size 20 to 80: sigmoid(l) rounds to exactly 1 for l "
-                "above about 17 in float32 (about 37 in float64), and log(1 - 1) = log 0"
-            )
-        return close(got, ref_nll_logits(logits, x), **tol), (
-            "wrong for logits of size 20 to 80 (targets 0, 1 and grey): sigmoid(30) == 1.0 in "
-            "float32, so any route through log(1 - sigmoid(l)) loses the answer there "
-            "(the built-in binary cross-entropy clamps the log at -100, an epsilon caps it near 16)"
+    if not np.isfinite(got).all():
+        return False, (
+            "inf or nan for logits of size 20 to 80: sigmoid(l) rounds to exactly 1 for l "
+            "above about 17 in float32 (about 37 in float64), and log(1 - 1) = log 0"
         )
+    return close(got, ref_nll_logits(logits, x), **LOGITS_TOL), (
+        "wrong for logits of size 20 to 80 (targets 0, 1 and grey): sigmoid(30) == 1.0 in "
+        "float32, so any route through log(1 - sigmoid(l)) loses the answer there "
+        "(the built-in binary cross-entropy clamps the log at -100, an epsilon caps it near 16)"
+    )
 
-    def extreme() -> tuple[bool, str]:
-        logits, x = data("ext_logits", "ext_x")
-        got = as_array(out["extreme"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
-        if formula_wrong():
-            return close(got, ref_nll_logits(logits, x), **tol), (
-                "wrong for logits of size 100 to 1000 too: fix the moderate-logit formula first"
-            )
-        return close(got, ref_nll_logits(logits, x), **tol), (
-            "wrong or not finite for logits of size 100 to 1000 (targets 0, 1 and grey): there "
-            "sigmoid(l) is exactly 0 or 1 and exp(|l|) overflows to inf in float32, so nothing "
-            "may be exponentiated into overflow on the way to the answer"
+
+@logits_checks.check(ev.goal("extreme", "exact for logits up to +-1000", 1))
+def logits_extreme(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Within float32 rounding for logits of size 100 to 1000."""
+    logits, x = _logits_data(inputs, "ext_logits", "ext_x")
+    got = as_array(out["extreme"], "bernoulli_nll_from_logits(logits, x)", (len(x),))
+    if _logits_formula_wrong(inputs, out):
+        return close(got, ref_nll_logits(logits, x), **LOGITS_TOL), (
+            "wrong for logits of size 100 to 1000 too: fix the moderate-logit formula first"
         )
+    return close(got, ref_nll_logits(logits, x), **LOGITS_TOL), (
+        "wrong or not finite for logits of size 100 to 1000 (targets 0, 1 and grey): there "
+        "sigmoid(l) is exactly 0 or 1 and exp(|l|) overflows to inf in float32, so nothing "
+        "may be exponentiated into overflow on the way to the answer"
+    )
 
-    def images() -> tuple[bool, str]:
-        logits, img = data("img_logits", "img")
-        got = as_array(out["images"], "bernoulli_nll_from_logits with x of shape (B, 1, 28, 28)")
-        return close(got, ref_nll_logits(logits, img), atol=2e-2, rtol=1e-4), (
-            "with image-shaped x, shape (3, 1, 28, 28), and logits of shape (3, 784) the result "
-            "should have shape (3,) and equal the flattened computation"
+
+@logits_checks.check(ev.part("images", "x of shape (B, D) or image-shaped", 0.5))
+def logits_images(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Image-shaped targets give the flattened computation."""
+    logits, img = _logits_data(inputs, "img_logits", "img")
+    got = as_array(out["images"], "bernoulli_nll_from_logits with x of shape (B, 1, 28, 28)")
+    return close(got, ref_nll_logits(logits, img), atol=2e-2, rtol=1e-4), (
+        "with image-shaped x, shape (3, 1, 28, 28), and logits of shape (3, 784) the result "
+        "should have shape (3,) and equal the flattened computation"
+    )
+
+
+@logits_checks.check(
+    ev.goal(
+        "gradient",
+        "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
+        1.5,
+    )
+)
+def logits_gradient(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The gradient sigmoid(l) - x, finite for every logit."""
+    grads = out["gradient"]
+    if isinstance(grads, dict) and grads.get("connected") is False:
+        return (
+            False,
+            "the result is cut off from the graph: detached or made a number on the way",
         )
-
-    def gradient() -> tuple[bool, str]:
-        grads = out["gradient"]
-        if isinstance(grads, dict) and grads.get("connected") is False:
-            return (
-                False,
-                "the result is cut off from the graph: detached or made a number on the way",
-            )
-        logits, x = data("grad_logits", "grad_x")
-        got = as_array(grads["logits"], "the gradient with respect to the logits", logits.shape)
-        if not np.isfinite(got).all():
-            return False, (
-                "the gradient is inf or nan for some logits (sizes up to 1000): every operation "
-                "on the way, including a branch of a selection that is not taken, must stay finite"
-            )
-        return close(got, sigmoid(logits) - x, atol=1e-5, rtol=1e-4), (
-            "d(nll)/d(logit) should be sigmoid(logit) - x for every pixel, including logits of "
-            "size 20 to 1000 (where a route through sigmoid then log gives 0 or nan)"
+    logits, x = _logits_data(inputs, "grad_logits", "grad_x")
+    got = as_array(grads["logits"], "the gradient with respect to the logits", logits.shape)
+    if not np.isfinite(got).all():
+        return False, (
+            "the gradient is inf or nan for some logits (sizes up to 1000): every operation "
+            "on the way, including a branch of a selection that is not taken, must stay finite"
         )
-
-    checks.judge("values", values)
-    checks.judge("own_route", own_route)
-    checks.judge("saturated", saturated)
-    checks.judge("extreme", extreme)
-    checks.judge("images", images)
-    checks.judge("gradient", gradient)
+    return close(got, sigmoid(logits) - x, atol=1e-5, rtol=1e-4), (
+        "d(nll)/d(logit) should be sigmoid(logit) - x for every pixel, including logits of "
+        "size 20 to 1000 (where a route through sigmoid then log gives 0 or nan)"
+    )
 
 
 # ------------------------------------------------------------------ q9: negative_elbo
@@ -673,14 +752,16 @@ def elbo_probe(ns: dict, inputs: dict) -> dict:
     return {"as_written": as_written, "standins": with_standins}
 
 
-def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Batch mean of nll + beta * KL: as written with the true terms, or with the stand-in terms
-    in place of the student's own (either passes: a wrong term is q2's or q8's mistake)."""
+elbo_checks = ev.Verdicts()
+
+
+def _elbo_runs(inputs: dict, out: dict) -> list[tuple[dict, np.ndarray, np.ndarray]]:
+    """Each run with the terms its negative_elbo had at hand: the true ones, then the stand-ins."""
+    # either run passes a check: a wrong term is q2's or q8's mistake
     x_hat, x = inputs["x_hat"].astype(np.float64), inputs["x"].astype(np.float64)
     mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
     coef = inputs["standins"]
-    # each run with the terms its negative_elbo had at hand: the true ones, then the stand-ins
-    runs = [
+    return [
         (out["as_written"], ref_nll(x_hat, x), ref_kl(mu, logvar)),
         (
             out["standins"],
@@ -689,70 +770,88 @@ def elbo_verdict(inputs: dict, out: dict, checks: Checks) -> None:
         ),
     ]
 
-    def value_check(key: str, beta: float) -> tuple[bool, str]:
-        values = []
-        for run, nll, kl in runs:
-            with contextlib.suppress(MalformedOutput):
-                values.append((as_float(run[key], "negative_elbo(...)"), nll, kl))
-        if not values:
-            as_float(runs[0][0][key], "negative_elbo(x_hat, x, mu, logvar)")  # raises its message
-        for got, nll, kl in values:
-            if close(got, float((nll + beta * kl).mean()), atol=1e-2, rtol=1e-4):
+
+def _elbo_value(inputs: dict, out: dict, key: str, beta: float) -> tuple[bool, str]:
+    """The batch mean of nll + beta * KL in either run, or the message of the likely mistake."""
+    runs = _elbo_runs(inputs, out)
+    values = []
+    for run, nll, kl in runs:
+        with contextlib.suppress(MalformedOutput):
+            values.append((as_float(run[key], "negative_elbo(...)"), nll, kl))
+    if not values:
+        as_float(runs[0][0][key], "negative_elbo(x_hat, x, mu, logvar)")  # raises its message
+    for got, nll, kl in values:
+        if close(got, float((nll + beta * kl).mean()), atol=1e-2, rtol=1e-4):
+            return True, ""
+    for got, nll, kl in values:
+        if close(got, float((nll + beta * kl).sum()), atol=1e-2, rtol=1e-4):
+            return False, "average over the batch, do not sum"
+        if close(got, float((nll - beta * kl).mean()), atol=1e-2, rtol=1e-4):
+            return False, "the KL term is added to the negative log-likelihood, not subtracted"
+    if beta != 1.0:
+        return False, f"with beta = {beta} the loss should be mean(nll + beta * kl)"
+    return False, "expected the batch mean of (nll summed over pixels + KL summed over dims)"
+
+
+@elbo_checks.check(
+    ev.goal("combination", "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar")
+)
+def elbo_combination(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The default beta = 1 gives the batch mean of nll + KL."""
+    return _elbo_value(inputs, out, "beta1", 1.0)
+
+
+@elbo_checks.check(ev.part("beta", "beta weighs the KL term"))
+def elbo_beta(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The drawn beta gives the batch mean of nll + beta * KL."""
+    return _elbo_value(inputs, out, "beta", inputs["beta"])
+
+
+@elbo_checks.check(ev.part("gradients", "gradients flow to x_hat, mu and logvar"))
+def elbo_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The gradients of the batch mean at beta = 1.5, with the true terms or the stand-ins."""
+    runs = _elbo_runs(inputs, out)
+    coef = inputs["standins"]
+    p, target = inputs["x_hat64"], inputs["x64"]
+    mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
+    a, b, c = coef["nll"]
+    d, e, f, g = coef["kl"]
+    wants = [
+        {  # the true terms
+            "x_hat": (p - target) / (p * (1 - p)) / 3,
+            "mu": 1.5 * mu64 / 3,
+            "logvar": 1.5 * 0.5 * np.expm1(logvar64) / 3,
+        },
+        {  # the stand-ins
+            "x_hat": (2 * a * p - b * target + c) / 3,
+            "mu": 1.5 * (2 * d * mu64 + e) / 3,
+            "logvar": 1.5 * (2 * f * logvar64 + g) / 3,
+        },
+    ]
+    disconnected = False
+    for (run, _, _), want in zip(runs, wants, strict=True):
+        grads = run["gradients"]
+        if not isinstance(grads, dict) or "error" in grads:
+            continue
+        if grads.get("connected") is False:
+            disconnected = True
+            continue
+        with contextlib.suppress(MalformedOutput):
+            got = {n: as_array(grads[n], n, want[n].shape) for n in want}
+            # atol 1e-3: an epsilon up to 1e-6 in the logs moves d/dx_hat by up to
+            # 2e-6 / 0.05^2 per element where the exact gradient is near 0; a mistake moves it
+            # by a factor (the 1/2, the beta, the batch mean), far more
+            if all(close(got[n], want[n], atol=1e-3, rtol=1e-3) for n in want):
                 return True, ""
-        for got, nll, kl in values:
-            if close(got, float((nll + beta * kl).sum()), atol=1e-2, rtol=1e-4):
-                return False, "average over the batch, do not sum"
-            if close(got, float((nll - beta * kl).mean()), atol=1e-2, rtol=1e-4):
-                return False, "the KL term is added to the negative log-likelihood, not subtracted"
-        if beta != 1.0:
-            return False, f"with beta = {beta} the loss should be mean(nll + beta * kl)"
-        return False, "expected the batch mean of (nll summed over pixels + KL summed over dims)"
-
-    def gradients() -> tuple[bool, str]:
-        p, target = inputs["x_hat64"], inputs["x64"]
-        mu64, logvar64 = inputs["mu64"], inputs["logvar64"]
-        a, b, c = coef["nll"]
-        d, e, f, g = coef["kl"]
-        wants = [
-            {  # the true terms
-                "x_hat": (p - target) / (p * (1 - p)) / 3,
-                "mu": 1.5 * mu64 / 3,
-                "logvar": 1.5 * 0.5 * np.expm1(logvar64) / 3,
-            },
-            {  # the stand-ins
-                "x_hat": (2 * a * p - b * target + c) / 3,
-                "mu": 1.5 * (2 * d * mu64 + e) / 3,
-                "logvar": 1.5 * (2 * f * logvar64 + g) / 3,
-            },
-        ]
-        disconnected = False
-        for (run, _, _), want in zip(runs, wants, strict=True):
-            grads = run["gradients"]
-            if not isinstance(grads, dict) or "error" in grads:
-                continue
-            if grads.get("connected") is False:
-                disconnected = True
-                continue
-            with contextlib.suppress(MalformedOutput):
-                got = {n: as_array(grads[n], n, want[n].shape) for n in want}
-                # atol 1e-3: an epsilon up to 1e-6 in the logs moves d/dx_hat by up to
-                # 2e-6 / 0.05^2 per element where the exact gradient is near 0; a mistake moves it
-                # by a factor (the 1/2, the beta, the batch mean), far more
-                if all(close(got[n], want[n], atol=1e-3, rtol=1e-3) for n in want):
-                    return True, ""
-        if disconnected:
-            return (
-                False,
-                "the loss is cut off from the graph: detached or made a number on the way",
-            )
-        first = runs[0][0]["gradients"]
-        if isinstance(first, dict) and "error" in first:
-            as_array(first, "the gradients of negative_elbo")  # raises with the probe's error
-        return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
-
-    checks.judge("combination", lambda: value_check("beta1", 1.0))
-    checks.judge("beta", lambda: value_check("beta", inputs["beta"]))
-    checks.judge("gradients", gradients)
+    if disconnected:
+        return (
+            False,
+            "the loss is cut off from the graph: detached or made a number on the way",
+        )
+    first = runs[0][0]["gradients"]
+    if isinstance(first, dict) and "error" in first:
+        as_array(first, "the gradients of negative_elbo")  # raises with the probe's error
+    return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 
 
 # ------------------------------------------------------------------ the questions
@@ -801,19 +900,7 @@ QUESTIONS = [
         "with the decoder fixed log p(x) is the same for both encoders, so the ELBO difference "
         "is the difference of the gaps KL(q || p(z|x))",
     ),
-    Question(
-        "q2",
-        (
-            ev.goal(
-                "values",
-                "KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent dimensions, (B,)",
-            ),
-            ev.part("gradients", "gradients flow to both arguments"),
-        ),
-        kl_inputs,
-        kl_probe,
-        kl_verdict,
-    ),
+    kl_checks.question("q2", kl_inputs, kl_probe),
     number_question(
         "q3",
         "q3_answer",
@@ -821,94 +908,17 @@ QUESTIONS = [
         0.01,
         "use sigma^2 = 0.01, so log sigma^2 = log 0.01",
     ),
-    Question(
-        "q5",
-        (
-            ev.goal("unbiased", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"),
-            ev.part("spread", "n_samples independent samples per row, averaged"),
-            ev.guard("fresh", "the result is random: two calls differ"),
-            ev.part(
-                "converges", "average of log q(z_s) - log p(z_s) over samples z_s drawn from q"
-            ),
-        ),
-        mc_inputs,
-        mc_probe,
-        mc_verdict,
-    ),
-    Question(
-        "q6",
-        (
-            ev.goal(
-                "statistics",
-                "z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) per element",
-            ),
-            ev.guard("fresh", "fresh noise at every call, no reseeding"),
-            ev.part("gradients", "gradients flow to both mu and logvar"),
-        ),
-        reparam_inputs,
-        reparam_probe,
-        reparam_verdict,
-    ),
+    mc_checks.question("q5", mc_inputs, mc_probe),
+    reparam_checks.question("q6", reparam_inputs, reparam_probe),
     choice_question(
         "q7",
         "q7_answer",
         "d",
         "exp(logvar) is sigma^2; used as a standard deviation it gives variance sigma^4",
     ),
-    Question(
-        "q8",
-        (
-            ev.goal("values", "-log p(x | z) per example, summed over pixels, shape (B,)"),
-            ev.part("images", "x of shape (B, D) or image-shaped, reshaped to x_hat's shape"),
-            ev.part("gradient", "differentiable with respect to x_hat"),
-        ),
-        nll_inputs,
-        nll_probe,
-        nll_verdict,
-    ),
-    Question(
-        "q8b",
-        (
-            ev.goal(
-                "own_route",
-                "no one-call library loss: the stable formulation is the student's",
-                1.5,
-            ),
-            ev.goal(
-                "values",
-                "exact for moderate logits, targets 0, 1 and grey, summed over pixels",
-                1.5,
-            ),
-            ev.goal(
-                "saturated",
-                "exact for logits in [-50, 50], where the sigmoid rounds to 0 or 1",
-                1.5,
-            ),
-            ev.goal("extreme", "exact for logits up to +-1000", 1),
-            ev.part("images", "x of shape (B, D) or image-shaped", 0.5),
-            ev.goal(
-                "gradient",
-                "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
-                1.5,
-            ),
-        ),
-        logits_inputs,
-        logits_probe,
-        logits_verdict,
-    ),
-    Question(
-        "q9",
-        (
-            ev.goal(
-                "combination", "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar"
-            ),
-            ev.part("beta", "beta weighs the KL term"),
-            ev.part("gradients", "gradients flow to x_hat, mu and logvar"),
-        ),
-        elbo_inputs,
-        elbo_probe,
-        elbo_verdict,
-    ),
+    nll_checks.question("q8", nll_inputs, nll_probe),
+    logits_checks.question("q8b", logits_inputs, logits_probe),
+    elbo_checks.question("q9", elbo_inputs, elbo_probe),
     choice_question(
         "q10",
         "q10_answer",

@@ -20,7 +20,6 @@ from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
-    Question,
     as_array,
     as_float,
     choice_question,
@@ -136,102 +135,110 @@ def prior_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def prior_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Codes N(0, tau^2 I) of shape (n, latent_dim); the result is decode(z) itself; fresh draws."""
-    weight, bias = inputs["weight"].astype(np.float64), inputs["bias"].astype(np.float64)
-    dims, big = weight.shape[1], inputs["big"]
+prior_checks = ev.Verdicts()
 
-    def temperature() -> tuple[bool, str]:
-        reports = out["temperatures"]
-        if type(reports) is not list or len(reports) != len(inputs["temperatures"]):
-            raise MalformedOutput("the temperature part reported nothing")
-        for value, report in zip(inputs["temperatures"], reports, strict=True):
-            tau = 1.0 if value is None else value
-            call = "sample_prior(model, n)" if value is None else f"temperature={value}"
-            if isinstance(report, dict) and "error" in report:
-                as_float(report, call)  # raises with the error message
-            if report.get("calls") == 0:
-                return False, "sample_prior must return its codes decoded by the model's decoder"
-            if report["codes_shape"] != [big, dims]:
-                return False, (
-                    f"decode should receive n = {big} codes of the model's latent_dim = {dims} "
-                    f"entries in all, got {report['codes_shape']}: do not assume 20 dimensions"
-                )
-            if report["shape"] != [big, 784]:
-                return False, f"expected images of shape ({big}, 784), got {report['shape']}"
-            mean, std = as_float(report["mean"], "the mean"), as_float(report["std"], "the std")
-            if abs(mean - 0.5 * tau) < 0.06 * tau and abs(mean) > 0.2 * tau:
-                return False, "codes must be Gaussian, centred at 0, not uniform on [0, 1)"
-            if abs(mean) > 0.06 * max(std, tau):
-                return False, "the codes must be centred at 0, like the prior"
-            if abs(std / tau - 1) < 0.05:
-                continue
-            if value is None:
-                return False, f"with the default temperature the std should be 1, got {std:.3f}"
-            if abs(std / tau**2 - 1) < 0.05:
-                return False, (
-                    f"with temperature {value} the codes have std {std:.3f} = temperature^2: "
-                    "the temperature is the standard deviation, z = temperature * eps"
-                )
-            if abs(std * tau - 1) < 0.05:
-                return False, "the codes are divided by the temperature: multiply, z = tau * eps"
-            if abs(std - 1) < 0.05:
-                return False, (
-                    f"with temperature {value} the codes still have std 1: the temperature must "
-                    "scale the codes z, not the decoded images"
-                )
-            return False, (
-                f"with temperature {value} the codes should have standard deviation {value}, "
-                f"got {std:.3f}: z = temperature * eps with eps ~ N(0, I)"
-            )
-        return True, ""
 
-    def decoded() -> tuple[bool, str]:
-        report = out["decoded"]
-        n = inputs["n"]
+@prior_checks.check(
+    ev.goal("temperature", "codes z = temperature * eps of shape (n, model.latent_dim)")
+)
+def prior_temperature(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Codes N(0, tau^2 I) of shape (n, latent_dim) at each temperature, the default 1."""
+    dims, big = inputs["weight"].shape[1], inputs["big"]
+    reports = out["temperatures"]
+    if type(reports) is not list or len(reports) != len(inputs["temperatures"]):
+        raise MalformedOutput("the temperature part reported nothing")
+    for value, report in zip(inputs["temperatures"], reports, strict=True):
+        tau = 1.0 if value is None else value
+        call = "sample_prior(model, n)" if value is None else f"temperature={value}"
         if isinstance(report, dict) and "error" in report:
-            as_float(report, "sample_prior(model, n, temperature=...)")
-        if report.get("codes") is None:
+            as_float(report, call)  # raises with the error message
+        if report.get("calls") == 0:
             return False, "sample_prior must return its codes decoded by the model's decoder"
-        images = as_array(report["images"], "sample_prior(model, n)", (n, 784))
-        codes = as_array(report["codes"], "the codes passed to model.decode", (n, dims))
-        expected = sigmoid(codes @ weight.T + bias)
-        if close(images, expected, atol=1e-5):
-            return True, ""
-        if set(np.unique(images)) <= {0.0, 1.0}:
-            return False, "return the decoder's pixel probabilities, not sampled 0/1 pixels"
-        return False, (
-            "return exactly the decoded codes: the temperature scales z, not the decoded images"
-        )
-
-    def fresh() -> tuple[bool, str]:
-        pair = out["fresh"]
-        if isinstance(pair, dict):
-            as_float(pair, "sample_prior(model, n)")
-        if type(pair) is not list or len(pair) != 2:
-            raise MalformedOutput("the two calls of sample_prior reported nothing")
-        shape = (inputs["fresh_n"], 784)
-        first = as_array(pair[0], "sample_prior(model, 3)", shape)
-        second = as_array(pair[1], "sample_prior(model, 3)", shape)
-        if close(first, second, atol=1e-6):
+        if report["codes_shape"] != [big, dims]:
             return False, (
-                "two calls gave identical samples: draw fresh noise each call (do not re-seed)"
+                f"decode should receive n = {big} codes of the model's latent_dim = {dims} "
+                f"entries in all, got {report['codes_shape']}: do not assume 20 dimensions"
             )
-        if close(first[0], first[1], atol=1e-6):
-            return False, "each of the n images needs its own code"
-        return True, ""
-
-    checks.judge("temperature", temperature)
-    checks.judge("decoded", decoded)
-    checks.judge("fresh", fresh)
-
-    def detached() -> tuple[bool, str]:
-        report = ev.reported(out["decoded"], "sample_prior(model, n, temperature)")
-        return report.get("attached") is False, (
-            "the images are attached to a graph: sampling needs no gradients"
+        if report["shape"] != [big, 784]:
+            return False, f"expected images of shape ({big}, 784), got {report['shape']}"
+        mean, std = as_float(report["mean"], "the mean"), as_float(report["std"], "the std")
+        if abs(mean - 0.5 * tau) < 0.06 * tau and abs(mean) > 0.2 * tau:
+            return False, "codes must be Gaussian, centred at 0, not uniform on [0, 1)"
+        if abs(mean) > 0.06 * max(std, tau):
+            return False, "the codes must be centred at 0, like the prior"
+        if abs(std / tau - 1) < 0.05:
+            continue
+        if value is None:
+            return False, f"with the default temperature the std should be 1, got {std:.3f}"
+        if abs(std / tau**2 - 1) < 0.05:
+            return False, (
+                f"with temperature {value} the codes have std {std:.3f} = temperature^2: "
+                "the temperature is the standard deviation, z = temperature * eps"
+            )
+        if abs(std * tau - 1) < 0.05:
+            return False, "the codes are divided by the temperature: multiply, z = tau * eps"
+        if abs(std - 1) < 0.05:
+            return False, (
+                f"with temperature {value} the codes still have std 1: the temperature must "
+                "scale the codes z, not the decoded images"
+            )
+        return False, (
+            f"with temperature {value} the codes should have standard deviation {value}, "
+            f"got {std:.3f}: z = temperature * eps with eps ~ N(0, I)"
         )
+    return True, ""
 
-    checks.judge("detached", detached)
+
+@prior_checks.check(ev.part("decoded", "returns model.decode(z): (n, 784) values in [0, 1]"))
+def prior_decoded(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The result is the stand-in decoder's output on the recorded codes itself."""
+    weight, bias = inputs["weight"].astype(np.float64), inputs["bias"].astype(np.float64)
+    dims = weight.shape[1]
+    report = out["decoded"]
+    n = inputs["n"]
+    if isinstance(report, dict) and "error" in report:
+        as_float(report, "sample_prior(model, n, temperature=...)")
+    if report.get("codes") is None:
+        return False, "sample_prior must return its codes decoded by the model's decoder"
+    images = as_array(report["images"], "sample_prior(model, n)", (n, 784))
+    codes = as_array(report["codes"], "the codes passed to model.decode", (n, dims))
+    expected = sigmoid(codes @ weight.T + bias)
+    if close(images, expected, atol=1e-5):
+        return True, ""
+    if set(np.unique(images)) <= {0.0, 1.0}:
+        return False, "return the decoder's pixel probabilities, not sampled 0/1 pixels"
+    return False, (
+        "return exactly the decoded codes: the temperature scales z, not the decoded images"
+    )
+
+
+@prior_checks.check(ev.guard("fresh", "fresh codes at every call"))
+def prior_fresh(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two calls differ, and so do the images of one call."""
+    pair = out["fresh"]
+    if isinstance(pair, dict):
+        as_float(pair, "sample_prior(model, n)")
+    if type(pair) is not list or len(pair) != 2:
+        raise MalformedOutput("the two calls of sample_prior reported nothing")
+    shape = (inputs["fresh_n"], 784)
+    first = as_array(pair[0], "sample_prior(model, 3)", shape)
+    second = as_array(pair[1], "sample_prior(model, 3)", shape)
+    if close(first, second, atol=1e-6):
+        return False, (
+            "two calls gave identical samples: draw fresh noise each call (do not re-seed)"
+        )
+    if close(first[0], first[1], atol=1e-6):
+        return False, "each of the n images needs its own code"
+    return True, ""
+
+
+@prior_checks.check(ev.guard("detached", "sampling needs no gradients"))
+def prior_detached(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The images carry no autograd graph."""
+    report = ev.reported(out["decoded"], "sample_prior(model, n, temperature)")
+    return report.get("attached") is False, (
+        "the images are attached to a graph: sampling needs no gradients"
+    )
 
 
 # ------------------------------------------------------------------ q4: slerp
@@ -283,83 +290,92 @@ def slerp_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def slerp_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """The formula on codes of different lengths; the great circle; the line for parallel codes."""
+slerp_checks = ev.Verdicts()
 
-    def formula() -> tuple[bool, str]:
-        start, end = inputs["start"].astype(np.float64), inputs["end"].astype(np.float64)
-        steps = inputs["steps"]
-        got = as_array(out["formula"], "slerp(z_start, z_end, steps)", (steps, len(start)))
-        if not np.all(np.isfinite(got)):
-            return False, "slerp returned nan or inf: clamp cos(Omega) to [-1, 1] before acos"
-        expected = ref_slerp(start, end, steps)
-        if close(got, expected, atol=1e-4, rtol=1e-4):
-            return True, ""
-        if close(got, ref_line(start, end, steps), atol=1e-4, rtol=1e-4):
-            return False, "slerp returned the straight line for two codes at a clear angle"
-        if close(got, ref_slerp(end, start, steps), atol=1e-4, rtol=1e-4):
-            return False, "the sine weights are swapped: the path runs backwards"
-        a, b = start / np.linalg.norm(start), end / np.linalg.norm(end)
-        if close(got, ref_slerp(a, b, steps), atol=1e-4, rtol=1e-4):
-            return False, (
-                "slerp interpolates the unit directions: compute Omega from the normalised "
-                "vectors, but apply the weights to the original z_start and z_end"
-            )
-        if not (close(got[0], start, atol=1e-4) and close(got[-1], end, atol=1e-4)):
-            return False, "the path must start at z_start and end at z_end, t_i = i / (steps - 1)"
-        return False, (
-            "slerp does not match the formula for two codes of different lengths: cos(Omega) "
-            "comes from the normalised vectors, the weights multiply the original vectors"
-        )
 
-    def circle() -> tuple[bool, str]:
-        steps = inputs["circle_steps"]
-        got = as_array(out["circle"], "slerp(u, v, steps)", (steps, len(inputs["u"])))
-        norms = np.linalg.norm(got, axis=1)
-        if not close(norms, np.ones(steps), atol=1e-4):
-            return False, (
-                "between two unit codes every slerp point has length 1 (the straight line dips "
-                f"in the middle); got lengths {[round(float(n), 3) for n in norms]}"
-            )
-        cosines = (got[1:] * got[:-1]).sum(axis=1) / (norms[1:] * norms[:-1])
-        angles = np.arccos(np.clip(cosines, -1.0, 1.0))
-        return close(angles, np.full(steps - 1, inputs["omega"] / (steps - 1)), atol=1e-3), (
-            "consecutive slerp points must be separated by equal angles Omega / (steps - 1): "
-            "the weights are sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / sin(Omega)"
-        )
-
-    def parallel() -> tuple[bool, str]:
-        steps = inputs["p_steps"]
-        for index, ((start, end), got, own) in enumerate(
-            zip(inputs["p_pairs"], out["parallel"], out["own_line"], strict=True)
-        ):
-            start, end = start.astype(np.float64), end.astype(np.float64)
-            shape = (steps, len(start))
-            got = as_array(got, "slerp of parallel codes", shape)
-            if not np.all(np.isfinite(got)):
-                return False, (
-                    "slerp gave nan for (nearly) parallel codes: clamp cos(Omega) to [-1, 1] "
-                    "and fall back to the straight line when Omega is tiny"
-                )
-            candidates = [ref_line(start, end, steps)]
-            # the notebook's interpolate (provided; the student may have edited it)
-            with contextlib.suppress(MalformedOutput):
-                candidates.append(as_array(own, "interpolate", shape))
-            if not any(close(got, want, atol=1e-4) for want in candidates):
-                kind = (
-                    "a multiple of z_start",
-                    "z_start itself",
-                    "z_start nudged by 1e-6",
-                    "a multiple of z_start",
-                )[index]
-                return False, (
-                    f"for z_end = {kind} slerp must fall back to interpolate(z_start, z_end, steps)"
-                )
+@slerp_checks.check(
+    ev.goal(
+        "formula",
+        "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+    )
+)
+def slerp_formula(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The formula on two codes of different lengths at a clear angle."""
+    start, end = inputs["start"].astype(np.float64), inputs["end"].astype(np.float64)
+    steps = inputs["steps"]
+    got = as_array(out["formula"], "slerp(z_start, z_end, steps)", (steps, len(start)))
+    if not np.all(np.isfinite(got)):
+        return False, "slerp returned nan or inf: clamp cos(Omega) to [-1, 1] before acos"
+    expected = ref_slerp(start, end, steps)
+    if close(got, expected, atol=1e-4, rtol=1e-4):
         return True, ""
+    if close(got, ref_line(start, end, steps), atol=1e-4, rtol=1e-4):
+        return False, "slerp returned the straight line for two codes at a clear angle"
+    if close(got, ref_slerp(end, start, steps), atol=1e-4, rtol=1e-4):
+        return False, "the sine weights are swapped: the path runs backwards"
+    a, b = start / np.linalg.norm(start), end / np.linalg.norm(end)
+    if close(got, ref_slerp(a, b, steps), atol=1e-4, rtol=1e-4):
+        return False, (
+            "slerp interpolates the unit directions: compute Omega from the normalised "
+            "vectors, but apply the weights to the original z_start and z_end"
+        )
+    if not (close(got[0], start, atol=1e-4) and close(got[-1], end, atol=1e-4)):
+        return False, "the path must start at z_start and end at z_end, t_i = i / (steps - 1)"
+    return False, (
+        "slerp does not match the formula for two codes of different lengths: cos(Omega) "
+        "comes from the normalised vectors, the weights multiply the original vectors"
+    )
 
-    checks.judge("formula", formula)
-    checks.judge("circle", circle)
-    checks.judge("parallel", parallel)
+
+@slerp_checks.check(ev.part("circle", "cos(Omega) from the normalised vectors, clamped to [-1, 1]"))
+def slerp_circle(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Between two unit codes: points of length 1 at equal angles."""
+    steps = inputs["circle_steps"]
+    got = as_array(out["circle"], "slerp(u, v, steps)", (steps, len(inputs["u"])))
+    norms = np.linalg.norm(got, axis=1)
+    if not close(norms, np.ones(steps), atol=1e-4):
+        return False, (
+            "between two unit codes every slerp point has length 1 (the straight line dips "
+            f"in the middle); got lengths {[round(float(n), 3) for n in norms]}"
+        )
+    cosines = (got[1:] * got[:-1]).sum(axis=1) / (norms[1:] * norms[:-1])
+    angles = np.arccos(np.clip(cosines, -1.0, 1.0))
+    return close(angles, np.full(steps - 1, inputs["omega"] / (steps - 1)), atol=1e-3), (
+        "consecutive slerp points must be separated by equal angles Omega / (steps - 1): "
+        "the weights are sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / sin(Omega)"
+    )
+
+
+@slerp_checks.check(ev.part("parallel", "nearly parallel codes fall back to interpolate"))
+def slerp_parallel(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The straight line (or the notebook's own interpolate) for (nearly) parallel codes."""
+    steps = inputs["p_steps"]
+    for index, ((start, end), got, own) in enumerate(
+        zip(inputs["p_pairs"], out["parallel"], out["own_line"], strict=True)
+    ):
+        start, end = start.astype(np.float64), end.astype(np.float64)
+        shape = (steps, len(start))
+        got = as_array(got, "slerp of parallel codes", shape)
+        if not np.all(np.isfinite(got)):
+            return False, (
+                "slerp gave nan for (nearly) parallel codes: clamp cos(Omega) to [-1, 1] "
+                "and fall back to the straight line when Omega is tiny"
+            )
+        candidates = [ref_line(start, end, steps)]
+        # the notebook's interpolate (provided; the student may have edited it)
+        with contextlib.suppress(MalformedOutput):
+            candidates.append(as_array(own, "interpolate", shape))
+        if not any(close(got, want, atol=1e-4) for want in candidates):
+            kind = (
+                "a multiple of z_start",
+                "z_start itself",
+                "z_start nudged by 1e-6",
+                "a multiple of z_start",
+            )[index]
+            return False, (
+                f"for z_end = {kind} slerp must fall back to interpolate(z_start, z_end, steps)"
+            )
+    return True, ""
 
 
 # ------------------------------------------------------------------ q6: CVAE
@@ -499,121 +515,153 @@ def cvae_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def cvae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Shapes and ranges, the label in both networks, reparameterized sampling, and generate."""
-    latent, batch, flat = inputs["latent_dim"], len(inputs["images"]), len(inputs["flat"])
+cvae_checks = ev.Verdicts()
+
+
+def _cvae_part(out: dict, name: str, what: str) -> Any:
+    """A probe part as reported (a dict or a list); its error fails the check that reads it."""
+    value = out[name]
+    if isinstance(value, dict) and "error" in value:
+        as_float(value, what)  # raises with the error message
+    return value
+
+
+def _cvae_generated(inputs: dict, out: dict) -> dict:
+    """The generate part's report."""
+    return _cvae_part(out, "generate", f"generate({inputs['digit']}, {inputs['n']})")
+
+
+def _cvae_same_noise(inputs: dict, report: dict, images: np.ndarray) -> bool:
+    """Whether generate's images are the student's decode of torch.randn(n, latent_dim) itself."""
+    for key in ("same_noise", "same_noise_device"):
+        try:
+            if close(images, as_array(report[key], "decode(z, y)", (inputs["n"], 784)), atol=1e-5):
+                return True
+        except MalformedOutput:
+            pass
+    return False
+
+
+@cvae_checks.check(
+    ev.part("forward", "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes")
+)
+def cvae_forward(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Shapes and ranges of forward on image batches, at two sizes."""
+    latent, batch = inputs["latent_dim"], len(inputs["images"])
+    report = _cvae_part(
+        out, "forward", "CVAE(latent_dim, num_classes)(x, y) on (B, 1, 28, 28) images"
+    )
+    if report["latent_dim"] != latent:
+        return False, "CVAE must store its latent size as self.latent_dim"
+    x_hat = as_array(report["x_hat"], "x_hat", (batch, 784))
+    as_array(report["mu"], "mu", (batch, latent))
+    as_array(report["logvar"], "logvar", (batch, latent))
+    if x_hat.min() < 0 or x_hat.max() > 1:
+        return False, "x_hat must be probabilities in [0, 1]: end the decoder with a sigmoid"
+    small = as_array(report["small"], "x_hat of CVAE(latent_dim=2, num_classes=4)", (3, 784))
+    return bool(small.min() >= 0 and small.max() <= 1), "x_hat must be in [0, 1]"
+
+
+@cvae_checks.check(
+    ev.goal("labels", "the label reaches both networks, as one_hot(y) of width num_classes")
+)
+def cvae_labels(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two labels change both the encoder's and the decoder's outputs."""
+    latent, flat = inputs["latent_dim"], len(inputs["flat"])
+    report = _cvae_part(out, "labels", "encode(x, y) and decode(z, y)")
+    mu = [as_array(v, "mu", (flat, latent)) for v in report["mu"]]
+    logvar = [as_array(v, "logvar", (flat, latent)) for v in report["logvar"]]
+    decoded = [as_array(v, "decode(z, y)", (flat, 784)) for v in report["decoded"]]
+    if close(mu[0], mu[1], atol=1e-7) and close(logvar[0], logvar[1], atol=1e-7):
+        return False, "the encoder ignores the label: concatenate the one-hot y with x"
+    return not close(decoded[0], decoded[1], atol=1e-7), (
+        "the decoder ignores the label: concatenate the one-hot y with z"
+    )
+
+
+@cvae_checks.check(ev.part("sampling", "forward decodes one code z = mu + sigma * eps"))
+def cvae_sampling(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two forward passes in training mode differ."""
+    flat = len(inputs["flat"])
+    pair = _cvae_part(out, "sampling", "forward(x, y)")
+    first = as_array(pair[0], "x_hat", (flat, 784))
+    second = as_array(pair[1], "x_hat", (flat, 784))
+    return not close(first, second, atol=1e-7), (
+        "two forward passes gave the same x_hat: decode a sample z = mu + sigma * eps with "
+        "fresh noise eps, not the mean"
+    )
+
+
+@cvae_checks.check(ev.part("gradients", "gradients reach the encoder through the sampled code"))
+def cvae_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A backward pass from x_hat reaches every parameter."""
+    report = _cvae_part(out, "gradients", "a backward pass from forward's x_hat")
+    missing = []
+    for name, grad in report:
+        if grad is None or not as_float(grad, f"the gradient of {name}") > 0:
+            missing.append(str(name))
+    return not missing and bool(report), (
+        f"no gradient from x_hat reached {missing[:4]}: sample z = mu + sigma * eps (the "
+        "reparameterization trick) so that the encoder is trained through the decoder"
+    )
+
+
+@cvae_checks.check(
+    ev.goal("generate", "generate(digit, n) decodes codes from N(0, I) with that label")
+)
+def cvae_generate(inputs: dict, out: dict) -> tuple[bool, str]:
+    """generate's images are decode of its codes with the label, detached, in [0, 1]."""
     n = inputs["n"]
+    report = _cvae_generated(inputs, out)
+    digit = inputs["digit"]
+    images = as_array(report["images"], f"generate({digit}, {n})", (n, 784))
+    if images.min() < 0 or images.max() > 1:
+        return False, "generated images must be pixel probabilities in [0, 1]"
+    if report["requires_grad"] is not False:
+        return False, "generate's images are attached to a graph: generating needs no gradients"
+    if _cvae_same_noise(inputs, report, images):
+        return True, ""
+    recorded = report.get("recorded")
+    if recorded is not None:
+        try:
+            if close(images, as_array(recorded, "decode", (n, 784)), atol=1e-5):
+                return True, ""
+        except MalformedOutput:
+            pass
+    return False, (
+        f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit} for "
+        "every image: decoding the same codes with that label gave other images"
+    )
 
-    def part(name: str, what: str) -> Any:  # a dict or a list, as the probe reported it
-        value = out[name]
-        if isinstance(value, dict) and "error" in value:
-            as_float(value, what)  # raises with the error message
-        return value
 
-    def forward() -> tuple[bool, str]:
-        report = part("forward", "CVAE(latent_dim, num_classes)(x, y) on (B, 1, 28, 28) images")
-        if report["latent_dim"] != latent:
-            return False, "CVAE must store its latent size as self.latent_dim"
-        x_hat = as_array(report["x_hat"], "x_hat", (batch, 784))
-        as_array(report["mu"], "mu", (batch, latent))
-        as_array(report["logvar"], "logvar", (batch, latent))
-        if x_hat.min() < 0 or x_hat.max() > 1:
-            return False, "x_hat must be probabilities in [0, 1]: end the decoder with a sigmoid"
-        small = as_array(report["small"], "x_hat of CVAE(latent_dim=2, num_classes=4)", (3, 784))
-        return bool(small.min() >= 0 and small.max() <= 1), "x_hat must be in [0, 1]"
-
-    def labels() -> tuple[bool, str]:
-        report = part("labels", "encode(x, y) and decode(z, y)")
-        mu = [as_array(v, "mu", (flat, latent)) for v in report["mu"]]
-        logvar = [as_array(v, "logvar", (flat, latent)) for v in report["logvar"]]
-        decoded = [as_array(v, "decode(z, y)", (flat, 784)) for v in report["decoded"]]
-        if close(mu[0], mu[1], atol=1e-7) and close(logvar[0], logvar[1], atol=1e-7):
-            return False, "the encoder ignores the label: concatenate the one-hot y with x"
-        return not close(decoded[0], decoded[1], atol=1e-7), (
-            "the decoder ignores the label: concatenate the one-hot y with z"
-        )
-
-    def sampling() -> tuple[bool, str]:
-        pair = part("sampling", "forward(x, y)")
-        first = as_array(pair[0], "x_hat", (flat, 784))
-        second = as_array(pair[1], "x_hat", (flat, 784))
-        return not close(first, second, atol=1e-7), (
-            "two forward passes gave the same x_hat: decode a sample z = mu + sigma * eps with "
-            "fresh noise eps, not the mean"
-        )
-
-    def gradients() -> tuple[bool, str]:
-        report = part("gradients", "a backward pass from forward's x_hat")
-        missing = []
-        for name, grad in report:
-            if grad is None or not as_float(grad, f"the gradient of {name}") > 0:
-                missing.append(str(name))
-        return not missing and bool(report), (
-            f"no gradient from x_hat reached {missing[:4]}: sample z = mu + sigma * eps (the "
-            "reparameterization trick) so that the encoder is trained through the decoder"
-        )
-
-    def generated() -> dict:
-        return part("generate", f"generate({inputs['digit']}, {n})")
-
-    def same_noise(report: dict, images: np.ndarray) -> bool:
-        for key in ("same_noise", "same_noise_device"):
-            try:
-                if close(images, as_array(report[key], "decode(z, y)", (n, 784)), atol=1e-5):
-                    return True
-            except MalformedOutput:
-                pass
-        return False
-
-    def generate() -> tuple[bool, str]:
-        report = generated()
-        digit = inputs["digit"]
-        images = as_array(report["images"], f"generate({digit}, {n})", (n, 784))
-        if images.min() < 0 or images.max() > 1:
-            return False, "generated images must be pixel probabilities in [0, 1]"
-        if report["requires_grad"] is not False:
-            return False, "generate's images are attached to a graph: generating needs no gradients"
-        if same_noise(report, images):
-            return True, ""
-        recorded = report.get("recorded")
-        if recorded is not None:
-            try:
-                if close(images, as_array(recorded, "decode", (n, 784)), atol=1e-5):
-                    return True, ""
-            except MalformedOutput:
-                pass
+@cvae_checks.check(
+    ev.part(
+        "codes",
+        "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+    )
+)
+def cvae_codes(inputs: dict, out: dict) -> tuple[bool, str]:
+    """generate draws its own fresh code per image, from N(0, I)."""
+    latent, n = inputs["latent_dim"], inputs["n"]
+    report = _cvae_generated(inputs, out)
+    images = as_array(report["images"], f"generate(digit, {n})", (n, 784))
+    again = as_array(report["again"], f"generate(digit, {n})", (n, 784))
+    if close(images[0], images[1], atol=1e-7):
+        return False, "each generated image needs its own code z ~ N(0, I)"
+    if close(images, again, atol=1e-7):
+        return False, "two calls of generate gave the same images: do not re-seed inside"
+    if _cvae_same_noise(inputs, report, images):
+        return True, ""  # decoded torch.randn(n, latent_dim) itself
+    if report["big_shape"] != [inputs["big"], latent]:
         return False, (
-            f"generate({digit}, n) should decode codes z ~ N(0, I) with the label {digit} for "
-            "every image: decoding the same codes with that label gave other images"
+            f"generate(digit, {inputs['big']}) should decode {inputs['big']} codes of "
+            f"latent_dim = {latent} entries through self.decode"
         )
-
-    def codes() -> tuple[bool, str]:
-        report = generated()
-        images = as_array(report["images"], f"generate(digit, {n})", (n, 784))
-        again = as_array(report["again"], f"generate(digit, {n})", (n, 784))
-        if close(images[0], images[1], atol=1e-7):
-            return False, "each generated image needs its own code z ~ N(0, I)"
-        if close(images, again, atol=1e-7):
-            return False, "two calls of generate gave the same images: do not re-seed inside"
-        if same_noise(report, images):
-            return True, ""  # decoded torch.randn(n, latent_dim) itself
-        if report["big_shape"] != [inputs["big"], latent]:
-            return False, (
-                f"generate(digit, {inputs['big']}) should decode {inputs['big']} codes of "
-                f"latent_dim = {latent} entries through self.decode"
-            )
-        mean = as_float(report["big_mean"], "the code mean")
-        std = as_float(report["big_std"], "the code std")
-        return abs(mean) < 0.15 and abs(std - 1) < 0.12, (
-            f"the codes of generate have mean {mean:.2f} and std {std:.2f}: draw them from N(0, I)"
-        )
-
-    checks.judge("forward", forward)
-    checks.judge("labels", labels)
-    checks.judge("sampling", sampling)
-    checks.judge("gradients", gradients)
-    checks.judge("generate", generate)
-    checks.judge("codes", codes)
+    mean = as_float(report["big_mean"], "the code mean")
+    std = as_float(report["big_std"], "the code std")
+    return abs(mean) < 0.15 and abs(std - 1) < 0.12, (
+        f"the codes of generate have mean {mean:.2f} and std {std:.2f}: draw them from N(0, I)"
+    )
 
 
 # ------------------------------------------------------------------ q9: sample_quality
@@ -788,172 +836,211 @@ def quality_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def quality_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Mean top probability and the entropy of the label histogram, for any batching."""
+quality_checks = ev.Verdicts()
 
-    def numbers(name: str, what: str, part: int | None = None) -> tuple[float, float]:
-        report = out[name]
-        if part is not None:
-            if isinstance(report, list) and len(report) == 2:
-                report = report[part]
-            elif not (isinstance(report, dict) and "error" in report):
-                raise MalformedOutput(f"{what} reported nothing")
-        if isinstance(report, dict) and "error" in report:
-            as_float(report, what)  # raises with the error message
-        if not isinstance(report, dict):
-            raise MalformedOutput(f"{what} must return a dict")
-        return (
-            as_float(report.get("confidence"), f'{what}["confidence"]'),
-            as_float(report.get("label_entropy"), f'{what}["label_entropy"]'),
-        )
+#: How a failing check names the call of sample_quality on the linear images.
+QUALITY_CALL = "sample_quality(images, classifier)"
 
+
+def _quality_numbers(
+    out: dict, name: str, what: str, part: int | None = None
+) -> tuple[float, float]:
+    """The confidence and label_entropy that part `name` (or its run `part`) reported."""
+    report = out[name]
+    if part is not None:
+        if isinstance(report, list) and len(report) == 2:
+            report = report[part]
+        elif not (isinstance(report, dict) and "error" in report):
+            raise MalformedOutput(f"{what} reported nothing")
+    if isinstance(report, dict) and "error" in report:
+        as_float(report, what)  # raises with the error message
+    if not isinstance(report, dict):
+        raise MalformedOutput(f"{what} must return a dict")
+    return (
+        as_float(report.get("confidence"), f'{what}["confidence"]'),
+        as_float(report.get("label_entropy"), f'{what}["label_entropy"]'),
+    )
+
+
+def _quality_streamed(out: dict) -> tuple[float, float]:
+    """The confidence and label_entropy of the stream part."""
+    report = out["stream"]
+    if isinstance(report, dict) and "error" in report:
+        as_float(report, "sample_quality on a generator of batches")  # raises with the error
+    if not isinstance(report, dict) or not isinstance(report.get("result"), dict):
+        raise MalformedOutput("sample_quality on a generator of batches must return a dict")
+    result = report["result"]
+    what = "sample_quality(batches, classifier)"
+    return (
+        as_float(result.get("confidence"), f'{what}["confidence"]'),
+        as_float(result.get("label_entropy"), f'{what}["label_entropy"]'),
+    )
+
+
+def _quality_stream_passed(inputs: dict, out: dict) -> bool:
+    """Whether the stream check passes: the memory is judged only once its numbers are right."""
+    return Checks(("stream",)).judge("stream", lambda: quality_stream(inputs, out))
+
+
+@quality_checks.check(
+    ev.goal("stream", "both numbers exact over all images after one pass over a stream")
+)
+def quality_stream(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Both numbers over all images from a generator of uneven batches read once."""
     logits = _linear_logits(inputs)
     probs = _softmax(logits)
-    call = "sample_quality(images, classifier)"
+    got_confidence, got_entropy = _quality_streamed(out)
+    expected_confidence = float(probs.max(axis=1).mean())
+    expected_entropy = _histogram_entropy(logits.argmax(axis=1))
+    sizes = inputs["stream_sizes"]
+    ok = close(got_confidence, expected_confidence, atol=1e-4) and close(
+        got_entropy, expected_entropy, atol=1e-4
+    )
+    return ok, (
+        f"on a generator of {len(sizes)} batches of uneven sizes ({min(sizes)} to "
+        f"{max(sizes)} images), read once, the result was confidence {got_confidence:.4f} and "
+        f"label_entropy {got_entropy:.4f}; over all the images at once they are "
+        f"{expected_confidence:.4f} and {expected_entropy:.4f}: keep totals that add up over "
+        "batches (every image weighted equally), and compute the entropy only at the end"
+    )
 
-    def confidence() -> tuple[bool, str]:
-        expected = float(probs.max(axis=1).mean())
-        got, _ = numbers("linear", call, 0)
+
+@quality_checks.check(ev.part("memory", "a scored batch is not kept: a fixed amount of state"))
+def quality_memory(inputs: dict, out: dict) -> tuple[bool, str]:
+    """At most two scored batches held while the stream is read, once the numbers are right."""
+    _quality_streamed(out)  # a stream that could not be read at all fails here too
+    held, read = out["stream"]["held"], out["stream"]["batches"]
+    if not isinstance(held, int) or not isinstance(read, int):
+        raise MalformedOutput("the stream's bookkeeping is missing")
+    if read < len(inputs["stream_sizes"]) or not _quality_stream_passed(inputs, out):
+        return False, "the memory a stream needs is judged once its numbers come out right"
+    return held <= 2, (
+        f"while reading a stream, up to {held} batches you had already scored were still "
+        "held in memory: keep running totals only, not the batches, and not sums that still "
+        "carry the autograd graph (score with gradients switched off, or turn sums into "
+        "plain numbers)"
+    )
+
+
+@quality_checks.check(
+    ev.goal("confidence", "confidence: the mean of the largest softmax probability")
+)
+def quality_confidence(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The mean top probability on the linear images, in either order."""
+    logits = _linear_logits(inputs)
+    probs = _softmax(logits)
+    expected = float(probs.max(axis=1).mean())
+    got, _ = _quality_numbers(out, "linear", QUALITY_CALL, 0)
+    if close(got, expected, atol=1e-4):
+        # the same images in another order
+        got, _ = _quality_numbers(out, "linear", QUALITY_CALL, 1)
         if close(got, expected, atol=1e-4):
-            got, _ = numbers("linear", call, 1)  # the same images in another order
-            if close(got, expected, atol=1e-4):
-                return True, ""
-        if not math.isfinite(got):
-            return False, f"the confidence is {got}: compute the softmax stably"
-        if close(got, float(logits.mean()), atol=1e-3) or close(
-            got, float(logits.max(axis=1).mean()), atol=1e-3
-        ):
-            return False, "the confidence is a probability: apply softmax to the logits first"
-        if close(got, float(probs.mean(axis=0).max()), atol=1e-4):
-            return False, (
-                "take each image's largest probability, then the mean over images (not the "
-                "largest entry of the mean probabilities)"
-            )
+            return True, ""
+    if not math.isfinite(got):
+        return False, f"the confidence is {got}: compute the softmax stably"
+    if close(got, float(logits.mean()), atol=1e-3) or close(
+        got, float(logits.max(axis=1).mean()), atol=1e-3
+    ):
+        return False, "the confidence is a probability: apply softmax to the logits first"
+    if close(got, float(probs.mean(axis=0).max()), atol=1e-4):
         return False, (
-            "the confidence should be the mean over all images of each image's largest softmax "
-            "probability; if you work in batches, weight every image equally (sum over batches, "
-            "then divide by the number of images)"
+            "take each image's largest probability, then the mean over images (not the "
+            "largest entry of the mean probabilities)"
         )
+    return False, (
+        "the confidence should be the mean over all images of each image's largest softmax "
+        "probability; if you work in batches, weight every image equally (sum over batches, "
+        "then divide by the number of images)"
+    )
 
-    def entropy() -> tuple[bool, str]:
-        expected = _histogram_entropy(logits.argmax(axis=1))
-        _, got = numbers("linear", call, 1)  # ordered by label: batches hold few labels
+
+@quality_checks.check(
+    ev.goal("entropy", "label_entropy: the entropy in nats of the predicted-label histogram")
+)
+def quality_entropy(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The entropy of the predicted-label histogram on the linear images, in either order."""
+    logits = _linear_logits(inputs)
+    probs = _softmax(logits)
+    expected = _histogram_entropy(logits.argmax(axis=1))
+    # ordered by label: batches hold few labels
+    _, got = _quality_numbers(out, "linear", QUALITY_CALL, 1)
+    if close(got, expected, atol=1e-4):
+        _, got = _quality_numbers(out, "linear", QUALITY_CALL, 0)
         if close(got, expected, atol=1e-4):
-            _, got = numbers("linear", call, 0)
-            if close(got, expected, atol=1e-4):
-                return True, ""
-        if not math.isfinite(got):
-            return False, f"label_entropy is {got}: a label that never occurs adds 0 (0 log 0 = 0)"
-        if close(got, expected / math.log(2), atol=1e-4):
-            return False, "label_entropy is in bits: use the natural logarithm (nats)"
-        mean_probs = probs.mean(axis=0)
-        if close(got, float(-(mean_probs * np.log(mean_probs)).sum()), atol=1e-4):
-            return False, (
-                "that is the entropy of the mean softmax; use the histogram of the predicted "
-                "labels (the arg-max of each image), i.e. the mean of one-hot predictions"
-            )
-        per_image = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum(axis=1).mean())
-        if close(got, per_image, atol=1e-4):
-            return False, (
-                "that is the mean entropy of each image's softmax; label_entropy is the entropy "
-                "of the histogram of predicted labels over all images"
-            )
+            return True, ""
+    if not math.isfinite(got):
+        return False, f"label_entropy is {got}: a label that never occurs adds 0 (0 log 0 = 0)"
+    if close(got, expected / math.log(2), atol=1e-4):
+        return False, "label_entropy is in bits: use the natural logarithm (nats)"
+    mean_probs = probs.mean(axis=0)
+    if close(got, float(-(mean_probs * np.log(mean_probs)).sum()), atol=1e-4):
         return False, (
-            "label_entropy should be the entropy (in nats) of the share of images predicted as "
-            "each digit, counted over all images at once (not averaged over batches)"
+            "that is the entropy of the mean softmax; use the histogram of the predicted "
+            "labels (the arg-max of each image), i.e. the mean of one-hot predictions"
         )
+    per_image = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum(axis=1).mean())
+    if close(got, per_image, atol=1e-4):
+        return False, (
+            "that is the mean entropy of each image's softmax; label_entropy is the entropy "
+            "of the histogram of predicted labels over all images"
+        )
+    return False, (
+        "label_entropy should be the entropy (in nats) of the share of images predicted as "
+        "each digit, counted over all images at once (not averaged over batches)"
+    )
 
-    def known() -> tuple[bool, str]:
-        for name, entropy_expected, description in (
-            ("single", 0.0, "every image gets the same label"),
-            ("spread", math.log(10), "the labels are spread evenly over the ten digits"),
-        ):
-            table = inputs[name].astype(np.float64)
-            got_confidence, got_entropy = numbers(name, call)
-            if not close(got_entropy, entropy_expected, atol=1e-4):
-                return False, (
-                    f"when {description}, label_entropy must be {entropy_expected:.4f}, got "
-                    f"{got_entropy:.4f}" + (" (0 log 0 counts as 0)" if name == "single" else "")
-                )
-            expected = float(_softmax(table).max(axis=1).mean())
-            if not close(got_confidence, expected, atol=1e-4):
-                return False, (
-                    f"when {description}, the confidence should be {expected:.4f} (the mean of "
-                    f"each image's largest softmax probability), got {got_confidence:.4f}"
-                )
-        return True, ""
 
-    def stable() -> tuple[bool, str]:
-        table = inputs["huge"].astype(np.float64)
-        got_confidence, got_entropy = numbers("huge", "sample_quality with logits in the hundreds")
-        if not (math.isfinite(got_confidence) and math.isfinite(got_entropy)):
+@quality_checks.check(
+    ev.part("known", "label_entropy: the entropy in nats of the predicted-label histogram")
+)
+def quality_known(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Entropy 0 for one label and log 10 for evenly spread labels, with their confidences."""
+    for name, entropy_expected, description in (
+        ("single", 0.0, "every image gets the same label"),
+        ("spread", math.log(10), "the labels are spread evenly over the ten digits"),
+    ):
+        table = inputs[name].astype(np.float64)
+        got_confidence, got_entropy = _quality_numbers(out, name, QUALITY_CALL)
+        if not close(got_entropy, entropy_expected, atol=1e-4):
             return False, (
-                "with logits in the hundreds the result is nan or inf: an exponential overflows "
-                "on the way to the softmax probabilities"
+                f"when {description}, label_entropy must be {entropy_expected:.4f}, got "
+                f"{got_entropy:.4f}" + (" (0 log 0 counts as 0)" if name == "single" else "")
             )
         expected = float(_softmax(table).max(axis=1).mean())
         if not close(got_confidence, expected, atol=1e-4):
             return False, (
-                f"with large logits and ties between two top classes the confidence should be "
-                f"{expected:.4f}, got {got_confidence:.4f}: a tie gives each class probability 1/2"
+                f"when {description}, the confidence should be {expected:.4f} (the mean of "
+                f"each image's largest softmax probability), got {got_confidence:.4f}"
             )
-        first = _histogram_entropy(table.argmax(axis=1))
-        last = _histogram_entropy(9 - table[:, ::-1].argmax(axis=1))
-        return any(close(got_entropy, e, atol=1e-4) for e in (first, last)), (
-            "with large logits and ties, label_entropy is wrong: count each image once, under "
-            "its arg-max label"
-        )
+    return True, ""
 
-    def streamed() -> tuple[float, float]:
-        report = out["stream"]
-        if isinstance(report, dict) and "error" in report:
-            as_float(report, "sample_quality on a generator of batches")  # raises with the error
-        if not isinstance(report, dict) or not isinstance(report.get("result"), dict):
-            raise MalformedOutput("sample_quality on a generator of batches must return a dict")
-        result = report["result"]
-        what = "sample_quality(batches, classifier)"
-        return (
-            as_float(result.get("confidence"), f'{what}["confidence"]'),
-            as_float(result.get("label_entropy"), f'{what}["label_entropy"]'),
-        )
 
-    def stream() -> tuple[bool, str]:
-        got_confidence, got_entropy = streamed()
-        expected_confidence = float(probs.max(axis=1).mean())
-        expected_entropy = _histogram_entropy(logits.argmax(axis=1))
-        sizes = inputs["stream_sizes"]
-        ok = close(got_confidence, expected_confidence, atol=1e-4) and close(
-            got_entropy, expected_entropy, atol=1e-4
+@quality_checks.check(
+    ev.part("stable", "independent of the batch split and finite for logits in the hundreds")
+)
+def quality_stable(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Finite and right for logits in the hundreds with ties between two top classes."""
+    table = inputs["huge"].astype(np.float64)
+    got_confidence, got_entropy = _quality_numbers(
+        out, "huge", "sample_quality with logits in the hundreds"
+    )
+    if not (math.isfinite(got_confidence) and math.isfinite(got_entropy)):
+        return False, (
+            "with logits in the hundreds the result is nan or inf: an exponential overflows "
+            "on the way to the softmax probabilities"
         )
-        return ok, (
-            f"on a generator of {len(sizes)} batches of uneven sizes ({min(sizes)} to "
-            f"{max(sizes)} images), read once, the result was confidence {got_confidence:.4f} and "
-            f"label_entropy {got_entropy:.4f}; over all the images at once they are "
-            f"{expected_confidence:.4f} and {expected_entropy:.4f}: keep totals that add up over "
-            "batches (every image weighted equally), and compute the entropy only at the end"
+    expected = float(_softmax(table).max(axis=1).mean())
+    if not close(got_confidence, expected, atol=1e-4):
+        return False, (
+            f"with large logits and ties between two top classes the confidence should be "
+            f"{expected:.4f}, got {got_confidence:.4f}: a tie gives each class probability 1/2"
         )
-
-    def memory() -> tuple[bool, str]:
-        streamed()  # a stream that could not be read at all fails here too
-        held, read = out["stream"]["held"], out["stream"]["batches"]
-        if not isinstance(held, int) or not isinstance(read, int):
-            raise MalformedOutput("the stream's bookkeeping is missing")
-        result = checks.results.get("stream")
-        if read < len(inputs["stream_sizes"]) or result is None or not result.passed:
-            return False, "the memory a stream needs is judged once its numbers come out right"
-        return held <= 2, (
-            f"while reading a stream, up to {held} batches you had already scored were still "
-            "held in memory: keep running totals only, not the batches, and not sums that still "
-            "carry the autograd graph (score with gradients switched off, or turn sums into "
-            "plain numbers)"
-        )
-
-    checks.judge("stream", stream)
-    checks.judge("memory", memory)
-    checks.judge("confidence", confidence)
-    checks.judge("entropy", entropy)
-    checks.judge("known", known)
-    checks.judge("stable", stable)
+    first = _histogram_entropy(table.argmax(axis=1))
+    last = _histogram_entropy(9 - table[:, ::-1].argmax(axis=1))
+    return any(close(got_entropy, e, atol=1e-4) for e in (first, last)), (
+        "with large logits and ties, label_entropy is wrong: count each image once, under "
+        "its arg-max label"
+    )
 
 
 # ------------------------------------------------------------------ the questions
@@ -989,32 +1076,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
 }
 
 QUESTIONS = [
-    Question(
-        "q1",
-        (
-            ev.goal("temperature", "codes z = temperature * eps of shape (n, model.latent_dim)"),
-            ev.part("decoded", "returns model.decode(z): (n, 784) values in [0, 1]"),
-            ev.guard("fresh", "fresh codes at every call"),
-            ev.guard("detached", "sampling needs no gradients"),
-        ),
-        prior_inputs,
-        prior_probe,
-        prior_verdict,
-    ),
-    Question(
-        "q4",
-        (
-            ev.goal(
-                "formula",
-                "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
-            ),
-            ev.part("circle", "cos(Omega) from the normalised vectors, clamped to [-1, 1]"),
-            ev.part("parallel", "nearly parallel codes fall back to interpolate"),
-        ),
-        slerp_inputs,
-        slerp_probe,
-        slerp_verdict,
-    ),
+    prior_checks.question("q1", prior_inputs, prior_probe),
+    slerp_checks.question("q4", slerp_inputs, slerp_probe),
     choice_question(
         "q5",
         "q5_answer",
@@ -1022,25 +1085,7 @@ QUESTIONS = [
         "the density peaks at the origin; it is the probability mass that concentrates on the "
         "shell, and the straight line cuts through codes much shorter than typical ones",
     ),
-    Question(
-        "q6",
-        (
-            ev.part("forward", "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes"),
-            ev.goal(
-                "labels", "the label reaches both networks, as one_hot(y) of width num_classes"
-            ),
-            ev.part("sampling", "forward decodes one code z = mu + sigma * eps"),
-            ev.part("gradients", "gradients reach the encoder through the sampled code"),
-            ev.goal("generate", "generate(digit, n) decodes codes from N(0, I) with that label"),
-            ev.part(
-                "codes",
-                "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
-            ),
-        ),
-        cvae_inputs,
-        cvae_probe,
-        cvae_verdict,
-    ),
+    cvae_checks.question("q6", cvae_inputs, cvae_probe),
     choice_question(
         "q7",
         "q7_answer",
@@ -1048,22 +1093,5 @@ QUESTIONS = [
         "whatever the label supplies, the code no longer needs to carry: here the thickness, so "
         "the code keeps the class and the rest of the style",
     ),
-    Question(
-        "q9",
-        (
-            ev.goal("stream", "both numbers exact over all images after one pass over a stream"),
-            ev.part("memory", "a scored batch is not kept: a fixed amount of state"),
-            ev.goal("confidence", "confidence: the mean of the largest softmax probability"),
-            ev.goal(
-                "entropy", "label_entropy: the entropy in nats of the predicted-label histogram"
-            ),
-            ev.part("known", "label_entropy: the entropy in nats of the predicted-label histogram"),
-            ev.part(
-                "stable", "independent of the batch split and finite for logits in the hundreds"
-            ),
-        ),
-        quality_inputs,
-        quality_probe,
-        quality_verdict,
-    ),
+    quality_checks.question("q9", quality_inputs, quality_probe),
 ]

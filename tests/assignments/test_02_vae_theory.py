@@ -316,6 +316,21 @@ def logits_library_in_a_helper(logits, x):
     return _bce_from_logits_helper(logits, x.reshape(logits.shape))
 
 
+#: The off-limits library loss under a name of the notebook's own, and an instance of the module.
+_bce_alias = F.binary_cross_entropy_with_logits
+_bce_module = torch.nn.BCEWithLogitsLoss(reduction="none")
+
+
+def logits_library_alias(logits, x):
+    """The off-limits library loss called through an alias: `bce = F.binary_cross_entropy_...`."""
+    return _bce_alias(logits, x.reshape(logits.shape), reduction="none").sum(dim=1)
+
+
+def logits_library_instance(logits, x):
+    """The off-limits loss module, built once at notebook level and called by its own name."""
+    return _bce_module(logits, x.reshape(logits.shape)).sum(dim=1)
+
+
 MUTANTS: dict[str, tuple[str, str, Any]] = {
     "mc_closed_form_plus_noise": ("q5", "monte_carlo_kl", mc_closed_form_plus_noise),
     "kl_wrong_sign": ("q2", "gaussian_kl", kl_wrong_sign),
@@ -357,6 +372,8 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
         "bernoulli_nll_from_logits",
         logits_library_in_a_helper,
     ),
+    "logits_library_alias": ("q8b", "bernoulli_nll_from_logits", logits_library_alias),
+    "logits_library_instance": ("q8b", "bernoulli_nll_from_logits", logits_library_instance),
     "logits_sigmoid_epsilon": (
         "q8b",
         "bernoulli_nll_from_logits",
