@@ -186,7 +186,13 @@ def mc_unbiased(inputs: dict, out: dict) -> tuple[bool, str]:
     )
 
 
-@mc_checks.check(ev.part("spread", "n_samples independent samples per row, averaged"))
+@mc_checks.check(
+    ev.goal(
+        "spread",
+        "a Monte Carlo estimate, not the closed form: n_samples independent samples per row, "
+        "averaged (gaussian_kl not called)",
+    )
+)
 def mc_spread(inputs: dict, out: dict) -> tuple[bool, str]:
     """The spread of a real one-sample estimator, halved by four samples."""
     rows, _, spread = _mc_row(inputs)
@@ -793,9 +799,7 @@ def _elbo_value(inputs: dict, out: dict, key: str, beta: float) -> tuple[bool, s
     return False, "expected the batch mean of (nll summed over pixels + KL summed over dims)"
 
 
-@elbo_checks.check(
-    ev.goal("combination", "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar")
-)
+@elbo_checks.check(ev.goal("combination", "the batch mean of bernoulli_nll + beta * gaussian_kl"))
 def elbo_combination(inputs: dict, out: dict) -> tuple[bool, str]:
     """The default beta = 1 gives the batch mean of nll + KL."""
     return _elbo_value(inputs, out, "beta1", 1.0)
@@ -854,6 +858,19 @@ def elbo_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
     return False, "the gradients should be those of mean(nll + beta * kl) over the batch"
 
 
+@elbo_checks.check(ev.guard("scalar", "a scalar tensor (0-dimensional)"))
+def elbo_scalar(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The loss comes back with no dimensions left, as written or with the stand-ins."""
+    values = [out["as_written"]["beta1"], out["standins"]["beta1"]]
+    shapes = [v.shape if isinstance(v, np.ndarray) else () for v in values if not ev.raised(v)]
+    if not shapes:
+        raise MalformedOutput(f"negative_elbo raised {ev.raised(values[0])}")
+    return () in shapes, (
+        f"negative_elbo returned shape {shapes[0]}: the loss of a batch is one number, a "
+        "0-dimensional tensor with no dimensions left (the optimiser and the plots expect it)"
+    )
+
+
 # ------------------------------------------------------------------ the questions
 
 #: The clauses of each graded prompt; every one is the clause of some check (tests/grading).
@@ -864,7 +881,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     ),
     "q5": (
         "average of log q(z_s) - log p(z_s) over samples z_s drawn from q",
-        "n_samples independent samples per row, averaged",
+        "a Monte Carlo estimate, not the closed form: n_samples independent samples per row, "
+        "averaged (gaussian_kl not called)",
         "the result is random: two calls differ",
     ),
     "q6": (
@@ -886,9 +904,10 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "differentiable with the true gradient sigmoid(l) - x, finite for every logit",
     ),
     "q9": (
-        "the batch mean of bernoulli_nll + beta * gaussian_kl, a scalar",
+        "the batch mean of bernoulli_nll + beta * gaussian_kl",
         "beta weighs the KL term",
         "gradients flow to x_hat, mu and logvar",
+        "a scalar tensor (0-dimensional)",
     ),
 }
 

@@ -292,11 +292,17 @@ def slerp_probe(ns: dict, inputs: dict) -> dict:
 
 slerp_checks = ev.Verdicts()
 
+#: The formula clause, checked on codes of different lengths and between unit codes.
+SLERP_FORMULA = (
+    "the slerp formula, t_i = i / (steps - 1), cos(Omega) from the normalised vectors, "
+    "first row z_start, last z_end"
+)
+
 
 @slerp_checks.check(
     ev.goal(
         "formula",
-        "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
+        SLERP_FORMULA,
     )
 )
 def slerp_formula(inputs: dict, out: dict) -> tuple[bool, str]:
@@ -327,7 +333,7 @@ def slerp_formula(inputs: dict, out: dict) -> tuple[bool, str]:
     )
 
 
-@slerp_checks.check(ev.part("circle", "cos(Omega) from the normalised vectors, clamped to [-1, 1]"))
+@slerp_checks.check(ev.part("circle", SLERP_FORMULA))
 def slerp_circle(inputs: dict, out: dict) -> tuple[bool, str]:
     """Between two unit codes: points of length 1 at equal angles."""
     steps = inputs["circle_steps"]
@@ -346,7 +352,11 @@ def slerp_circle(inputs: dict, out: dict) -> tuple[bool, str]:
     )
 
 
-@slerp_checks.check(ev.part("parallel", "nearly parallel codes fall back to interpolate"))
+@slerp_checks.check(
+    ev.part(
+        "parallel", "cos(Omega) clamped to [-1, 1]; nearly parallel codes fall back to interpolate"
+    )
+)
 def slerp_parallel(inputs: dict, out: dict) -> tuple[bool, str]:
     """The straight line (or the notebook's own interpolate) for (nearly) parallel codes."""
     steps = inputs["p_steps"]
@@ -543,7 +553,9 @@ def _cvae_same_noise(inputs: dict, report: dict, images: np.ndarray) -> bool:
 
 
 @cvae_checks.check(
-    ev.part("forward", "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes")
+    ev.part(
+        "forward", "forward(x, y) and encode(x, y) return the stated shapes, for flat or image x"
+    )
 )
 def cvae_forward(inputs: dict, out: dict) -> tuple[bool, str]:
     """Shapes and ranges of forward on image batches, at two sizes."""
@@ -637,7 +649,7 @@ def cvae_generate(inputs: dict, out: dict) -> tuple[bool, str]:
 @cvae_checks.check(
     ev.part(
         "codes",
-        "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+        "generate draws its own code z ~ N(0, I) for each image, fresh at every call",
     )
 )
 def cvae_codes(inputs: dict, out: dict) -> tuple[bool, str]:
@@ -896,12 +908,26 @@ def quality_stream(inputs: dict, out: dict) -> tuple[bool, str]:
     ok = close(got_confidence, expected_confidence, atol=1e-4) and close(
         got_entropy, expected_entropy, atol=1e-4
     )
+    whole = _quality_whole_tensor_right(inputs, out)
     return ok, (
         f"on a generator of {len(sizes)} batches of uneven sizes ({min(sizes)} to "
         f"{max(sizes)} images), read once, the result was confidence {got_confidence:.4f} and "
         f"label_entropy {got_entropy:.4f}; over all the images at once they are "
-        f"{expected_confidence:.4f} and {expected_entropy:.4f}: keep totals that add up over "
-        "batches (every image weighted equally), and compute the entropy only at the end"
+        f"{expected_confidence:.4f} and {expected_entropy:.4f}"
+        + (
+            ": on one tensor your numbers are right, so what you carry from batch to batch "
+            "loses something when batches differ in size or in the digits they hold"
+            if whole
+            else " (the confidence and label_entropy checks say what is wrong on one tensor)"
+        )
+    )
+
+
+def _quality_whole_tensor_right(inputs: dict, out: dict) -> bool:
+    """Whether both numbers come out right when all the images arrive as one tensor."""
+    checks = Checks(("confidence", "entropy"))
+    return checks.judge("confidence", lambda: quality_confidence(inputs, out)) and checks.judge(
+        "entropy", lambda: quality_entropy(inputs, out)
     )
 
 
@@ -916,9 +942,8 @@ def quality_memory(inputs: dict, out: dict) -> tuple[bool, str]:
         return False, "the memory a stream needs is judged once its numbers come out right"
     return held <= 2, (
         f"while reading a stream, up to {held} batches you had already scored were still "
-        "held in memory: keep running totals only, not the batches, and not sums that still "
-        "carry the autograd graph (score with gradients switched off, or turn sums into "
-        "plain numbers)"
+        "held in memory: something you keep still refers to them (a list of batches, or a "
+        "running sum that carries the autograd graph back to them)"
     )
 
 
@@ -949,8 +974,7 @@ def quality_confidence(inputs: dict, out: dict) -> tuple[bool, str]:
         )
     return False, (
         "the confidence should be the mean over all images of each image's largest softmax "
-        "probability; if you work in batches, weight every image equally (sum over batches, "
-        "then divide by the number of images)"
+        "probability"
     )
 
 
@@ -976,7 +1000,7 @@ def quality_entropy(inputs: dict, out: dict) -> tuple[bool, str]:
     if close(got, float(-(mean_probs * np.log(mean_probs)).sum()), atol=1e-4):
         return False, (
             "that is the entropy of the mean softmax; use the histogram of the predicted "
-            "labels (the arg-max of each image), i.e. the mean of one-hot predictions"
+            "labels (the arg-max of each image)"
         )
     per_image = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum(axis=1).mean())
     if close(got, per_image, atol=1e-4):
@@ -986,7 +1010,7 @@ def quality_entropy(inputs: dict, out: dict) -> tuple[bool, str]:
         )
     return False, (
         "label_entropy should be the entropy (in nats) of the share of images predicted as "
-        "each digit, counted over all images at once (not averaged over batches)"
+        "each digit, over all the images"
     )
 
 
@@ -1054,17 +1078,16 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "sampling needs no gradients",
     ),
     "q4": (
-        "the slerp formula with t_i = i / (steps - 1), first row z_start, last z_end",
-        "cos(Omega) from the normalised vectors, clamped to [-1, 1]",
-        "nearly parallel codes fall back to interpolate",
+        SLERP_FORMULA,
+        "cos(Omega) clamped to [-1, 1]; nearly parallel codes fall back to interpolate",
     ),
     "q6": (
-        "forward(x, y) returns (x_hat, mu, logvar) of the stated shapes",
+        "forward(x, y) and encode(x, y) return the stated shapes, for flat or image x",
         "the label reaches both networks, as one_hot(y) of width num_classes",
         "forward decodes one code z = mu + sigma * eps",
         "gradients reach the encoder through the sampled code",
         "generate(digit, n) decodes codes from N(0, I) with that label",
-        "encode(x, y) gives (mu, logvar) of shape (B, latent_dim) for flat or image x",
+        "generate draws its own code z ~ N(0, I) for each image, fresh at every call",
     ),
     "q9": (
         "both numbers exact over all images after one pass over a stream",

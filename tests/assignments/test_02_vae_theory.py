@@ -227,6 +227,11 @@ def elbo_pixel_mean(x_hat, x, mu, logvar, beta=1.0):
     return recon + beta * _ref_kl(mu, logvar).mean()
 
 
+def elbo_keeps_a_dimension(x_hat, x, mu, logvar, beta=1.0):
+    """The right value with a dimension kept: shape (1,), not a 0-dimensional scalar."""
+    return (_ref_nll(x_hat, x) + beta * _ref_kl(mu, logvar)).mean(dim=0, keepdim=True)
+
+
 def elbo_detached_kl(x_hat, x, mu, logvar, beta=1.0):
     """KL computed on detached tensors: no gradient reaches the encoder through it."""
     return (_ref_nll(x_hat, x) + beta * _ref_kl(mu.detach(), logvar.detach())).mean()
@@ -392,6 +397,7 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "elbo_ignores_beta": ("q9", "negative_elbo", elbo_ignores_beta),
     "elbo_pixel_mean": ("q9", "negative_elbo", elbo_pixel_mean),
     "elbo_detached_kl": ("q9", "negative_elbo", elbo_detached_kl),
+    "elbo_keeps_a_dimension": ("q9", "negative_elbo", elbo_keeps_a_dimension),
     "q1_kl_to_prior": ("q1", "q1_answer", "a"),
     "q1_evidence_changes": ("q1", "q1_answer", "b"),
     "q1_reconstruction_only": ("q1", "q1_answer", "d"),
