@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -141,6 +142,100 @@ def sampled_loss_stats(
     return means, variances, at_mean
 
 
+# ------------------------------------------------------------------ kernel prelude
+# Helpers several probes share. Each runs in the student's kernel, self-contained like a probe:
+# a Question names the ones its probe needs (`prelude=`), their source travels in its probe cell,
+# and the probe takes them from ns["_vae_grading_prelude_<name>"] on its first lines.
+
+
+def probe_model(inputs: dict) -> Any:
+    """(kernel) The probe model handed to evaluate, train_vae and reconstruct: a Linear(784, 2d)
+    encoder and a Linear(d, 784) decoder holding the grader's weights, whose reparameterize draws
+    z = mu + scale * sigma * eps (not a VAE's sampler: the verdicts know the scale)."""
+    import torch
+    from torch import nn
+
+    class TinyVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = inputs["latent"]
+            self.latent_dim, self.input_dim = d, 784
+            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
+            with torch.no_grad():
+                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
+                    layer.weight.copy_(inputs[name + "_w"])
+                    layer.bias.copy_(inputs[name + "_b"])
+
+        def encode(self, x):
+            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
+
+        def reparameterize(self, mu, logvar):
+            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    return TinyVAE()
+
+
+def sampled_decodes(model: Any, images: Any, seed: int, attempt: Callable) -> tuple:
+    """(kernel) encode(images) without gradients, and decode(z) for z drawn after seeding torch
+    with `seed` in each way a VAE may sample its code (model.reparameterize, mu + sigma * eps,
+    Normal.rsample): forward(x) under the same seed must equal one of them."""
+    import torch
+    from torch.distributions import Normal
+
+    with torch.no_grad():
+        mu, logvar = model.encode(images)
+        candidates = []
+        samplers = (
+            lambda: model.reparameterize(mu, logvar),
+            lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
+            lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
+        )
+        for sampler in samplers:
+            torch.manual_seed(seed)
+            candidates.append(attempt(lambda draw=sampler: model.decode(draw())))
+    return mu, logvar, candidates
+
+
+def standin_losses(inputs: dict) -> dict:
+    """(kernel) The stand-ins for vae_loss, bernoulli_nll and gaussian_kl, by the names they
+    replace: quadratics with the grader's coefficients inputs["standin"], the answer to no
+    question."""
+
+    def standin_nll(x_hat, x):
+        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
+
+    def standin_kl(mu, logvar):
+        coef = inputs["standin"]
+        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
+
+    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
+        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
+
+    return {"vae_loss": standin_loss, "bernoulli_nll": standin_nll, "gaussian_kl": standin_kl}
+
+
+def swapped_in(ns: dict, standins: dict, call: Callable) -> Any:
+    """(kernel) call() with `standins` in the notebook's namespace; afterwards the notebook's own
+    functions are put back (a name it did not define is removed)."""
+    saved = {name: ns[name] for name in standins if name in ns}
+    ns.update(standins)
+    try:
+        return call()
+    finally:
+        for name in standins:
+            if name in saved:
+                ns[name] = saved[name]
+            else:
+                ns.pop(name, None)
+
+
 # ------------------------------------------------------------------ q1: VAE
 
 
@@ -178,6 +273,7 @@ def vae_probe(ns: dict, inputs: dict) -> dict:
     import torch
 
     attempt = ns["_vae_grading_attempt"]
+    sampled_decodes = ns["_vae_grading_prelude_sampled_decodes"]
     VAE = ns["VAE"]
     seed, latent, hidden = inputs["seed"], inputs["latent"], inputs["hidden"]
     images = inputs["images"]
@@ -233,23 +329,11 @@ def vae_probe(ns: dict, inputs: dict) -> dict:
         }
 
     def composition():
-        from torch.distributions import Normal
-
         m = model()
         torch.manual_seed(seed + 2)
         x_hat, mu_f, logvar_f = m(images)
         again = m(images)[0]
-        with torch.no_grad():
-            mu, logvar = m.encode(images)
-            candidates = []
-            samplers = (
-                lambda: m.reparameterize(mu, logvar),
-                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
-                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
-            )
-            for sampler in samplers:
-                torch.manual_seed(seed + 2)
-                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        mu, logvar, candidates = sampled_decodes(m, images, seed + 2, attempt)
         return {
             "x_hat": x_hat.detach(),
             "again": again.detach(),
@@ -475,64 +559,18 @@ def evaluate_probe(ns: dict, inputs: dict) -> dict:
     """evaluate on a probe model (image-shaped and flat x), as written and with stand-in loss
     terms swapped in."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
+    standin_losses = ns["_vae_grading_prelude_standin_losses"]
+    swapped_in = ns["_vae_grading_prelude_swapped_in"]
     evaluate = ns["evaluate"]
 
-    def standin_nll(x_hat, x):
-        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
-
-    def standin_kl(mu, logvar):
-        coef = inputs["standin"]
-        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
-
-    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
-        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
-
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
     def with_standins(call):
-        standins = {
-            "vae_loss": standin_loss,
-            "bernoulli_nll": standin_nll,
-            "gaussian_kl": standin_kl,
-        }
-        saved = {name: ns[name] for name in standins if name in ns}
-        ns.update(standins)
-        try:
-            return call()
-        finally:
-            for name in standins:
-                if name in saved:
-                    ns[name] = saved[name]
-                else:
-                    ns.pop(name, None)
+        return swapped_in(ns, standin_losses(inputs), call)
 
     torch.manual_seed(inputs["seed"])
-    model = TinyVAE()
+    model = probe_model(inputs)
     images = inputs["prototypes"][inputs["index"]]
     flat = images[: inputs["flat_count"]].clone()
     images = images.reshape(-1, 1, 28, 28)
@@ -668,51 +706,19 @@ def train_inputs(rng: np.random.Generator) -> dict:
 def train_probe(ns: dict, inputs: dict) -> dict:
     """train_vae on a probe model, as written and with stand-in loss, terms and evaluate."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
+    standin_losses = ns["_vae_grading_prelude_standin_losses"]
+    swapped_in = ns["_vae_grading_prelude_swapped_in"]
     train_vae = ns["train_vae"]
-
-    def standin_nll(x_hat, x):
-        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
-
-    def standin_kl(mu, logvar):
-        coef = inputs["standin"]
-        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
-
-    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
-        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
-
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 
     def fingerprint(model):
         return sum(float(p.detach().double().sum()) for p in model.parameters())
 
     def run(standins):
         torch.manual_seed(inputs["seed"])
-        model = TinyVAE()
+        model = probe_model(inputs)
         train_x = inputs["prototypes"][inputs["index"]].reshape(-1, 1, 28, 28)
         test_x = inputs["test_x"].float().requires_grad_()
         test_values = test_x.detach().clone().reshape(len(test_x), -1)
@@ -724,17 +730,8 @@ def train_probe(ns: dict, inputs: dict) -> dict:
             calls.append({"test": is_test, "fingerprint": fingerprint(model)})
             return inputs["scores"][(len(calls) - 1) % len(inputs["scores"])]
 
-        swapped = {
-            "vae_loss": standin_loss,
-            "bernoulli_nll": standin_nll,
-            "gaussian_kl": standin_kl,
-            "evaluate": standin_evaluate,
-        }
-        saved = {name: ns[name] for name in swapped if name in ns}
-        if standins:
-            ns.update(swapped)
-        try:
-            history = train_vae(
+        def train():
+            return train_vae(
                 model,
                 train_x,
                 test_x,
@@ -743,13 +740,9 @@ def train_probe(ns: dict, inputs: dict) -> dict:
                 lr=inputs["lr"],
                 beta=inputs["beta"],
             )
-        finally:
-            if standins:
-                for name in swapped:
-                    if name in saved:
-                        ns[name] = saved[name]
-                    else:
-                        ns.pop(name, None)
+
+        swapped = {**standin_losses(inputs), "evaluate": standin_evaluate}
+        history = swapped_in(ns, swapped, train) if standins else train()
         if isinstance(history, dict):
             history = {
                 str(k): list(v) if isinstance(v, (list, tuple)) else v for k, v in history.items()
@@ -908,37 +901,13 @@ def reconstruct_inputs(rng: np.random.Generator) -> dict:
 def reconstruct_probe(ns: dict, inputs: dict) -> dict:
     """reconstruct twice on a reference model; whether the result carries a graph."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
     reconstruct = ns["reconstruct"]
 
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
     torch.manual_seed(inputs["seed"])
-    model = TinyVAE()
+    model = probe_model(inputs)
     x = inputs["x"].float()
 
     def call():
@@ -1167,6 +1136,7 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
     from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    sampled_decodes = ns["_vae_grading_prelude_sampled_decodes"]
     ConvVAE = ns["ConvVAE"]
     latent, images = inputs["latent"], inputs["images"]
 
@@ -1235,23 +1205,11 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         return {"reached": reached, "params": len(params), "conv_grad": conv_grad}
 
     def composition():
-        from torch.distributions import Normal
-
         m = model()
         torch.manual_seed(inputs["seed"] + 2)
         x_hat = m(images)[0]
         again = m(images)[0]
-        with torch.no_grad():
-            mu, logvar = m.encode(images)
-            candidates = []
-            samplers = (
-                lambda: m.reparameterize(mu, logvar),
-                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
-                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
-            )
-            for sampler in samplers:
-                torch.manual_seed(inputs["seed"] + 2)
-                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        _, _, candidates = sampled_decodes(m, images, inputs["seed"] + 2, attempt)
         return {"x_hat": x_hat.detach(), "again": again.detach(), "candidates": candidates}
 
     def convolutional():
@@ -1456,6 +1414,7 @@ QUESTIONS = [
         vae_inputs,
         vae_probe,
         vae_verdict,
+        prelude=(sampled_decodes,),
     ),
     number_question(
         "q3",
@@ -1476,6 +1435,7 @@ QUESTIONS = [
         evaluate_inputs,
         evaluate_probe,
         evaluate_verdict,
+        prelude=(probe_model, standin_losses, swapped_in),
     ),
     Question(
         "q5",
@@ -1491,6 +1451,7 @@ QUESTIONS = [
         train_inputs,
         train_probe,
         train_verdict,
+        prelude=(probe_model, standin_losses, swapped_in),
     ),
     choice_question(
         "q6",
@@ -1511,6 +1472,7 @@ QUESTIONS = [
         reconstruct_inputs,
         reconstruct_probe,
         reconstruct_verdict,
+        prelude=(probe_model,),
     ),
     Question(
         "q10",
@@ -1550,5 +1512,6 @@ QUESTIONS = [
         conv_inputs,
         conv_probe,
         conv_verdict,
+        prelude=(sampled_decodes,),
     ),
 ]
