@@ -3,9 +3,11 @@
 Inputs are drawn fresh for every grading; float32 and float64 answers both pass.
 
 One mistake costs one question. `evaluate`, `train_vae` and `reconstruct` are probed on a small
-model built inside the probe (never the student's `VAE`). `evaluate` and `train_vae` run twice: as
-written, and with stand-ins swapped into the notebook's namespace for `vae_loss`, `bernoulli_nll`,
-`gaussian_kl` (and, for `train_vae`, `evaluate`) for the duration of the call. The stand-ins are
+model the probe builds from the grader's weights (never the student's `VAE`): `probe_model`, one
+of the kernel prelude's pieces, shipped with the probes that name it (`Question.prelude`).
+`evaluate` and `train_vae` run twice: as written, and with stand-ins swapped into the notebook's
+namespace for `vae_loss`, `bernoulli_nll`, `gaussian_kl` (and, for `train_vae`, `evaluate`) for
+the duration of the call. The stand-ins are
 the answer to no question: random quadratics in place of the loss terms, and an `evaluate` that
 returns numbers drawn here and records how it was called. A check passes when the run as written
 passes it against the true loss or the stand-in run passes it against the stand-ins, so an edited
@@ -14,7 +16,8 @@ correct loss or evaluate ever reaches the kernel. The verdicts know the probe mo
 the expected scores are computed here, in numpy, from the inputs alone. `binarize` (Q10) is judged
 from statistics over many calls, never from one draw; `ConvVAE` (Q11) by the contract of Q1, at a
 random latent size, plus the presence of a convolution and a parameter count far below the
-fully connected VAE's, never by one architecture.
+fully connected VAE's, never by one architecture. Each question's checks are declared once, where
+they are decided (`ev.Verdicts`), in the order Gradescope lists them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +33,6 @@ from vae_grading import evidence as ev
 from vae_grading.evidence import (
     Checks,
     MalformedOutput,
-    Question,
     as_array,
     as_float,
     choice_question,
@@ -141,6 +144,108 @@ def sampled_loss_stats(
     return means, variances, at_mean
 
 
+RUNS = ("as_written", "standins")
+
+
+def _holds(decide: Callable[[], tuple[bool, str]]) -> bool:
+    """Whether `decide` passes as the check it decides would be recorded (malformed: fails)."""
+    return Checks(("check",)).judge("check", decide)
+
+
+# ------------------------------------------------------------------ kernel prelude
+# Helpers several probes share. Each runs in the student's kernel, self-contained like a probe:
+# a Question names the ones its probe needs (`prelude=`), their source travels in its probe cell,
+# and the probe takes them from ns["_vae_grading_prelude_<name>"] on its first lines.
+
+
+def probe_model(inputs: dict) -> Any:
+    """(kernel) The probe model handed to evaluate, train_vae and reconstruct: a Linear(784, 2d)
+    encoder and a Linear(d, 784) decoder holding the grader's weights, whose reparameterize draws
+    z = mu + scale * sigma * eps (not a VAE's sampler: the verdicts know the scale)."""
+    import torch
+    from torch import nn
+
+    class TinyVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = inputs["latent"]
+            self.latent_dim, self.input_dim = d, 784
+            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
+            with torch.no_grad():
+                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
+                    layer.weight.copy_(inputs[name + "_w"])
+                    layer.bias.copy_(inputs[name + "_b"])
+
+        def encode(self, x):
+            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
+
+        def reparameterize(self, mu, logvar):
+            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+    return TinyVAE()
+
+
+def sampled_decodes(model: Any, images: Any, seed: int, attempt: Callable) -> tuple:
+    """(kernel) encode(images) without gradients, and decode(z) for z drawn after seeding torch
+    with `seed` in each way a VAE may sample its code (model.reparameterize, mu + sigma * eps,
+    Normal.rsample): forward(x) under the same seed must equal one of them."""
+    import torch
+    from torch.distributions import Normal
+
+    with torch.no_grad():
+        mu, logvar = model.encode(images)
+        candidates = []
+        samplers = (
+            lambda: model.reparameterize(mu, logvar),
+            lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
+            lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
+        )
+        for sampler in samplers:
+            torch.manual_seed(seed)
+            candidates.append(attempt(lambda draw=sampler: model.decode(draw())))
+    return mu, logvar, candidates
+
+
+def standin_losses(inputs: dict) -> dict:
+    """(kernel) The stand-ins for vae_loss, bernoulli_nll and gaussian_kl, keyed by the names
+    they replace: quadratics with the grader's coefficients inputs["standin"], the answer to no
+    question."""
+
+    def standin_nll(x_hat, x):
+        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
+
+    def standin_kl(mu, logvar):
+        coef = inputs["standin"]
+        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
+
+    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
+        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
+
+    return {"vae_loss": standin_loss, "bernoulli_nll": standin_nll, "gaussian_kl": standin_kl}
+
+
+def swapped_in(ns: dict, standins: dict, call: Callable) -> Any:
+    """(kernel) call() with `standins` in the notebook's namespace; afterwards the notebook's own
+    functions are put back (a name it did not define is removed)."""
+    saved = {name: ns[name] for name in standins if name in ns}
+    ns.update(standins)
+    try:
+        return call()
+    finally:
+        for name in standins:
+            if name in saved:
+                ns[name] = saved[name]
+            else:
+                ns.pop(name, None)
+
+
 # ------------------------------------------------------------------ q1: VAE
 
 
@@ -178,6 +283,7 @@ def vae_probe(ns: dict, inputs: dict) -> dict:
     import torch
 
     attempt = ns["_vae_grading_attempt"]
+    sampled_decodes = ns["_vae_grading_prelude_sampled_decodes"]
     VAE = ns["VAE"]
     seed, latent, hidden = inputs["seed"], inputs["latent"], inputs["hidden"]
     images = inputs["images"]
@@ -233,23 +339,11 @@ def vae_probe(ns: dict, inputs: dict) -> dict:
         }
 
     def composition():
-        from torch.distributions import Normal
-
         m = model()
         torch.manual_seed(seed + 2)
         x_hat, mu_f, logvar_f = m(images)
         again = m(images)[0]
-        with torch.no_grad():
-            mu, logvar = m.encode(images)
-            candidates = []
-            samplers = (
-                lambda: m.reparameterize(mu, logvar),
-                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
-                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
-            )
-            for sampler in samplers:
-                torch.manual_seed(seed + 2)
-                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        mu, logvar, candidates = sampled_decodes(m, images, seed + 2, attempt)
         return {
             "x_hat": x_hat.detach(),
             "again": again.detach(),
@@ -286,143 +380,182 @@ def vae_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def vae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Shapes at any size, probabilities, sampling statistics, gradients, forward's composition."""
-    batch, latent = len(inputs["images"]), inputs["latent"]
+vae_checks = ev.Verdicts()
 
-    def encode() -> tuple[bool, str]:
-        enc = out["encode"]
-        error = ev.raised(enc)
-        if error:
-            return False, (
-                f"encode failed on ({batch}, 1, 28, 28) images ({error}): flatten x to "
-                "(B, input_dim) first"
-            )
-        shape = (batch, latent)
-        mu = as_array(enc["mu"], f"mu of VAE(latent_dim={latent}).encode", shape)
-        logvar = as_array(enc["logvar"], f"logvar of VAE(latent_dim={latent}).encode", shape)
-        mu_flat = as_array(enc["mu_flat"], "mu for flat input", shape)
-        logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input", shape)
-        same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
-        return same, (
-            "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs, "
-            "and must be deterministic (no dropout, no sampling)"
+
+def _vae_sizes(inputs: dict) -> tuple[int, int]:
+    """(batch, latent) of the q1 probe's images and model."""
+    return len(inputs["images"]), inputs["latent"]
+
+
+@vae_checks.check(
+    ev.part(
+        "encode", "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic"
+    )
+)
+def vae_encode(inputs: dict, out: dict) -> tuple[bool, str]:
+    """encode gives the same (mu, logvar) for image-shaped and flat input."""
+    batch, latent = _vae_sizes(inputs)
+    enc = out["encode"]
+    error = ev.raised(enc)
+    if error:
+        return False, (
+            f"encode failed on ({batch}, 1, 28, 28) images ({error}): flatten x to "
+            "(B, input_dim) first"
         )
+    shape = (batch, latent)
+    mu = as_array(enc["mu"], f"mu of VAE(latent_dim={latent}).encode", shape)
+    logvar = as_array(enc["logvar"], f"logvar of VAE(latent_dim={latent}).encode", shape)
+    mu_flat = as_array(enc["mu_flat"], "mu for flat input", shape)
+    logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input", shape)
+    same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
+    return same, (
+        "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs, "
+        "and must be deterministic (no dropout, no sampling)"
+    )
 
-    def sizes() -> tuple[bool, str]:
-        s = inputs["sizes"]
-        got = out["sizes"]
-        error = ev.raised(got)
-        if error:
-            return False, f"VAE(input_dim={s['input_dim']}) failed on flat input: {error}"
-        want = {
-            "x_hat": [s["batch"], s["input_dim"]],
-            "mu": [s["batch"], s["latent"]],
-            "logvar": [s["batch"], s["latent"]],
-        }
-        return got == want, (
-            f"VAE(latent_dim={s['latent']}, hidden_dim={s['hidden']}, input_dim={s['input_dim']}) "
-            f"should give shapes {want}, got {got}: use the constructor's sizes, not 784 and 20"
+
+@vae_checks.check(
+    ev.part("sizes", "the constructor's latent_dim, hidden_dim and input_dim are respected")
+)
+def vae_sizes(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The shapes of forward at the constructor's sizes."""
+    s = inputs["sizes"]
+    got = out["sizes"]
+    error = ev.raised(got)
+    if error:
+        return False, f"VAE(input_dim={s['input_dim']}) failed on flat input: {error}"
+    want = {
+        "x_hat": [s["batch"], s["input_dim"]],
+        "mu": [s["batch"], s["latent"]],
+        "logvar": [s["batch"], s["latent"]],
+    }
+    return got == want, (
+        f"VAE(latent_dim={s['latent']}, hidden_dim={s['hidden']}, input_dim={s['input_dim']}) "
+        f"should give shapes {want}, got {got}: use the constructor's sizes, not 784 and 20"
+    )
+
+
+@vae_checks.check(ev.part("decode", "decode gives (B, input_dim) values in [0, 1]"))
+def vae_decode(inputs: dict, out: dict) -> tuple[bool, str]:
+    """decode(z) gives probabilities that depend on z, even for large z."""
+    x_hat = as_array(out["decode"], "decode(z)", (11, PIXELS))
+    if not np.all(np.isfinite(x_hat)):
+        return False, "decode returned NaN or inf"
+    if x_hat.min() < 0 or x_hat.max() > 1:
+        return False, (
+            f"decode gave values in [{x_hat.min():.3g}, {x_hat.max():.3g}] for large z: "
+            "finish the decoder with a sigmoid so every output is a probability"
         )
+    return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
-    def decode() -> tuple[bool, str]:
-        x_hat = as_array(out["decode"], "decode(z)", (11, PIXELS))
-        if not np.all(np.isfinite(x_hat)):
-            return False, "decode returned NaN or inf"
-        if x_hat.min() < 0 or x_hat.max() > 1:
-            return False, (
-                f"decode gave values in [{x_hat.min():.3g}, {x_hat.max():.3g}] for large z: "
-                "finish the decoder with a sigmoid so every output is a probability"
-            )
-        return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
-    def statistics() -> tuple[bool, str]:
-        stats = ev.reported(out["statistics"], "reparameterize on 200000 rows")
-        if stats.get("shape") != [inputs["rows"], 3]:
-            return False, f"reparameterize must keep the shape of mu, got {stats.get('shape')}"
-        mean = as_array(stats["mean"], "the sample mean", (3,))
-        var = as_array(stats["var"], "the sample variance", (3,))
-        mu, logvar = f32(inputs["stat_mu"]), f32(inputs["stat_logvar"])
-        variance = np.exp(logvar)
-        if var.min() < 1e-6:
-            return False, "z does not vary: every row needs its own fresh noise"
-        if not close(mean, mu, atol=0.01 + 5 * np.sqrt(variance.max() / inputs["rows"])):
-            return False, f"the sample means {np.round(mean, 3)} should be mu = {np.round(mu, 3)}"
-        return bool(np.abs(var / variance - 1).max() < 0.03), (
-            f"the sample variances {np.round(var, 3)} should be exp(logvar) = "
-            f"{np.round(variance, 3)}: sigma is exp(logvar / 2); check the 1/2, do not use "
-            "logvar itself as sigma"
+@vae_checks.check(
+    ev.part(
+        "statistics",
+        "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
+    )
+)
+def vae_statistics(inputs: dict, out: dict) -> tuple[bool, str]:
+    """reparameterize's sample means and variances over many rows are mu and exp(logvar)."""
+    stats = ev.reported(out["statistics"], "reparameterize on 200000 rows")
+    if stats.get("shape") != [inputs["rows"], 3]:
+        return False, f"reparameterize must keep the shape of mu, got {stats.get('shape')}"
+    mean = as_array(stats["mean"], "the sample mean", (3,))
+    var = as_array(stats["var"], "the sample variance", (3,))
+    mu, logvar = f32(inputs["stat_mu"]), f32(inputs["stat_logvar"])
+    variance = np.exp(logvar)
+    if var.min() < 1e-6:
+        return False, "z does not vary: every row needs its own fresh noise"
+    if not close(mean, mu, atol=0.01 + 5 * np.sqrt(variance.max() / inputs["rows"])):
+        return False, f"the sample means {np.round(mean, 3)} should be mu = {np.round(mu, 3)}"
+    return bool(np.abs(var / variance - 1).max() < 0.03), (
+        f"the sample variances {np.round(var, 3)} should be exp(logvar) = "
+        f"{np.round(variance, 3)}: sigma is exp(logvar / 2); check the 1/2, do not use "
+        "logvar itself as sigma"
+    )
+
+
+@vae_checks.check(ev.part("gradients", "reparameterize is differentiable in mu and logvar"))
+def vae_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Fresh z at each call, dz/dmu = 1 and dz/dlogvar = (z - mu) / 2."""
+    grads = ev.reported(out["gradients"], "reparameterize(mu, logvar)")
+    shape = inputs["grad_mu"].shape
+    first = as_array(grads["first"], "reparameterize(mu, logvar)", shape)
+    second = as_array(grads["second"], "reparameterize(mu, logvar)", shape)
+    if close(first, second, atol=1e-7):
+        return False, "two calls gave the same z: draw fresh noise each call (randn_like)"
+    if grads.get("connected") is False:
+        return (
+            False,
+            "z is cut from the graph: detached, drawn without gradients or by a sampler",
         )
-
-    def gradients() -> tuple[bool, str]:
-        grads = ev.reported(out["gradients"], "reparameterize(mu, logvar)")
-        shape = inputs["grad_mu"].shape
-        first = as_array(grads["first"], "reparameterize(mu, logvar)", shape)
-        second = as_array(grads["second"], "reparameterize(mu, logvar)", shape)
-        if close(first, second, atol=1e-7):
-            return False, "two calls gave the same z: draw fresh noise each call (randn_like)"
-        if grads.get("connected") is False:
-            return (
-                False,
-                "z is cut from the graph: detached, drawn without gradients or by a sampler",
-            )
-        if isinstance(grads["mu"], str) or isinstance(grads["logvar"], str):
-            return False, "no gradient reaches mu or logvar through z"
-        d_mu = as_array(grads["mu"], "dz/dmu", shape)
-        d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
-        if not close(d_mu, np.ones(shape), atol=1e-4):
-            return (
-                False,
-                "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
-            )
-        expected = 0.5 * (first - f32(inputs["grad_mu"]))
-        return close(d_logvar, expected, atol=1e-4, rtol=1e-3), (
-            "dz/dlogvar must be (z - mu) / 2: build sigma as exp(logvar / 2) inside the graph"
+    if isinstance(grads["mu"], str) or isinstance(grads["logvar"], str):
+        return False, "no gradient reaches mu or logvar through z"
+    d_mu = as_array(grads["mu"], "dz/dmu", shape)
+    d_logvar = as_array(grads["logvar"], "dz/dlogvar", shape)
+    if not close(d_mu, np.ones(shape), atol=1e-4):
+        return (
+            False,
+            "dz/dmu must be 1: the sample must move with mu (a sampler has no gradient)",
         )
+    expected = 0.5 * (first - f32(inputs["grad_mu"]))
+    return close(d_logvar, expected, atol=1e-4, rtol=1e-3), (
+        "dz/dlogvar must be (z - mu) / 2: build sigma as exp(logvar / 2) inside the graph"
+    )
 
-    def composition() -> tuple[bool, str]:
-        comp = ev.reported(out["composition"], "forward(x)")
-        shape = (batch, latent)
-        x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
-        again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
-        mu, logvar = as_array(comp["mu"], "mu", shape), as_array(comp["logvar"], "logvar", shape)
-        mu_f = as_array(comp["mu_f"], "forward's mu", shape)
-        logvar_f = as_array(comp["logvar_f"], "forward's logvar", shape)
-        if not (close(mu_f, mu, atol=1e-5) and close(logvar_f, logvar, atol=1e-5)):
-            return False, "forward must return the mu and logvar that encode(x) gives"
-        if close(x_hat, again, atol=0.0):
-            return False, "forward gave the same x_hat twice: decode a sampled z, not mu"
-        candidates = []
-        for value in comp["candidates"]:
-            with contextlib.suppress(MalformedOutput):
-                candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
-        ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
-        return ok, (
-            "forward's x_hat is not decode(z) for the z = mu + exp(logvar / 2) * eps that "
-            "reparameterize draws: encode, sample one z, decode it"
-        )
 
-    def gradient_path() -> tuple[bool, str]:
-        path = ev.reported(out["gradient_path"], "forward(x) and encode(x)")
-        if path.get("connected") is False:
-            return False, "forward's x_hat is cut from the graph: do not detach it"
-        encoder = [as_float(v, "a gradient norm") for v in path["encoder"]]
-        through = [as_float(v, "a gradient norm") for v in path["through"]]
-        if not any(v > 0 for v in encoder):
-            return False, "encode(x) does not depend on any parameter of the model"
-        ok = any(e > 0 and t > 0 for e, t in zip(encoder, through, strict=True))
-        return ok, (
-            "the reconstruction sends no gradient to the encoder: z must not be detached "
-            "between reparameterize and decode"
-        )
+@vae_checks.check(
+    ev.goal(
+        "composition",
+        "forward encodes, samples one z with self.reparameterize and decodes it",
+    )
+)
+def vae_composition(inputs: dict, out: dict) -> tuple[bool, str]:
+    """forward returns encode's (mu, logvar) and decodes one freshly sampled z."""
+    batch, latent = _vae_sizes(inputs)
+    comp = ev.reported(out["composition"], "forward(x)")
+    shape = (batch, latent)
+    x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
+    again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
+    mu, logvar = as_array(comp["mu"], "mu", shape), as_array(comp["logvar"], "logvar", shape)
+    mu_f = as_array(comp["mu_f"], "forward's mu", shape)
+    logvar_f = as_array(comp["logvar_f"], "forward's logvar", shape)
+    if not (close(mu_f, mu, atol=1e-5) and close(logvar_f, logvar, atol=1e-5)):
+        return False, "forward must return the mu and logvar that encode(x) gives"
+    if close(x_hat, again, atol=0.0):
+        return False, "forward gave the same x_hat twice: decode a sampled z, not mu"
+    candidates = []
+    for value in comp["candidates"]:
+        with contextlib.suppress(MalformedOutput):
+            candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
+    ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
+    return ok, (
+        "forward's x_hat is not decode(z) for the z = mu + exp(logvar / 2) * eps that "
+        "reparameterize draws: encode, sample one z, decode it"
+    )
 
-    checks.judge("encode", encode)
-    checks.judge("sizes", sizes)
-    checks.judge("decode", decode)
-    checks.judge("statistics", statistics)
-    checks.judge("gradients", gradients)
-    checks.judge("composition", composition)
-    checks.judge("gradient_path", gradient_path)
+
+@vae_checks.check(
+    ev.goal(
+        "gradient_path",
+        "forward encodes, samples one z with self.reparameterize and decodes it",
+    )
+)
+def vae_gradient_path(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The reconstruction sends gradient to the encoder's parameters."""
+    path = ev.reported(out["gradient_path"], "forward(x) and encode(x)")
+    if path.get("connected") is False:
+        return False, "forward's x_hat is cut from the graph: do not detach it"
+    encoder = [as_float(v, "a gradient norm") for v in path["encoder"]]
+    through = [as_float(v, "a gradient norm") for v in path["through"]]
+    if not any(v > 0 for v in encoder):
+        return False, "encode(x) does not depend on any parameter of the model"
+    ok = any(e > 0 and t > 0 for e, t in zip(encoder, through, strict=True))
+    return ok, (
+        "the reconstruction sends no gradient to the encoder: z must not be detached "
+        "between reparameterize and decode"
+    )
 
 
 # ------------------------------------------------------------------ q4: evaluate
@@ -475,64 +608,18 @@ def evaluate_probe(ns: dict, inputs: dict) -> dict:
     """evaluate on a probe model (image-shaped and flat x), as written and with stand-in loss
     terms swapped in."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
+    standin_losses = ns["_vae_grading_prelude_standin_losses"]
+    swapped_in = ns["_vae_grading_prelude_swapped_in"]
     evaluate = ns["evaluate"]
 
-    def standin_nll(x_hat, x):
-        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
-
-    def standin_kl(mu, logvar):
-        coef = inputs["standin"]
-        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
-
-    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
-        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
-
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
     def with_standins(call):
-        standins = {
-            "vae_loss": standin_loss,
-            "bernoulli_nll": standin_nll,
-            "gaussian_kl": standin_kl,
-        }
-        saved = {name: ns[name] for name in standins if name in ns}
-        ns.update(standins)
-        try:
-            return call()
-        finally:
-            for name in standins:
-                if name in saved:
-                    ns[name] = saved[name]
-                else:
-                    ns.pop(name, None)
+        return swapped_in(ns, standin_losses(inputs), call)
 
     torch.manual_seed(inputs["seed"])
-    model = TinyVAE()
+    model = probe_model(inputs)
     images = inputs["prototypes"][inputs["index"]]
     flat = images[: inputs["flat_count"]].clone()
     images = images.reshape(-1, 1, 28, 28)
@@ -554,87 +641,95 @@ def evaluate_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def evaluate_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """The mean one-sample negative ELBO over all images, a Python float, parameters unchanged:
-    as written with the true loss, or with the stand-in terms (either passes)."""
-    prototypes = f32(inputs["prototypes"])
+evaluate_checks = ev.Verdicts()
+
+
+def _evaluate_expected(
+    inputs: dict, run: str, count: int, scale: float
+) -> tuple[float, float, float]:
+    """The expected score of the first `count` images, its tolerance, and the score at z = mu,
+    for the true loss (as_written) or the stand-ins, z drawn at `scale`."""
     terms = {"as_written": (bce_from_logits, ref_kl), "standins": standin_terms(inputs["standin"])}
-    # z drawn by the probe model (model(x)), or by the student's own sampler (scale 1)
-    stats = {
-        (run, scale): sampled_loss_stats(inputs, prototypes, terms[run], scale)
-        for run in terms
-        for scale in (inputs["scale"], 1.0)
-    }
-    runs = ("as_written", "standins")
-
-    def expected(run: str, count: int, scale: float) -> tuple[float, float, float]:
-        means, variances, at_mean = stats[run, scale]
-        index = inputs["index"][:count]
-        spread = math.sqrt(variances[index].sum()) / count
-        tolerance = 6 * spread + 1e-4 * abs(means[index].mean()) + 1e-3
-        return float(means[index].mean()), tolerance, float(at_mean[index].mean())
-
-    def judge_run(run: str, key: str, count: int, what: str) -> tuple[bool, str]:
-        got = as_float(out[run][key], what)
-        for scale in (1.0, inputs["scale"]):
-            want, tolerance, decoded_mean = expected(run, count, scale)
-            if abs(got - want) <= tolerance:
-                return True, ""
-        if abs(got - decoded_mean) <= tolerance:
-            return False, f"{what} decodes mu: sample z as in training (call model(x))"
-        if abs(got - count * want) <= count * tolerance:
-            return False, f"{what} is the total over images: divide by the number of images"
-        if run == "as_written":
-            index = inputs["index"][:count]
-            mu, logvar = tiny_encode(inputs, prototypes[index])
-            per_pixel = float(
-                (bce_from_logits(tiny_logits(inputs, mu), prototypes[index]) / PIXELS).mean()
-                + ref_kl(mu, logvar).mean()
-            )
-            if abs(got - per_pixel) <= 1.0:
-                return False, f"{what} averages the reconstruction term over pixels: sum it"
-        return False, (
-            f"{what} gave {got:.2f}, but the mean negative ELBO per image is about {want:.2f}: "
-            "average vae_loss (beta = 1) over the images with z sampled, weighting each batch by "
-            "its size"
-        )
-
-    def judge_score(key: str, count: int, what: str) -> tuple[bool, str]:
-        return first_passing(runs, lambda run: judge_run(run, key, count, what))
-
-    def returns_float() -> tuple[bool, str]:
-        values = [out[run]["score"] for run in runs]
-        if any(type(value) is float for value in values):
-            return True, ""
-        as_float(values[0], "evaluate(model, x)")
-        return False, "evaluate must return a Python float, not a tensor"
-
-    def value() -> tuple[bool, str]:
-        return judge_score("score", len(inputs["index"]), "evaluate on (B, 1, 28, 28) images")
-
-    def flat() -> tuple[bool, str]:
-        return judge_score("flat_score", inputs["flat_count"], "evaluate on flat (B, 784) x")
-
-    def unchanged() -> tuple[bool, str]:
-        params = out["params"]
-        names = ("enc_w", "enc_b", "dec_w", "dec_b")
-        same = all(
-            close(as_array(p, "a parameter", inputs[n].shape), f32(inputs[n]), atol=0.0)
-            for p, n in zip(params, names, strict=True)
-        )
-        return same, "evaluate changed the model's parameters: it must only measure, never train"
-
-    checks.judge("float", returns_float)
-    checks.judge("value", value)
-    checks.judge("flat", flat)
-    checks.judge(  # a property of a working evaluate: a stub that returns nothing earns nothing
-        "unchanged",
-        lambda: (
-            unchanged()
-            if checks.results["float"].passed
-            else (False, "evaluate must return the score before its side effects are judged")
-        ),
+    means, variances, at_mean = sampled_loss_stats(
+        inputs, f32(inputs["prototypes"]), terms[run], scale
     )
+    index = inputs["index"][:count]
+    spread = math.sqrt(variances[index].sum()) / count
+    tolerance = 6 * spread + 1e-4 * abs(means[index].mean()) + 1e-3
+    return float(means[index].mean()), tolerance, float(at_mean[index].mean())
+
+
+def _evaluate_run(
+    inputs: dict, out: dict, run: str, key: str, count: int, what: str
+) -> tuple[bool, str]:
+    """One run's score against the mean negative ELBO at the model's scale or at 1."""
+    got = as_float(out[run][key], what)
+    for scale in (1.0, inputs["scale"]):
+        want, tolerance, decoded_mean = _evaluate_expected(inputs, run, count, scale)
+        if abs(got - want) <= tolerance:
+            return True, ""
+    if abs(got - decoded_mean) <= tolerance:
+        return False, f"{what} decodes mu: sample z as in training (call model(x))"
+    if abs(got - count * want) <= count * tolerance:
+        return False, f"{what} is the total over images: divide by the number of images"
+    if run == "as_written":
+        prototypes = f32(inputs["prototypes"])
+        index = inputs["index"][:count]
+        mu, logvar = tiny_encode(inputs, prototypes[index])
+        per_pixel = float(
+            (bce_from_logits(tiny_logits(inputs, mu), prototypes[index]) / PIXELS).mean()
+            + ref_kl(mu, logvar).mean()
+        )
+        if abs(got - per_pixel) <= 1.0:
+            return False, f"{what} averages the reconstruction term over pixels: sum it"
+    return False, (
+        f"{what} gave {got:.2f}, but the mean negative ELBO per image is about {want:.2f}: "
+        "average vae_loss (beta = 1) over the images with z sampled, weighting each batch by "
+        "its size"
+    )
+
+
+@evaluate_checks.check(ev.guard("float", "returns a Python float"))
+def evaluate_float(inputs: dict, out: dict) -> tuple[bool, str]:
+    """evaluate returns a Python float (in either run)."""
+    values = [out[run]["score"] for run in RUNS]
+    if any(type(value) is float for value in values):
+        return True, ""
+    as_float(values[0], "evaluate(model, x)")
+    return False, "evaluate must return a Python float, not a tensor"
+
+
+@evaluate_checks.check(
+    ev.goal("value", "the mean negative ELBO (beta = 1) per image, z sampled by the model")
+)
+def evaluate_value(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The mean one-sample negative ELBO over image-shaped x, as written or with stand-ins."""
+    count, what = len(inputs["index"]), "evaluate on (B, 1, 28, 28) images"
+    return first_passing(RUNS, lambda run: _evaluate_run(inputs, out, run, "score", count, what))
+
+
+@evaluate_checks.check(ev.part("flat", "x may be image-shaped or flat"))
+def evaluate_flat(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The same score for flat (B, 784) x."""
+    count, what = inputs["flat_count"], "evaluate on flat (B, 784) x"
+    return first_passing(
+        RUNS, lambda run: _evaluate_run(inputs, out, run, "flat_score", count, what)
+    )
+
+
+@evaluate_checks.check(ev.guard("unchanged", "evaluation mode, no_grad, the parameters unchanged"))
+def evaluate_unchanged(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The model's parameters are untouched (judged once evaluate returns a float)."""
+    # a property of a working evaluate: a stub that returns nothing earns nothing
+    if not _holds(lambda: evaluate_float(inputs, out)):
+        return False, "evaluate must return the score before its side effects are judged"
+    params = out["params"]
+    names = ("enc_w", "enc_b", "dec_w", "dec_b")
+    same = all(
+        close(as_array(p, "a parameter", inputs[n].shape), f32(inputs[n]), atol=0.0)
+        for p, n in zip(params, names, strict=True)
+    )
+    return same, "evaluate changed the model's parameters: it must only measure, never train"
 
 
 # ------------------------------------------------------------------ q5: train_vae
@@ -668,51 +763,19 @@ def train_inputs(rng: np.random.Generator) -> dict:
 def train_probe(ns: dict, inputs: dict) -> dict:
     """train_vae on a probe model, as written and with stand-in loss, terms and evaluate."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
+    standin_losses = ns["_vae_grading_prelude_standin_losses"]
+    swapped_in = ns["_vae_grading_prelude_swapped_in"]
     train_vae = ns["train_vae"]
-
-    def standin_nll(x_hat, x):
-        return inputs["standin"]["a"] * ((x_hat - x.reshape(x_hat.shape)) ** 2).sum(dim=-1)
-
-    def standin_kl(mu, logvar):
-        coef = inputs["standin"]
-        return (coef["d"] * mu**2 + coef["f"] * logvar**2).sum(dim=-1)
-
-    def standin_loss(x_hat, x, mu, logvar, beta=1.0):
-        return (standin_nll(x_hat, x) + beta * standin_kl(mu, logvar)).mean()
-
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 
     def fingerprint(model):
         return sum(float(p.detach().double().sum()) for p in model.parameters())
 
     def run(standins):
         torch.manual_seed(inputs["seed"])
-        model = TinyVAE()
+        model = probe_model(inputs)
         train_x = inputs["prototypes"][inputs["index"]].reshape(-1, 1, 28, 28)
         test_x = inputs["test_x"].float().requires_grad_()
         test_values = test_x.detach().clone().reshape(len(test_x), -1)
@@ -724,17 +787,8 @@ def train_probe(ns: dict, inputs: dict) -> dict:
             calls.append({"test": is_test, "fingerprint": fingerprint(model)})
             return inputs["scores"][(len(calls) - 1) % len(inputs["scores"])]
 
-        swapped = {
-            "vae_loss": standin_loss,
-            "bernoulli_nll": standin_nll,
-            "gaussian_kl": standin_kl,
-            "evaluate": standin_evaluate,
-        }
-        saved = {name: ns[name] for name in swapped if name in ns}
-        if standins:
-            ns.update(swapped)
-        try:
-            history = train_vae(
+        def train():
+            return train_vae(
                 model,
                 train_x,
                 test_x,
@@ -743,13 +797,9 @@ def train_probe(ns: dict, inputs: dict) -> dict:
                 lr=inputs["lr"],
                 beta=inputs["beta"],
             )
-        finally:
-            if standins:
-                for name in swapped:
-                    if name in saved:
-                        ns[name] = saved[name]
-                    else:
-                        ns.pop(name, None)
+
+        swapped = {**standin_losses(inputs), "evaluate": standin_evaluate}
+        history = swapped_in(ns, swapped, train) if standins else train()
         if isinstance(history, dict):
             history = {
                 str(k): list(v) if isinstance(v, (list, tuple)) else v for k, v in history.items()
@@ -768,126 +818,167 @@ def train_probe(ns: dict, inputs: dict) -> dict:
     return {"as_written": attempt(lambda: run(False)), "standins": attempt(lambda: run(True))}
 
 
-def train_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """A history of floats, a falling loss, train = recon + beta * kl, test only evaluated: each
-    check passes when the run as written passes it against the true loss and evaluate, or the
-    stand-in run passes it against the stand-ins."""
-    epochs, beta = inputs["epochs"], inputs["beta"]
-    names = ("enc_w", "enc_b", "dec_w", "dec_b")
+train_checks = ev.Verdicts()
+TRAINED = ("enc_w", "enc_b", "dec_w", "dec_b")
+
+
+def _train_run(out: dict, run: str) -> dict:
+    """What one run of train_vae reported."""
+    return ev.reported(out[run], "train_vae")
+
+
+def _train_series(inputs: dict, out: dict, run: str, key: str) -> list[float]:
+    """history[key] of one run: one float per epoch, else MalformedOutput."""
+    epochs = inputs["epochs"]
+    history = _train_run(out, run)["history"]
+    if not isinstance(history, dict) or key not in history:
+        raise MalformedOutput(f"the history must be a dict with the key {key!r}")
+    values = history[key]
+    if not isinstance(values, list) or len(values) != epochs:
+        raise MalformedOutput(f"history[{key!r}] must be a list of {epochs} values (one per epoch)")
+    return [as_float(v, f"history[{key!r}]") for v in values]
+
+
+def _trained(inputs: dict, out: dict, run: str) -> dict:
+    """The probe model's weights after one run."""
+    params = _train_run(out, run)["params"]
+    return {
+        n: as_array(p, "a parameter", inputs[n].shape) for p, n in zip(params, TRAINED, strict=True)
+    }
+
+
+def _deterministic_score(inputs: dict, weights: dict, run: str) -> float:
+    """The mean loss at z = mu over the training images, true or stand-in."""
     train_x = f32(inputs["prototypes"])[inputs["index"]]
-    test_x = f32(inputs["test_x"])
     coef = inputs["standin"]
-    runs = ("as_written", "standins")
+    mu, logvar = tiny_encode(weights, train_x)
+    logits = tiny_logits(weights, mu)
+    if run == "standins":
+        return float((standin_nll_from_logits(coef, logits, train_x)
+                      + standin_kl(coef, mu, logvar)).mean())  # fmt: skip
+    return float((bce_from_logits(logits, train_x) + ref_kl(mu, logvar)).mean())
 
-    def run_of(run: str) -> dict:
-        return ev.reported(out[run], "train_vae")
 
-    def series(run: str, key: str) -> list[float]:
-        history = run_of(run)["history"]
-        if not isinstance(history, dict) or key not in history:
-            raise MalformedOutput(f"the history must be a dict with the key {key!r}")
-        values = history[key]
-        if not isinstance(values, list) or len(values) != epochs:
-            raise MalformedOutput(
-                f"history[{key!r}] must be a list of {epochs} values (one per epoch)"
-            )
-        return [as_float(v, f"history[{key!r}]") for v in values]
+def _train_shape(inputs: dict, out: dict, run: str) -> tuple[bool, str]:
+    """One run's history holds finite Python floats under every key."""
+    history = _train_run(out, run)["history"]
+    for key in ("train", "test", "recon", "kl"):
+        _train_series(inputs, out, run, key)
+        if not all(type(v) is float and math.isfinite(v) for v in history[key]):
+            return False, f"history[{key!r}] must hold finite Python floats, not tensors"
+    return True, ""
 
-    def trained(run: str) -> dict:
-        params = run_of(run)["params"]
-        return {
-            n: as_array(p, "a parameter", inputs[n].shape)
-            for p, n in zip(params, names, strict=True)
-        }
 
-    def deterministic_score(weights: dict, run: str) -> float:
-        mu, logvar = tiny_encode(weights, train_x)
-        logits = tiny_logits(weights, mu)
-        if run == "standins":
-            return float((standin_nll_from_logits(coef, logits, train_x)
-                          + standin_kl(coef, mu, logvar)).mean())  # fmt: skip
-        return float((bce_from_logits(logits, train_x) + ref_kl(mu, logvar)).mean())
-
-    def shape(run: str) -> tuple[bool, str]:
-        history = run_of(run)["history"]
-        for key in ("train", "test", "recon", "kl"):
-            series(run, key)
-            if not all(type(v) is float and math.isfinite(v) for v in history[key]):
-                return False, f"history[{key!r}] must hold finite Python floats, not tensors"
-        return True, ""
-
-    def learns(run: str) -> tuple[bool, str]:
-        before = deterministic_score(inputs, run)
-        after = deterministic_score(trained(run), run)
-        drop = 30.0 if run == "as_written" else 0.1 * before
-        return after < before - drop, (
-            f"{epochs} epochs of Adam at lr={inputs['lr']} should lower the training loss by far "
-            f"more than 30 nats: {before:.1f} -> {after:.1f}: every batch needs a backward "
-            "pass and an optimiser step"
-        )
-
-    def terms(run: str) -> tuple[bool, str]:
-        rows = zip(series(run, "train"), series(run, "recon"), series(run, "kl"), strict=True)
-        for epoch, (total, recon, kl) in enumerate(rows, start=1):
-            if recon <= 0 or kl < 0:
-                return False, "the reconstruction and KL terms are never negative"
-            if abs(total - (recon + beta * kl)) > 1e-3 * abs(total) + 1e-3:
-                return False, (
-                    f"epoch {epoch}: train = {total:.3f} but recon + beta * kl = "
-                    f"{recon + beta * kl:.3f} (beta = {beta}): train with vae_loss(..., beta=beta) "
-                    "and record the two terms of the same batches"
-                )
-        return True, ""
-
-    def test_untouched(run: str) -> tuple[bool, str]:
-        return run_of(run)["test_grad"] is False, (
-            "a gradient was computed from test_x: the test images may only be evaluated"
-        )
-
-    def test_score(run: str) -> tuple[bool, str]:
-        recorded = series(run, "test")
-        message = (
-            "history['test'] should hold evaluate(model, test_x), recorded after each epoch's "
-            "training"
-        )
-        if run == "standins":
-            calls = run_of(run)["calls"]
-            if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
-                raise MalformedOutput("the record of evaluate's calls could not be read")
-            scores = inputs["scores"]
-            returned = [
-                (scores[i % len(scores)], c) for i, c in enumerate(calls) if c.get("test") is True
-            ]
-            if len(returned) < epochs:
-                return False, message
-            final = as_float(run_of(run)["fingerprint"], "the trained parameters")
-            last = as_float(returned[-1][1].get("fingerprint"), "the parameters at evaluation")
-            same = [v for v, _ in returned[-epochs:]] == recorded
-            return same and close(last, final, atol=1e-9, rtol=1e-12), message
-        last = recorded[-1]
-        for scale in (1.0, inputs["scale"]):  # the student's own sampler, or the model's
-            means, variances, _ = sampled_loss_stats(trained(run), test_x, scale=scale)
-            want = float(means.mean())
-            tolerance = 6 * math.sqrt(variances.sum()) / len(test_x) + 0.5
-            if abs(last - want) < tolerance:
-                return True, ""
-        return False, (
-            f"history['test'][-1] = {last:.1f}, but the trained model scores about {want:.1f} on "
-            "test_x: record evaluate(model, test_x) after each epoch's training"
-        )
-
-    checks.judge("history", lambda: first_passing(runs, shape))
-    checks.judge("learns", lambda: first_passing(runs, learns))
-    checks.judge("terms", lambda: first_passing(runs, terms))
-    checks.judge(  # a property of a working train_vae: a stub that trains nothing earns nothing
-        "test_untouched",
-        lambda: (
-            first_passing(runs, test_untouched)
-            if checks.results["history"].passed
-            else (False, "train_vae must return its history before its side effects are judged")
-        ),
+def _train_learns(inputs: dict, out: dict, run: str) -> tuple[bool, str]:
+    """One run lowers the training loss at z = mu."""
+    before = _deterministic_score(inputs, inputs, run)
+    after = _deterministic_score(inputs, _trained(inputs, out, run), run)
+    drop = 30.0 if run == "as_written" else 0.1 * before
+    return after < before - drop, (
+        f"{inputs['epochs']} epochs of Adam at lr={inputs['lr']} should lower the training loss "
+        f"by far more than 30 nats: {before:.1f} -> {after:.1f}: every batch needs a backward "
+        "pass and an optimiser step"
     )
-    checks.judge("test_score", lambda: first_passing(runs, test_score))
+
+
+def _train_terms(inputs: dict, out: dict, run: str) -> tuple[bool, str]:
+    """One run records train = recon + beta * kl, both terms never negative."""
+    beta = inputs["beta"]
+    rows = zip(
+        _train_series(inputs, out, run, "train"),
+        _train_series(inputs, out, run, "recon"),
+        _train_series(inputs, out, run, "kl"),
+        strict=True,
+    )
+    for epoch, (total, recon, kl) in enumerate(rows, start=1):
+        if recon <= 0 or kl < 0:
+            return False, "the reconstruction and KL terms are never negative"
+        if abs(total - (recon + beta * kl)) > 1e-3 * abs(total) + 1e-3:
+            return False, (
+                f"epoch {epoch}: train = {total:.3f} but recon + beta * kl = "
+                f"{recon + beta * kl:.3f} (beta = {beta}): train with vae_loss(..., beta=beta) "
+                "and record the two terms of the same batches"
+            )
+    return True, ""
+
+
+def _train_test_untouched(inputs: dict, out: dict, run: str) -> tuple[bool, str]:
+    """One run computed no gradient from test_x."""
+    return _train_run(out, run)["test_grad"] is False, (
+        "a gradient was computed from test_x: the test images may only be evaluated"
+    )
+
+
+def _train_test_score(inputs: dict, out: dict, run: str) -> tuple[bool, str]:
+    """One run records evaluate(model, test_x) after each epoch's training."""
+    epochs = inputs["epochs"]
+    recorded = _train_series(inputs, out, run, "test")
+    message = (
+        "history['test'] should hold evaluate(model, test_x), recorded after each epoch's training"
+    )
+    if run == "standins":
+        calls = _train_run(out, run)["calls"]
+        if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
+            raise MalformedOutput("the record of evaluate's calls could not be read")
+        scores = inputs["scores"]
+        returned = [
+            (scores[i % len(scores)], c) for i, c in enumerate(calls) if c.get("test") is True
+        ]
+        if len(returned) < epochs:
+            return False, message
+        final = as_float(_train_run(out, run)["fingerprint"], "the trained parameters")
+        last = as_float(returned[-1][1].get("fingerprint"), "the parameters at evaluation")
+        same = [v for v, _ in returned[-epochs:]] == recorded
+        return same and close(last, final, atol=1e-9, rtol=1e-12), message
+    test_x = f32(inputs["test_x"])
+    last = recorded[-1]
+    for scale in (1.0, inputs["scale"]):  # the student's own sampler, or the model's
+        means, variances, _ = sampled_loss_stats(_trained(inputs, out, run), test_x, scale=scale)
+        want = float(means.mean())
+        tolerance = 6 * math.sqrt(variances.sum()) / len(test_x) + 0.5
+        if abs(last - want) < tolerance:
+            return True, ""
+    return False, (
+        f"history['test'][-1] = {last:.1f}, but the trained model scores about {want:.1f} on "
+        "test_x: record evaluate(model, test_x) after each epoch's training"
+    )
+
+
+@train_checks.check(
+    ev.guard("history", "a dict with train, test, recon and kl, each a list of epochs floats")
+)
+def train_history(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A history of finite floats per epoch (either run)."""
+    return first_passing(RUNS, lambda run: _train_shape(inputs, out, run))
+
+
+@train_checks.check(
+    ev.goal("learns", "Adam on shuffled batches of train_x with vae_loss(beta=beta)")
+)
+def train_learns(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The training loss falls (either run)."""
+    return first_passing(RUNS, lambda run: _train_learns(inputs, out, run))
+
+
+@train_checks.check(ev.guard("terms", "recon and kl are the two terms of the training loss"))
+def train_terms(inputs: dict, out: dict) -> tuple[bool, str]:
+    """train = recon + beta * kl at every epoch (either run)."""
+    return first_passing(RUNS, lambda run: _train_terms(inputs, out, run))
+
+
+@train_checks.check(ev.guard("test_untouched", "never compute a gradient from test_x"))
+def train_test_untouched(inputs: dict, out: dict) -> tuple[bool, str]:
+    """No gradient from test_x (judged once the history is well formed)."""
+    # a property of a working train_vae: a stub that trains nothing earns nothing
+    if not _holds(lambda: train_history(inputs, out)):
+        return False, "train_vae must return its history before its side effects are judged"
+    return first_passing(RUNS, lambda run: _train_test_untouched(inputs, out, run))
+
+
+@train_checks.check(ev.part("test_score", "test is the evaluate score of test_x after each epoch"))
+def train_test_score(inputs: dict, out: dict) -> tuple[bool, str]:
+    """history['test'] holds evaluate's score after each epoch (either run)."""
+    return first_passing(RUNS, lambda run: _train_test_score(inputs, out, run))
 
 
 # ------------------------------------------------------------------ q7: reconstruct
@@ -908,37 +999,13 @@ def reconstruct_inputs(rng: np.random.Generator) -> dict:
 def reconstruct_probe(ns: dict, inputs: dict) -> dict:
     """reconstruct twice on a reference model; whether the result carries a graph."""
     import torch
-    from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    probe_model = ns["_vae_grading_prelude_probe_model"]
     reconstruct = ns["reconstruct"]
 
-    class TinyVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = inputs["latent"]
-            self.latent_dim, self.input_dim = d, 784
-            self.enc, self.dec = nn.Linear(784, 2 * d), nn.Linear(d, 784)
-            with torch.no_grad():
-                for layer, name in ((self.enc, "enc"), (self.dec, "dec")):
-                    layer.weight.copy_(inputs[name + "_w"])
-                    layer.bias.copy_(inputs[name + "_b"])
-
-        def encode(self, x):
-            return self.enc(x.reshape(x.shape[0], -1)).chunk(2, dim=1)
-
-        def reparameterize(self, mu, logvar):
-            return mu + inputs["scale"] * torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-        def decode(self, z):
-            return torch.sigmoid(self.dec(z))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
     torch.manual_seed(inputs["seed"])
-    model = TinyVAE()
+    model = probe_model(inputs)
     x = inputs["x"].float()
 
     def call():
@@ -948,41 +1015,45 @@ def reconstruct_probe(ns: dict, inputs: dict) -> dict:
     return {"first": attempt(call), "second": attempt(call)}
 
 
-def reconstruct_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """decode(mu) of shape (B, 784), the same at every call, without a graph."""
+reconstruct_checks = ev.Verdicts()
+
+
+def _reconstruct_first(out: dict, key: str = "first") -> np.ndarray:
+    """The reconstructions one call of reconstruct reported."""
+    return as_array(ev.reported(out[key], "reconstruct")["values"], "reconstruct(model, x)")
+
+
+@reconstruct_checks.check(
+    ev.goal("values", "model.decode(mu) with mu from model.encode(x), x image-shaped or flat")
+)
+def reconstruct_values(inputs: dict, out: dict) -> tuple[bool, str]:
+    """decode(mu) of shape (B, 784) for the probe model."""
     x = f32(inputs["x"]).reshape(len(inputs["x"]), -1)
     mu, _ = tiny_encode(inputs, x)
     expected = sigmoid(tiny_logits(inputs, mu))
+    first = _reconstruct_first(out)
+    if first.shape != expected.shape:
+        return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
+    return close(first, expected, atol=1e-5), (
+        "reconstruct must decode the encoder's mean of each image, without sampling"
+    )
 
-    def values() -> tuple[bool, str]:
-        first = as_array(
-            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
-        )
-        if first.shape != expected.shape:
-            return False, f"reconstruct must return shape {expected.shape}, got {first.shape}"
-        return close(first, expected, atol=1e-5), (
-            "reconstruct must decode the encoder's mean of each image, without sampling"
-        )
 
-    def deterministic() -> tuple[bool, str]:
-        first = as_array(
-            ev.reported(out["first"], "reconstruct")["values"], "reconstruct(model, x)"
-        )
-        second = as_array(
-            ev.reported(out["second"], "reconstruct")["values"], "reconstruct(model, x)"
-        )
-        return close(first, second, atol=0.0), (
-            "two calls gave different pictures: decode mu, do not sample z"
-        )
+@reconstruct_checks.check(ev.guard("deterministic", "no sampling: two calls give the same result"))
+def reconstruct_deterministic(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two calls give the same reconstructions."""
+    first, second = _reconstruct_first(out), _reconstruct_first(out, "second")
+    return close(first, second, atol=0.0), (
+        "two calls gave different pictures: decode mu, do not sample z"
+    )
 
-    def no_grad() -> tuple[bool, str]:
-        return ev.reported(out["first"], "reconstruct")[
-            "grad"
-        ] is False, "the reconstructions are attached to a graph: reconstructing needs no gradients"
 
-    checks.judge("values", values)
-    checks.judge("deterministic", deterministic)
-    checks.judge("no_grad", no_grad)
+@reconstruct_checks.check(ev.guard("no_grad", "no gradient"))
+def reconstruct_no_grad(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The reconstructions carry no graph."""
+    return ev.reported(out["first"], "reconstruct")[
+        "grad"
+    ] is False, "the reconstructions are attached to a graph: reconstructing needs no gradients"
 
 
 # ------------------------------------------------------------------ q10: binarize
@@ -1050,89 +1121,105 @@ def binarize_probe(ns: dict, inputs: dict) -> dict:
     return {"form": attempt(form), "statistics": attempt(statistics)}
 
 
-def binarize_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Values 0/1, shape and dtype kept, a fresh draw per call, frequencies equal to grey values."""
-    grey = f32(inputs["grey"])
-    draws = inputs["draws"]
+binarize_checks = ev.Verdicts()
 
-    def form() -> dict:
-        value = ev.reported(out["form"], "binarize(x)")
-        if value.get("tensor") is not True:
-            raise MalformedOutput("binarize must return a torch tensor")
-        return value
 
-    def stats() -> dict:
-        return ev.reported(out["statistics"], f"{draws} calls of binarize")
+def _binarize_form(out: dict) -> dict:
+    """What binarize returned for the image batch (a tensor, else MalformedOutput)."""
+    value = ev.reported(out["form"], "binarize(x)")
+    if value.get("tensor") is not True:
+        raise MalformedOutput("binarize must return a torch tensor")
+    return value
 
-    def binary() -> tuple[bool, str]:
-        bad = stats()["not_binary"]
-        if type(bad) is not int:
-            raise MalformedOutput("binarize: the count of non-binary values is not an integer")
-        return bad == 0 and form()["binary"] is True, (
-            "every value of binarize(x) must be exactly 0.0 or 1.0: draw a Bernoulli variable per "
-            "pixel, do not return probabilities or add noise to them"
+
+def _binarize_stats(inputs: dict, out: dict) -> dict:
+    """The statistics of the many calls."""
+    return ev.reported(out["statistics"], f"{inputs['draws']} calls of binarize")
+
+
+def _draws_are_binary(inputs: dict, out: dict) -> None:
+    """Frequencies of 1s mean nothing for images that are not 0/1 (x itself has x's mean)."""
+    if _binarize_stats(inputs, out)["not_binary"] != 0:
+        raise MalformedOutput("binarize must return images of 0s and 1s, drawn at random")
+
+
+@binarize_checks.check(ev.guard("binary", "every entry exactly 0.0 or 1.0"))
+def binarize_binary(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Every value of every call is 0.0 or 1.0."""
+    bad = _binarize_stats(inputs, out)["not_binary"]
+    if type(bad) is not int:
+        raise MalformedOutput("binarize: the count of non-binary values is not an integer")
+    return bad == 0 and _binarize_form(out)["binary"] is True, (
+        "every value of binarize(x) must be exactly 0.0 or 1.0: draw a Bernoulli variable per "
+        "pixel, do not return probabilities or add noise to them"
+    )
+
+
+@binarize_checks.check(ev.guard("shape", "the same shape and dtype as x"))
+def binarize_shape(inputs: dict, out: dict) -> tuple[bool, str]:
+    """x's shape and dtype kept."""
+    got = _binarize_form(out)
+    want = list(inputs["images"].shape)
+    if got.get("shape") != want:
+        return False, f"binarize must keep x's shape {want}, got {got.get('shape')}"
+    return got.get("dtype") == "torch.float32", (
+        f"binarize must keep x's dtype (float32), got {str(got.get('dtype'))[6:]}: "
+        "return a float tensor, not a boolean one"
+    )
+
+
+@binarize_checks.check(ev.goal("mean", "entry i is 1 with probability x[i]"))
+def binarize_mean(inputs: dict, out: dict) -> tuple[bool, str]:
+    """The mean frequency of 1s is the mean grey value."""
+    grey, draws = f32(inputs["grey"]), inputs["draws"]
+    _draws_are_binary(inputs, out)
+    freq = as_array(_binarize_stats(inputs, out)["frequency"], "the frequency of 1s", grey.shape)
+    spread = math.sqrt(float((grey * (1 - grey)).sum()) / draws) / grey.size
+    got, want = float(freq.mean()), float(grey.mean())
+    return abs(got - want) <= 6 * spread + 1e-6, (
+        f"the mean of binarize(x) over many calls is {got:.3f}, but the mean grey value is "
+        f"{want:.3f}: each pixel must be 1 with probability x (not x > 0.5)"
+    )
+
+
+@binarize_checks.check(ev.guard("fresh", "fresh random numbers at every call, no reseeding"))
+def binarize_fresh(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Two calls on the same x differ."""
+    return _binarize_stats(inputs, out)["calls_differ"] is True, (
+        "two calls of binarize on the same x gave the same image: draw fresh random numbers "
+        "at every call and do not reseed the generator"
+    )
+
+
+@binarize_checks.check(
+    ev.goal("frequency", "entry i is 1 with probability x[i], independently of the others")
+)
+def binarize_frequency(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Each pixel's frequency of 1s tracks its grey value; neighbours are independent."""
+    grey, draws = f32(inputs["grey"]), inputs["draws"]
+    stats = _binarize_stats(inputs, out)
+    _draws_are_binary(inputs, out)
+    freq = as_array(stats["frequency"], "the frequency of 1s", grey.shape)
+    variance = grey * (1 - grey) / draws
+    ends = (grey == 0) | (grey == 1)
+    if not np.array_equal(freq[ends], grey[ends]):
+        return False, "pixels at exactly 0 or 1 must always give 0 or 1"
+    inner = ~ends
+    z2 = float(((freq[inner] - grey[inner]) ** 2 / variance[inner]).mean())
+    worst = float(np.abs(freq - grey).max())
+    if not (z2 < 1.5 and worst < 0.2):
+        return False, (
+            f"over {draws} calls the frequency of 1s at each pixel should track its grey "
+            f"value (largest difference {worst:.2f}): pixel i must be 1 with probability x[i]"
         )
-
-    def shape() -> tuple[bool, str]:
-        got = form()
-        want = list(inputs["images"].shape)
-        if got.get("shape") != want:
-            return False, f"binarize must keep x's shape {want}, got {got.get('shape')}"
-        return got.get("dtype") == "torch.float32", (
-            f"binarize must keep x's dtype (float32), got {str(got.get('dtype'))[6:]}: "
-            "return a float tensor, not a boolean one"
-        )
-
-    def draws_are_binary() -> None:
-        """Frequencies of 1s mean nothing for images that are not 0/1 (x itself has x's mean)."""
-        if stats()["not_binary"] != 0:
-            raise MalformedOutput("binarize must return images of 0s and 1s, drawn at random")
-
-    def mean() -> tuple[bool, str]:
-        draws_are_binary()
-        freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
-        spread = math.sqrt(float((grey * (1 - grey)).sum()) / draws) / grey.size
-        got, want = float(freq.mean()), float(grey.mean())
-        return abs(got - want) <= 6 * spread + 1e-6, (
-            f"the mean of binarize(x) over many calls is {got:.3f}, but the mean grey value is "
-            f"{want:.3f}: each pixel must be 1 with probability x (not x > 0.5)"
-        )
-
-    def fresh() -> tuple[bool, str]:
-        return stats()["calls_differ"] is True, (
-            "two calls of binarize on the same x gave the same image: draw fresh random numbers "
-            "at every call and do not reseed the generator"
-        )
-
-    def pixelwise() -> tuple[bool, str]:
-        draws_are_binary()
-        freq = as_array(stats()["frequency"], "the frequency of 1s", grey.shape)
-        variance = grey * (1 - grey) / draws
-        ends = (grey == 0) | (grey == 1)
-        if not np.array_equal(freq[ends], grey[ends]):
-            return False, "pixels at exactly 0 or 1 must always give 0 or 1"
-        inner = ~ends
-        z2 = float(((freq[inner] - grey[inner]) ** 2 / variance[inner]).mean())
-        worst = float(np.abs(freq - grey).max())
-        if not (z2 < 1.5 and worst < 0.2):
-            return False, (
-                f"over {draws} calls the frequency of 1s at each pixel should track its grey "
-                f"value (largest difference {worst:.2f}): pixel i must be 1 with probability x[i]"
-            )
-        pairs = as_array(stats()["pairs"], "the frequency of neighbouring 1s", freq[:, 1:].shape)
-        both = grey[:, :-1] * grey[:, 1:]
-        inner = (both > 0) & (both < 1)
-        z2 = float(((pairs[inner] - both[inner]) ** 2 / (both * (1 - both) / draws)[inner]).mean())
-        return z2 < 1.5, (
-            "neighbouring pixels are on together more often than x[i] * x[i+1]: draw each pixel "
-            "independently (one random number per pixel, not one per image or per call)"
-        )
-
-    checks.judge("binary", binary)
-    checks.judge("shape", shape)
-    checks.judge("mean", mean)
-    checks.judge("fresh", fresh)
-    checks.judge("frequency", pixelwise)
+    pairs = as_array(stats["pairs"], "the frequency of neighbouring 1s", freq[:, 1:].shape)
+    both = grey[:, :-1] * grey[:, 1:]
+    inner = (both > 0) & (both < 1)
+    z2 = float(((pairs[inner] - both[inner]) ** 2 / (both * (1 - both) / draws)[inner]).mean())
+    return z2 < 1.5, (
+        "neighbouring pixels are on together more often than x[i] * x[i+1]: draw each pixel "
+        "independently (one random number per pixel, not one per image or per call)"
+    )
 
 
 # ------------------------------------------------------------------ q11: ConvVAE
@@ -1167,6 +1254,7 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
     from torch import nn
 
     attempt = ns["_vae_grading_attempt"]
+    sampled_decodes = ns["_vae_grading_prelude_sampled_decodes"]
     ConvVAE = ns["ConvVAE"]
     latent, images = inputs["latent"], inputs["images"]
 
@@ -1235,23 +1323,11 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
         return {"reached": reached, "params": len(params), "conv_grad": conv_grad}
 
     def composition():
-        from torch.distributions import Normal
-
         m = model()
         torch.manual_seed(inputs["seed"] + 2)
         x_hat = m(images)[0]
         again = m(images)[0]
-        with torch.no_grad():
-            mu, logvar = m.encode(images)
-            candidates = []
-            samplers = (
-                lambda: m.reparameterize(mu, logvar),
-                lambda: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
-                lambda: Normal(mu, torch.exp(0.5 * logvar)).rsample(),
-            )
-            for sampler in samplers:
-                torch.manual_seed(inputs["seed"] + 2)
-                candidates.append(attempt(lambda draw=sampler: m.decode(draw())))
+        _, _, candidates = sampled_decodes(m, images, inputs["seed"] + 2, attempt)
         return {"x_hat": x_hat.detach(), "again": again.detach(), "candidates": candidates}
 
     def convolutional():
@@ -1272,111 +1348,143 @@ def conv_probe(ns: dict, inputs: dict) -> dict:
     }
 
 
-def conv_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """Q1's contract at a random latent size and odd batches, gradients, convolutions, its size."""
+conv_checks = ev.Verdicts()
+
+
+@conv_checks.check(
+    ev.part(
+        "encode",
+        "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
+    )
+)
+def conv_encode(inputs: dict, out: dict) -> tuple[bool, str]:
+    """encode gives the same (mu, logvar) for image-shaped and flat input."""
     batch, latent = len(inputs["images"]), inputs["latent"]
+    enc = ev.reported(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
+    shape = (batch, latent)
+    mu = as_array(enc["mu"], f"mu of ConvVAE(latent_dim={latent}).encode", shape)
+    logvar = as_array(enc["logvar"], "logvar of encode", shape)
+    mu_flat = as_array(enc["mu_flat"], "mu for flat input (B, 784)", shape)
+    logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input (B, 784)", shape)
+    same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
+    return same, (
+        "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs "
+        "(reshape x to (B, 1, 28, 28)), and must be deterministic"
+    )
 
-    def encode() -> tuple[bool, str]:
-        enc = ev.reported(out["encode"], f"ConvVAE(latent_dim={latent}).encode")
-        shape = (batch, latent)
-        mu = as_array(enc["mu"], f"mu of ConvVAE(latent_dim={latent}).encode", shape)
-        logvar = as_array(enc["logvar"], "logvar of encode", shape)
-        mu_flat = as_array(enc["mu_flat"], "mu for flat input (B, 784)", shape)
-        logvar_flat = as_array(enc["logvar_flat"], "logvar for flat input (B, 784)", shape)
-        same = close(mu, mu_flat, atol=1e-5) and close(logvar, logvar_flat, atol=1e-5)
-        return same, (
-            "encode must give the same (mu, logvar) for (B, 1, 28, 28) and (B, 784) inputs "
-            "(reshape x to (B, 1, 28, 28)), and must be deterministic"
-        )
 
-    def decode() -> tuple[bool, str]:
-        z = inputs["z"]
-        x_hat = as_array(out["decode"], f"decode(z) for {len(z)} codes", (len(z), PIXELS))
-        if not np.all(np.isfinite(x_hat)) or x_hat.min() < 0 or x_hat.max() > 1:
-            return False, "decode must give probabilities in [0, 1]: end with a sigmoid"
-        return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
+@conv_checks.check(ev.part("decode", "decode(z) gives (B, 784) values in [0, 1]"))
+def conv_decode(inputs: dict, out: dict) -> tuple[bool, str]:
+    """decode(z) gives probabilities that depend on z."""
+    z = inputs["z"]
+    x_hat = as_array(out["decode"], f"decode(z) for {len(z)} codes", (len(z), PIXELS))
+    if not np.all(np.isfinite(x_hat)) or x_hat.min() < 0 or x_hat.max() > 1:
+        return False, "decode must give probabilities in [0, 1]: end with a sigmoid"
+    return bool(x_hat.std() > 0), "decode gives the same value everywhere: it must use z"
 
-    def forward() -> tuple[bool, str]:
-        got = ev.reported(out["forward"], "ConvVAE forward")
-        if got.get("triple") is not True:
-            return False, "forward must return the tuple (x_hat, mu, logvar)"
-        x_hat = as_array(got["x_hat"], "forward's x_hat", (batch, PIXELS))
-        mu = as_array(got["mu"], "forward's mu", (batch, latent))
-        logvar = as_array(got["logvar"], "forward's logvar", (batch, latent))
-        if x_hat.min() < 0 or x_hat.max() > 1:
-            return False, "forward's x_hat must hold probabilities in [0, 1]"
-        same = close(mu, as_array(got["mu_enc"], "mu"), atol=1e-5) and close(
-            logvar, as_array(got["logvar_enc"], "logvar"), atol=1e-5
-        )
-        return same, "forward must return the (mu, logvar) that encode gives for the same x"
 
-    def sampling() -> tuple[bool, str]:
-        stats = ev.reported(out["sampling"], "ConvVAE.reparameterize")
-        mean = as_array(stats["mean"], "the sample mean", (latent,))
-        var = as_array(stats["var"], "the sample variance", (latent,))
-        mu, variance = f32(inputs["stat_mu"]), np.exp(f32(inputs["stat_logvar"]))
-        if stats.get("differ") is not True:
-            return False, "reparameterize must draw fresh noise at every call"
-        if stats.get("grads") is not True:
-            return False, "reparameterize must be differentiable in mu and logvar"
-        spread = 5 * math.sqrt(variance.max() / inputs["rows"]) + 0.005
-        ok = close(mean, mu, atol=spread) and bool(np.abs(var / variance - 1).max() < 0.08)
-        return ok, "reparameterize must sample z with mean mu and variance exp(logvar)"
+@conv_checks.check(
+    ev.part("forward", "forward returns (x_hat, mu, logvar) with the mu and logvar of encode")
+)
+def conv_forward(inputs: dict, out: dict) -> tuple[bool, str]:
+    """forward returns (x_hat, mu, logvar) with encode's mu and logvar."""
+    batch, latent = len(inputs["images"]), inputs["latent"]
+    got = ev.reported(out["forward"], "ConvVAE forward")
+    if got.get("triple") is not True:
+        return False, "forward must return the tuple (x_hat, mu, logvar)"
+    x_hat = as_array(got["x_hat"], "forward's x_hat", (batch, PIXELS))
+    mu = as_array(got["mu"], "forward's mu", (batch, latent))
+    logvar = as_array(got["logvar"], "forward's logvar", (batch, latent))
+    if x_hat.min() < 0 or x_hat.max() > 1:
+        return False, "forward's x_hat must hold probabilities in [0, 1]"
+    same = close(mu, as_array(got["mu_enc"], "mu"), atol=1e-5) and close(
+        logvar, as_array(got["logvar_enc"], "logvar"), atol=1e-5
+    )
+    return same, "forward must return the (mu, logvar) that encode gives for the same x"
 
-    def gradients() -> tuple[bool, str]:
-        grads = ev.reported(out["gradients"], "a backward pass through ConvVAE")
-        if grads.get("conv_grad") is not True:
-            return False, "no gradient reaches a convolution's weights: are they used in forward?"
-        return grads.get("reached") == grads.get("params"), (
-            f"only {grads.get('reached')} of {grads.get('params')} parameter tensors get a "
-            "gradient from forward: every layer built in __init__ should be used"
-        )
 
-    def composition() -> tuple[bool, str]:
-        comp = ev.reported(out["composition"], "ConvVAE forward")
-        x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
-        again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
-        if close(x_hat, again, atol=0.0):
-            return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
-        candidates = []
-        for value in comp["candidates"]:
-            with contextlib.suppress(MalformedOutput):
-                candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
-        ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
-        return ok, (
-            "forward's x_hat is not decode(z) for one z drawn the way reparameterize draws it: "
-            "the reconstruction must come from a sampled code"
-        )
+@conv_checks.check(
+    ev.part(
+        "sampling",
+        "reparameterize: fresh noise at every call, differentiable in mu and logvar",
+    )
+)
+def conv_sampling(inputs: dict, out: dict) -> tuple[bool, str]:
+    """reparameterize samples mean mu and variance exp(logvar), fresh and differentiable."""
+    latent = inputs["latent"]
+    stats = ev.reported(out["sampling"], "ConvVAE.reparameterize")
+    mean = as_array(stats["mean"], "the sample mean", (latent,))
+    var = as_array(stats["var"], "the sample variance", (latent,))
+    mu, variance = f32(inputs["stat_mu"]), np.exp(f32(inputs["stat_logvar"]))
+    if stats.get("differ") is not True:
+        return False, "reparameterize must draw fresh noise at every call"
+    if stats.get("grads") is not True:
+        return False, "reparameterize must be differentiable in mu and logvar"
+    spread = 5 * math.sqrt(variance.max() / inputs["rows"]) + 0.005
+    ok = close(mean, mu, atol=spread) and bool(np.abs(var / variance - 1).max() < 0.08)
+    return ok, "reparameterize must sample z with mean mu and variance exp(logvar)"
 
-    def convolutional() -> tuple[bool, str]:
-        got = ev.reported(out["convolutional"], "ConvVAE's modules")
-        if got.get("conv2d") is not True:
-            return False, "ConvVAE must use at least one 2-d convolution layer"
-        counts = got.get("counts")
-        if not isinstance(counts, dict) or set(counts) != {
-            str(size) for size in inputs["budget_latents"]
-        }:
-            raise MalformedOutput("the parameter counts are missing")
-        for size in inputs["budget_latents"]:
-            count = counts[str(size)]
-            if type(count) is not int:
-                raise MalformedOutput("a parameter count is not an integer")
-            dense = dense_parameters(size)
-            if count >= dense // 2:
-                return False, (
-                    f"ConvVAE(latent_dim={size}) has {count:,} parameters, not fewer than half "
-                    f"the {dense:,} of the fully connected VAE: the budget holds at every "
-                    "latent size, so keep the layers whose size grows with latent_dim small"
-                )
-        return True, ""
 
-    checks.judge("encode", encode)
-    checks.judge("decode", decode)
-    checks.judge("forward", forward)
-    checks.judge("sampling", sampling)
-    checks.judge("gradients", gradients)
-    checks.judge("composition", composition)
-    checks.judge("convolutional", convolutional)
+@conv_checks.check(ev.part("gradients", "every layer used, a gradient reaches the convolutions"))
+def conv_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
+    """Every parameter tensor, convolutions included, gets a gradient from forward."""
+    grads = ev.reported(out["gradients"], "a backward pass through ConvVAE")
+    if grads.get("conv_grad") is not True:
+        return False, "no gradient reaches a convolution's weights: are they used in forward?"
+    return grads.get("reached") == grads.get("params"), (
+        f"only {grads.get('reached')} of {grads.get('params')} parameter tensors get a "
+        "gradient from forward: every layer built in __init__ should be used"
+    )
+
+
+@conv_checks.check(
+    ev.goal(
+        "convolutional",
+        "a Conv2d, under half the dense VAE's parameters at several latent sizes",
+    )
+)
+def conv_convolutional(inputs: dict, out: dict) -> tuple[bool, str]:
+    """A Conv2d, and under half the dense VAE's parameters at every budget latent size."""
+    got = ev.reported(out["convolutional"], "ConvVAE's modules")
+    if got.get("conv2d") is not True:
+        return False, "ConvVAE must use at least one 2-d convolution layer"
+    counts = got.get("counts")
+    if not isinstance(counts, dict) or set(counts) != {
+        str(size) for size in inputs["budget_latents"]
+    }:
+        raise MalformedOutput("the parameter counts are missing")
+    for size in inputs["budget_latents"]:
+        count = counts[str(size)]
+        if type(count) is not int:
+            raise MalformedOutput("a parameter count is not an integer")
+        dense = dense_parameters(size)
+        if count >= dense // 2:
+            return False, (
+                f"ConvVAE(latent_dim={size}) has {count:,} parameters, not fewer than half "
+                f"the {dense:,} of the fully connected VAE: the budget holds at every "
+                "latent size, so keep the layers whose size grows with latent_dim small"
+            )
+    return True, ""
+
+
+@conv_checks.check(ev.goal("composition", "forward decodes one sampled z"))
+def conv_composition(inputs: dict, out: dict) -> tuple[bool, str]:
+    """forward decodes one freshly sampled z."""
+    batch = len(inputs["images"])
+    comp = ev.reported(out["composition"], "ConvVAE forward")
+    x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
+    again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
+    if close(x_hat, again, atol=0.0):
+        return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
+    candidates = []
+    for value in comp["candidates"]:
+        with contextlib.suppress(MalformedOutput):
+            candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
+    ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
+    return ok, (
+        "forward's x_hat is not decode(z) for one z drawn the way reparameterize draws it: "
+        "the reconstruction must come from a sampled code"
+    )
 
 
 # ------------------------------------------------------------------ the questions
@@ -1428,35 +1536,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
 }
 
 QUESTIONS = [
-    Question(
-        "q1",
-        (
-            ev.part(
-                "encode",
-                "encode flattens (B, 1, 28, 28) or (B, input_dim); (mu, logvar), deterministic",
-            ),
-            ev.part(
-                "sizes", "the constructor's latent_dim, hidden_dim and input_dim are respected"
-            ),
-            ev.part("decode", "decode gives (B, input_dim) values in [0, 1]"),
-            ev.part(
-                "statistics",
-                "reparameterize: z = mu + exp(logvar / 2) * eps, fresh noise at every call",
-            ),
-            ev.part("gradients", "reparameterize is differentiable in mu and logvar"),
-            ev.goal(
-                "composition",
-                "forward encodes, samples one z with self.reparameterize and decodes it",
-            ),
-            ev.goal(
-                "gradient_path",
-                "forward encodes, samples one z with self.reparameterize and decodes it",
-            ),
-        ),
-        vae_inputs,
-        vae_probe,
-        vae_verdict,
-    ),
+    vae_checks.question("q1", vae_inputs, vae_probe, prelude=(sampled_decodes,)),
     number_question(
         "q3",
         "q3_answer",
@@ -1465,32 +1545,11 @@ QUESTIONS = [
         "black and white pixels can be matched at no cost; each pixel at 0.5 costs the entropy "
         "of a fair coin, in nats",
     ),
-    Question(
-        "q4",
-        (
-            ev.guard("float", "returns a Python float"),
-            ev.goal("value", "the mean negative ELBO (beta = 1) per image, z sampled by the model"),
-            ev.part("flat", "x may be image-shaped or flat"),
-            ev.guard("unchanged", "evaluation mode, no_grad, the parameters unchanged"),
-        ),
-        evaluate_inputs,
-        evaluate_probe,
-        evaluate_verdict,
+    evaluate_checks.question(
+        "q4", evaluate_inputs, evaluate_probe, prelude=(probe_model, standin_losses, swapped_in)
     ),
-    Question(
-        "q5",
-        (
-            ev.guard(
-                "history", "a dict with train, test, recon and kl, each a list of epochs floats"
-            ),
-            ev.goal("learns", "Adam on shuffled batches of train_x with vae_loss(beta=beta)"),
-            ev.guard("terms", "recon and kl are the two terms of the training loss"),
-            ev.guard("test_untouched", "never compute a gradient from test_x"),
-            ev.part("test_score", "test is the evaluate score of test_x after each epoch"),
-        ),
-        train_inputs,
-        train_probe,
-        train_verdict,
+    train_checks.question(
+        "q5", train_inputs, train_probe, prelude=(probe_model, standin_losses, swapped_in)
     ),
     choice_question(
         "q6",
@@ -1499,56 +1558,9 @@ QUESTIONS = [
         "the early crossing comes from when each number is measured: scored the same way, after "
         "the epoch, the training images fit at least as well as the test images",
     ),
-    Question(
-        "q7",
-        (
-            ev.goal(
-                "values", "model.decode(mu) with mu from model.encode(x), x image-shaped or flat"
-            ),
-            ev.guard("deterministic", "no sampling: two calls give the same result"),
-            ev.guard("no_grad", "no gradient"),
-        ),
-        reconstruct_inputs,
-        reconstruct_probe,
-        reconstruct_verdict,
+    reconstruct_checks.question(
+        "q7", reconstruct_inputs, reconstruct_probe, prelude=(probe_model,)
     ),
-    Question(
-        "q10",
-        (
-            ev.guard("binary", "every entry exactly 0.0 or 1.0"),
-            ev.guard("shape", "the same shape and dtype as x"),
-            ev.goal("mean", "entry i is 1 with probability x[i]"),
-            ev.guard("fresh", "fresh random numbers at every call, no reseeding"),
-            ev.goal("frequency", "entry i is 1 with probability x[i], independently of the others"),
-        ),
-        binarize_inputs,
-        binarize_probe,
-        binarize_verdict,
-    ),
-    Question(
-        "q11",
-        (
-            ev.part(
-                "encode",
-                "encode(x) gives (mu, logvar) for (B, 1, 28, 28) or (B, 784), deterministic",
-            ),
-            ev.part("decode", "decode(z) gives (B, 784) values in [0, 1]"),
-            ev.part(
-                "forward", "forward returns (x_hat, mu, logvar) with the mu and logvar of encode"
-            ),
-            ev.part(
-                "sampling",
-                "reparameterize: fresh noise at every call, differentiable in mu and logvar",
-            ),
-            ev.part("gradients", "every layer used, a gradient reaches the convolutions"),
-            ev.goal(
-                "convolutional",
-                "a Conv2d, under half the dense VAE's parameters at several latent sizes",
-            ),
-            ev.goal("composition", "forward decodes one sampled z"),
-        ),
-        conv_inputs,
-        conv_probe,
-        conv_verdict,
-    ),
+    binarize_checks.question("q10", binarize_inputs, binarize_probe),
+    conv_checks.question("q11", conv_inputs, conv_probe, prelude=(sampled_decodes,)),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ from numpy.typing import ArrayLike
 Inputs = dict[str, Any]
 Outputs = dict[str, Any]
 Probe = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+#: A kernel-side helper shared by several probes (a stand-in model, a common probing step).
+PreludePiece = Callable[..., Any]
+#: The name under which the kernel hands a prelude piece to a probe: PRELUDE_PREFIX + its name.
+PRELUDE_PREFIX = "_vae_grading_prelude_"
 
 
 class MalformedOutput(ValueError):
@@ -151,6 +156,14 @@ class Question:
     the arrays arrive as torch tensors, and returns plain outputs (tensors allowed); `verdict`
     runs in the grader on the decoded outputs and records each of `checks`. A probe must be
     self-contained: its imports inside the function, no names from the module around it.
+
+    `prelude` names the kernel-side helpers the probe needs beyond the notebook (a stand-in
+    model several probes share, a probing step two questions repeat): module-level functions,
+    self-contained like a probe, whose source is shipped in this question's probe cell and
+    defined in the kernel only after every student cell has run. The probe takes each one from
+    `ns[PRELUDE_PREFIX + name]` on its first lines (before it calls any student code), as it
+    takes `ns["_vae_grading_attempt"]`; see `vae_grading.probes` for why a student's code cannot
+    swap one for its own.
     """
 
     name: str
@@ -159,10 +172,21 @@ class Question:
     probe: Probe
     verdict: Verdict
     answer: str | None = None  # the right letter, for multiple-choice questions only
+    prelude: tuple[PreludePiece, ...] = ()
 
     def __post_init__(self) -> None:
-        """Checks become Check specs (a plain name is a part of weight 1); names must be unique."""
+        """Checks become Check specs (a plain name is a part of weight 1); names must be unique;
+        prelude pieces must be named functions with distinct names."""
         object.__setattr__(self, "checks", _resolved(self.checks, self.name))
+        object.__setattr__(self, "prelude", tuple(self.prelude))
+        names = [getattr(piece, "__name__", "") for piece in self.prelude]
+        if not all(
+            inspect.isfunction(p) and n.isidentifier()
+            for p, n in zip(self.prelude, names, strict=True)
+        ):
+            raise ValueError(f"{self.name}: every prelude piece must be a named function")
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.name}: a prelude piece is named twice in {names}")
 
     @property
     def specs(self) -> tuple[Check, ...]:
@@ -222,9 +246,13 @@ class Verdicts:
         name: str,
         make_inputs: Callable[[np.random.Generator], Inputs],
         probe: Probe,
+        prelude: Sequence[PreludePiece] = (),
     ) -> Question:
-        """The Question whose checks are the registered ones, judged by `verdict`."""
-        return Question(name, tuple(self.specs), make_inputs, probe, self.verdict)
+        """The Question whose checks are the registered ones, judged by `verdict`; `prelude` as
+        for Question."""
+        return Question(
+            name, tuple(self.specs), make_inputs, probe, self.verdict, prelude=tuple(prelude)
+        )
 
 
 # ------------------------------------------------------------------ strict reading of outputs

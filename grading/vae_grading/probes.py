@@ -4,6 +4,17 @@ The kernel is untrusted: what it prints is only ever read as JSON, then checked 
 (`decode_value`), so a lying `str`/`float`/`Tensor` subclass, a patched comparison or a forged
 frame cannot change a verdict; a forged report is no more than a chosen answer for inputs the
 kernel saw only after all of the student's cells had run.
+
+A question's prelude (`Question.prelude`: kernel-side helpers several probes share, such as a
+stand-in model) travels as source in that question's own probe cell, never as an import: the
+runtime defines the pieces in a namespace of their own (their globals are not the notebook's),
+puts each in the notebook's namespace as `PRELUDE_PREFIX + name` just before the probe runs and
+takes them out again when it returns. So a student's global of the same name, defined before,
+is overwritten; one defined afterwards (by student code the probe calls) cannot reach the probe,
+which takes its pieces on its first lines, nor a later probe, whose cell defines them afresh;
+a piece undeclared by the question is simply missing. That is as safe as the class or function
+a probe used to define inline: student code the probe hands a stand-in model to can still
+change that object, as it always could.
 """
 
 from __future__ import annotations
@@ -12,12 +23,13 @@ import inspect
 import json
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from vae_grading.evidence import MalformedOutput, Probe
+from vae_grading.evidence import PRELUDE_PREFIX, MalformedOutput, PreludePiece, Probe
 
 MAX_REPORT_CHARS = 4_000_000
 MAX_DEPTH = 8
@@ -34,9 +46,15 @@ def _vae_grading_attempt(call):
         return {"error": f"{type(exc).__name__}: {exc}"[:200]}
 
 
-def _vae_grading_report(question, nonce, probe, payload):
-    """Run one grading probe on this notebook's variables and print its outputs as JSON."""
+def _vae_grading_report(question, nonce, probe, payload, prelude=None):
+    """Run one grading probe on this notebook's variables and print its outputs as JSON.
+
+    prelude ({name: source}): the helpers this probe's question declared, defined in their own
+    namespace and found by the probe as PRELUDE_PREFIX + name in its ns while it runs."""
     import json
+
+    ns = globals()
+    installed = []
 
     def decode(value):
         if isinstance(value, dict) and value.get("__array__") is True:
@@ -87,15 +105,26 @@ def _vae_grading_report(question, nonce, probe, payload):
         return {"__unsupported__": type(value).__name__}
 
     try:
-        outputs = probe(globals(), decode(json.loads(payload)))
+        if prelude:
+            helpers = {"__name__": "_vae_grading_prelude"}
+            for source in prelude.values():
+                exec(source, helpers)
+            for name in prelude:
+                installed.append("PRELUDE_PREFIX" + name)
+                ns["PRELUDE_PREFIX" + name] = helpers[name]
+        outputs = probe(ns, decode(json.loads(payload)))
         report = {"ok": True, "outputs": encode(outputs)}
     except Exception as exc:  # the student's code failed: report it, never raise
         report = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    finally:
+        for key in installed:
+            ns.pop(key, None)
     text = json.dumps(report)
     if len(text) > MAX_REPORT_CHARS:
         text = json.dumps({"ok": False, "error": "the outputs were too large to report"})
     print(f"{nonce} {question} {text}")
 '''.replace("MAX_DEPTH", str(MAX_DEPTH)).replace("MAX_REPORT_CHARS", str(MAX_REPORT_CHARS))
+KERNEL_RUNTIME = KERNEL_RUNTIME.replace('"PRELUDE_PREFIX"', repr(PRELUDE_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -132,14 +161,28 @@ def encode_inputs(value: Any) -> Any:
     return value
 
 
-def probe_cell(question: str, nonce: str, probe: Probe, inputs: Any) -> str:
-    """The source of the cell that runs `probe` for `question` in the kernel."""
+def prelude_sources(prelude: Sequence[PreludePiece]) -> dict[str, str]:
+    """Each prelude piece's name and the source that defines it in the kernel (self-contained:
+    its imports inside, no names from the module around it but other pieces of the prelude)."""
+    return {
+        piece.__name__: "from __future__ import annotations\n\n"
+        + textwrap.dedent(inspect.getsource(piece))
+        for piece in prelude
+    }
+
+
+def probe_cell(
+    question: str, nonce: str, probe: Probe, inputs: Any, prelude: Sequence[PreludePiece] = ()
+) -> str:
+    """The source of the cell that runs `probe` for `question` in the kernel, with the source of
+    the question's prelude pieces (none: the runtime is called exactly as before preludes)."""
     source = textwrap.dedent(inspect.getsource(probe))
     payload = json.dumps(json.dumps(encode_inputs(inputs)))
+    shipped = f", {prelude_sources(prelude)!r}" if prelude else ""
     return (
         "from __future__ import annotations\n\n"  # a probe's annotations are never evaluated
         f"{source}\n"
-        f"{RUNTIME_NAME}({question!r}, {nonce!r}, {probe.__name__}, {payload})\n"
+        f"{RUNTIME_NAME}({question!r}, {nonce!r}, {probe.__name__}, {payload}{shipped})\n"
         f"del {probe.__name__}\n"
     )
 

@@ -81,7 +81,11 @@ def plan_probes(questions: Sequence[Question], seed: int | None = None) -> Probe
     for index, question in enumerate(questions):
         rng = np.random.default_rng([seed, index])
         inputs[question.name] = question.make_inputs(rng)
-        cells.append(probe_cell(question.name, nonce, question.probe, inputs[question.name]))
+        cells.append(
+            probe_cell(
+                question.name, nonce, question.probe, inputs[question.name], question.prelude
+            )
+        )
     return ProbePlan(nonce, inputs, cells)
 
 

@@ -44,8 +44,10 @@ def _probe_tree(question: Question) -> ast.FunctionDef:
 
 
 def _writes_namespace(question: Question) -> bool:
-    """Whether the probe puts anything into the notebook's namespace (ns[...] = / ns.update)."""
-    for node in ast.walk(_probe_tree(question)):
+    """Whether the probe, or a prelude piece it uses, puts anything into the notebook's namespace
+    (ns[...] = / ns.update)."""
+    pieces = [ast.parse(textwrap.dedent(inspect.getsource(p))) for p in question.prelude]
+    for node in (n for tree in (_probe_tree(question), *pieces) for n in ast.walk(tree)):
         if isinstance(node, ast.Assign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
