@@ -194,8 +194,22 @@ def run_in_process(
     # see what a probe swaps into it. Other mappings are copied.
     scope = namespace if isinstance(namespace, dict) else dict(namespace)
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        for cell in plan.cells:
-            exec(compile(cell, "<probe>", "exec"), scope)
+
+    def to_buffer(*values: object, sep: str | None = " ", end: str | None = "\n", **_: Any) -> None:
+        """The cells' `print`: into the buffer, even if something swaps `sys.stdout` meanwhile
+        (pytest's live logging does, from another thread, while it writes a line)."""
+        print(*values, sep=sep, end=end, file=buffer)
+
+    had_print, own_print = "print" in scope, scope.get("print")
+    scope["print"] = to_buffer
+    try:
+        with contextlib.redirect_stdout(buffer):
+            for cell in plan.cells:
+                exec(compile(cell, "<probe>", "exec"), scope)
+    finally:
+        if had_print:
+            scope["print"] = own_print
+        else:
+            scope.pop("print", None)
     reports = find_reports([buffer.getvalue()], plan.nonce)
     return score_reports(questions, plan, reports, points or {})
