@@ -323,24 +323,30 @@ def _make_train_autoencoder(
     record: str = "mean",
     eval_pass: bool = False,
     full_batch: bool = False,
+    float64: bool = False,
 ) -> Callable:
     """A train_autoencoder with one deliberate mistake or one other correct way of writing it;
     the defaults are the key's loop.
 
     `loss_fn` is the loop's own loss (the key's loop, not these, calls reconstruction_loss).
     `zero_grad`: "per_batch" (before the chunks), "per_chunk" (only the last chunk's gradient
-    survives), "after_backward" (every step uses zero gradients), "never" (gradients pile up).
-    `step`: "per_batch", "per_chunk" or "never". `chunks`: how a mini-batch is split and weighted:
+    survives), "after_backward" (every step uses zero gradients), "never" (gradients pile up),
+    "per_epoch" (once, at the start of each epoch). `step`: "per_batch", "per_chunk",
+    "per_epoch" (one step on the epoch's summed gradient) or "never". `chunks`: how a mini-batch
+    is split and weighted:
     "weighted" (each chunk's mean loss times its share of the batch), "summed" (chunk losses
     summed over images, divided by the batch size: correct), "grads_scaled" (summed losses, then
     the gradients divided by the batch size: correct), "unweighted" (the mean of the chunk means),
     "sum_of_means" (chunk means added up), "ignored" (the whole batch at once). `record`: each
     epoch's loss as the "mean" of the batch losses, "weighted" by batch size, their "sum", the
     "last" batch's, the mean as a "tensor", "detached" (tensor sums, one .item() per epoch), or
-    "final" (only the last epoch's value, as a float).
+    "final" (only the last epoch's value, as a float). `float64`: the model and every batch
+    converted to float64 first (correct).
     """
 
     def train_autoencoder(model, train_x, epochs, batch_size=128, lr=1e-3, max_chunk=None):
+        if float64:
+            model.double()
         make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
         opt = make(model.parameters(), lr=1e-3 if fixed_lr else lr)
         history = []
@@ -348,7 +354,10 @@ def _make_train_autoencoder(
             model.train()
             values, sizes = [], []
             source = [train_x] if full_batch else LOADERS[loader](train_x, batch_size, drop_last)
+            if zero_grad == "per_epoch":
+                opt.zero_grad()
             for x in source:
+                x = x.double() if float64 else x
                 cap = len(x) if chunks == "ignored" or not max_chunk else max_chunk
                 pieces = torch.split(x, cap)
                 if zero_grad == "per_batch":
@@ -381,6 +390,8 @@ def _make_train_autoencoder(
                     opt.step()
                 values.append(batch_loss if record in ("tensor", "detached") else batch_loss.item())
                 sizes.append(len(x))
+            if step == "per_epoch":
+                opt.step()
             if eval_pass:
                 model.eval()
                 with torch.no_grad():
@@ -426,6 +437,34 @@ train_chunks_unweighted = _make_train_autoencoder(chunks="unweighted")
 train_chunks_sum_of_means = _make_train_autoencoder(chunks="sum_of_means")
 train_step_per_chunk = _make_train_autoencoder(step="per_chunk")  # one step per chunk
 train_zero_grad_per_chunk = _make_train_autoencoder(zero_grad="per_chunk")  # last chunk only
+# Training that never reaches the model passed in, and one step per epoch (caught by `learns`
+# alone: with one mini-batch per epoch, as in the Adam checks, it is the right loop).
+train_step_per_epoch = _make_train_autoencoder(zero_grad="per_epoch", step="per_epoch")
+
+
+def train_made_up_history(model, train_x, epochs, batch_size=128, lr=1e-3, max_chunk=None):
+    """Returns a falling history of plausible numbers and never trains."""
+    return [550.0 * 0.9**epoch for epoch in range(epochs)]
+
+
+def train_a_copy(model, train_x, epochs, batch_size=128, lr=1e-3, max_chunk=None):
+    """Trains a deep copy (to leave the argument untouched) and returns its history."""
+    import copy
+
+    return _key_loop(copy.deepcopy(model), train_x, epochs, batch_size, lr, max_chunk)
+
+
+def train_restores_start(model, train_x, epochs, batch_size=128, lr=1e-3, max_chunk=None):
+    """Trains, then loads the starting weights back (saved "to be safe")."""
+    import copy
+
+    start = copy.deepcopy(model.state_dict())
+    history = _key_loop(model, train_x, epochs, batch_size, lr, max_chunk)
+    model.load_state_dict(start)
+    return history
+
+
+_key_loop = _make_train_autoencoder()
 
 # Correct loops written differently.
 train_dataloader_variant = _make_train_autoencoder(loader="dataloader", loss_fn=_bce)
@@ -434,6 +473,7 @@ train_unweighted_batches = _make_train_autoencoder(loss_fn=_bce)
 train_logits_inline = _make_train_autoencoder(loss_fn=_bce_logits64, record="weighted")
 train_detached_sums = _make_train_autoencoder(record="detached", chunks="summed")
 train_split_chunks = _make_train_autoencoder(loader="split", chunks="grads_scaled")
+train_float64 = _make_train_autoencoder(float64=True, chunks="summed", record="weighted")
 
 
 def mesh_missing_end(lim, side):
@@ -693,6 +733,10 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "train_chunks_sum_of_means": ("q4", "train_autoencoder", train_chunks_sum_of_means),
     "train_step_per_chunk": ("q4", "train_autoencoder", train_step_per_chunk),
     "train_zero_grad_per_chunk": ("q4", "train_autoencoder", train_zero_grad_per_chunk),
+    "train_step_per_epoch": ("q4", "train_autoencoder", train_step_per_epoch),
+    "train_made_up_history": ("q4", "train_autoencoder", train_made_up_history),
+    "train_a_copy": ("q4", "train_autoencoder", train_a_copy),
+    "train_restores_start": ("q4", "train_autoencoder", train_restores_start),
     "q5_lookup_table": ("q5", "q5_answer", "a"),
     "q5_labels": ("q5", "q5_answer", "b"),
     "q5_uniform_square": ("q5", "q5_answer", "c"),
@@ -733,6 +777,7 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "train_logits_inline": ("q4", "train_autoencoder", train_logits_inline),
     "train_detached_sums": ("q4", "train_autoencoder", train_detached_sums),
     "train_split_chunks": ("q4", "train_autoencoder", train_split_chunks),
+    "train_float64": ("q4", "train_autoencoder", train_float64),
     "q5_upper_case": ("q5", "q5_answer", "D"),
     "mesh_loops": ("q6", "latent_mesh", mesh_loops),
     "mesh_xy_indexing": ("q6", "latent_mesh", mesh_xy_indexing),
@@ -790,3 +835,31 @@ def test_training_probe_swaps_in_a_stand_in_loss_and_restores_it() -> None:
     assert all("error" in out["own"][part] for part in parts)
     standin = out["standin"]
     assert not any(isinstance(v, dict) and "error" in v for v in standin.values()), standin
+
+
+TRAINS_NOTHING_IT_WAS_GIVEN = (
+    "train_no_step",
+    "train_made_up_history",
+    "train_a_copy",
+    "train_restores_start",
+    "train_step_per_epoch",
+)
+
+
+def test_learns_judges_the_model_passed_in() -> None:
+    """`learns` fails every loop that leaves the model passed in (nearly) as it was, whatever
+    history it returns, and passes the key and every correct loop; one step per epoch is caught
+    by it alone."""
+    from tests.otter_support import stub_scores
+
+    def failed(replacements: dict[str, Any], seed: int) -> set[str]:
+        score = stub_scores(ASSIGNMENT, {"q4"}, replacements, seed=seed)["q4"]
+        return {c.name for c in score.checks if not c.passed}
+
+    for seed, name in enumerate(TRAINS_NOTHING_IT_WAS_GIVEN):
+        assert "learns" in failed({"train_autoencoder": MUTANTS[name][2]}, seed), name
+    assert failed({"train_autoencoder": train_step_per_epoch}, 11) == {"learns"}
+    assert not failed({}, 12)
+    for seed, (name, (question, variable, value)) in enumerate(VARIANTS.items()):
+        if question == "q4":
+            assert not failed({variable: value}, 20 + seed), name
