@@ -3,7 +3,7 @@
 Inputs are drawn fresh for every grading. The stand-in models are built in the kernel from
 weights drawn here, so every reference is computed in the grader. The graded functions take
 tensors or a model, never one another's results. The one that may call another, free_bits_kl
-(q11, which may use kl_per_dimension of q3), is also judged against the same formula applied to
+(q8, which may use kl_per_dimension of q3), is also judged against the same formula applied to
 the student's own kl_per_dimension, so a mistake in q3 costs q3 only.
 Decoder probabilities stay in [0.05, 0.95], so that an epsilon up to 1e-6 inside a log, clamping,
 BCE from torch or from logits, and torch.distributions change a log-likelihood over 784 pixels by
@@ -537,7 +537,272 @@ def au_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("threshold", threshold)
 
 
-# ------------------------------------------------------------------ q7: iwae_bound
+# ------------------------------------------------------------------ q7: kl_weight
+
+
+def kw_inputs(rng: np.random.Generator) -> dict:
+    """Warm-up lengths with steps on the ramp, at and after its end, and no warm-up at all."""
+    ramp, after = [], []
+    for warmup in (1, int(rng.integers(3, 12)), int(rng.integers(40, 900))):
+        ramp += [[0, warmup], [warmup - 1, warmup]]
+        if warmup > 3:
+            ramp += [[1, warmup], [int(rng.integers(2, warmup - 1)), warmup]]
+        after += [
+            [warmup, warmup],
+            [warmup + 1, warmup],
+            [int(rng.integers(2, 50)) * warmup, warmup],
+        ]
+    after.append([10**6 + int(rng.integers(0, 1000)), int(rng.integers(40, 900))])
+    none = [[0, 0], [1, 0], [int(rng.integers(2, 10_000)), 0]]
+    return {"ramp": ramp, "after": after, "none": none}
+
+
+def kw_probe(ns: dict, inputs: dict) -> dict:
+    """kl_weight(step, warmup_steps) as floats, one list per group of calls."""
+    attempt = ns["_vae_grading_attempt"]
+    kl_weight = ns["kl_weight"]
+
+    def weights(pairs):
+        return [float(kl_weight(int(step), int(warmup))) for step, warmup in pairs]
+
+    return {
+        name: attempt(lambda name=name: weights(inputs[name])) for name in ("ramp", "after", "none")
+    }
+
+
+def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """step / warmup_steps on the ramp (step from 0), 1 from step = warmup_steps on, 1 without."""
+
+    def values(name: str) -> list[float]:
+        got = out[name]
+        if ev.raised(got) is not None:
+            raise MalformedOutput(f"kl_weight raised {got['error'][:200]}")
+        if type(got) is not list or len(got) != len(inputs[name]):
+            raise MalformedOutput("kl_weight could not be called")
+        return [as_float(v, "kl_weight(step, warmup_steps)") for v in got]
+
+    def ramp() -> tuple[bool, str]:
+        for (step, warmup), got in zip(inputs["ramp"], values("ramp"), strict=True):
+            expected = step / warmup
+            if abs(got - expected) <= 1e-6:
+                continue
+            where = f"kl_weight({step}, {warmup}) should be {expected:.4g}, got {got:.4g}"
+            if abs(got - min(1.0, (step + 1) / warmup)) <= 1e-6:
+                return False, f"{where}: step counts from 0, and the weight at step 0 is 0"
+            if abs(got - step // warmup) <= 1e-6:
+                return False, f"{where}: use true division (/), not integer division (//)"
+            if abs(got - (1 - expected)) <= 1e-6:
+                return False, f"{where}: the weight rises from 0 to 1, it does not fall"
+            return False, f"{where}: on the ramp the weight is step / warmup_steps"
+        return True, ""
+
+    def after() -> tuple[bool, str]:
+        for (step, warmup), got in zip(inputs["after"], values("after"), strict=True):
+            if abs(got - 1.0) > 1e-6:
+                return False, (
+                    f"kl_weight({step}, {warmup}) should be 1.0, got {got:.4g}: from step = "
+                    "warmup_steps on the weight stays at 1 (never above)"
+                )
+        return True, ""
+
+    def none() -> tuple[bool, str]:
+        for (step, _warmup), got in zip(inputs["none"], values("none"), strict=True):
+            if abs(got - 1.0) > 1e-6:
+                return False, (
+                    f"kl_weight({step}, 0) should be 1.0, got {got:.4g}: warmup_steps = 0 "
+                    "means no warm-up, the full weight from the first step"
+                )
+        return True, ""
+
+    checks.judge("ramp", ramp)
+    checks.judge("after", after)
+    checks.judge("no_warmup", none)
+
+
+# ------------------------------------------------------------------ q8: free_bits_kl
+
+
+def fb_inputs(rng: np.random.Generator) -> dict:
+    """Dimensions far below and far above the floor, and mixed ones where a per-image floor differs.
+
+    Every batch-averaged KL stays at least 0.1 * lam away from lam, so the kink of max is never
+    near an input.
+    """
+    lam = float(rng.uniform(0.3, 1.5))
+    batch = 2 * int(rng.integers(5, 15))
+    kinds = ["low", "low", "high", "high", "mixed_above", "mixed_below"]
+    kinds += list(rng.choice(["low", "high"], int(rng.integers(0, 3))))
+    kinds = [kinds[i] for i in rng.permutation(len(kinds))]
+    mu = np.zeros((batch, len(kinds)))
+    logvar = np.zeros((batch, len(kinds)))
+    half = np.arange(batch) % 2 == 1
+    for j, kind in enumerate(kinds):
+        if kind == "low":  # KL of a few hundredths of a nat at most
+            mu[:, j] = 0.1 * rng.standard_normal(batch)
+            logvar[:, j] = rng.uniform(-0.2, 0.2, batch)
+        elif kind == "high":  # 2.5 to 6 times the floor
+            mu[:, j] = rng.choice([-1, 1], batch) * np.sqrt(2 * lam * rng.uniform(2.5, 6, batch))
+            logvar[:, j] = rng.uniform(-0.3, 0.3, batch)
+        else:  # every other image KL = 0, the rest KL = 4 lam (mean 2 lam) or 1.2 lam (0.6 lam)
+            level = 4.0 if kind == "mixed_above" else 1.2
+            mu[half, j] = rng.choice([-1, 1], int(half.sum())) * np.sqrt(2 * lam * level)
+    return {
+        "mu": mu.astype(np.float32),
+        "logvar": logvar.astype(np.float32),
+        "lam": lam,
+    }
+
+
+def fb_probe(ns: dict, inputs: dict) -> dict:
+    """free_bits_kl's value and gradients; the student's own kl_per_dimension and its gradients
+    (the grader floors and sums those itself: the formula never runs in the kernel)."""
+    import torch
+
+    attempt = ns["_vae_grading_attempt"]
+    free_bits_kl = ns["free_bits_kl"]
+    own_kpd = ns.get("kl_per_dimension")
+    lam = inputs["lam"]
+
+    def answer():
+        mu = inputs["mu"].clone().requires_grad_(True)
+        logvar = inputs["logvar"].clone().requires_grad_(True)
+        value = free_bits_kl(mu, logvar, lam)
+        report = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
+        if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
+            value.sum().backward()
+            zeros = torch.zeros_like(mu)
+            report["grad_mu"] = mu.grad if mu.grad is not None else zeros
+            report["grad_logvar"] = logvar.grad if logvar.grad is not None else zeros
+        return report
+
+    def own():
+        mu = inputs["mu"].clone().requires_grad_(True)
+        logvar = inputs["logvar"].clone().requires_grad_(True)
+        kpd = own_kpd(mu, logvar)
+        report = {"kpd": kpd.detach() if isinstance(kpd, torch.Tensor) else kpd}
+        if isinstance(kpd, torch.Tensor) and kpd.requires_grad and kpd.dim() == 1:
+            rows_mu, rows_logvar = [], []
+            for entry in kpd:
+                d_mu, d_logvar = torch.autograd.grad(
+                    entry, (mu, logvar), retain_graph=True, allow_unused=True
+                )
+                rows_mu.append(torch.zeros_like(mu) if d_mu is None else d_mu)
+                rows_logvar.append(torch.zeros_like(logvar) if d_logvar is None else d_logvar)
+            report["jac_mu"] = torch.stack(rows_mu)
+            report["jac_logvar"] = torch.stack(rows_logvar)
+        return report
+
+    out = {"answer": attempt(answer)}
+    if callable(own_kpd):
+        out["own"] = attempt(own)
+    return out
+
+
+def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
+    """sum_j max(lam, mean_b KL_bj), a scalar tensor with the gradients of that formula."""
+    mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
+    lam = inputs["lam"]
+    batch = len(mu)
+    entries = ref_kl_entries(mu, logvar)
+    per_dim = entries.mean(axis=0)
+    expected = float(np.maximum(lam, per_dim).sum())
+    above = per_dim > lam
+    grad_mu = np.where(above, mu / batch, 0.0)
+    grad_logvar = np.where(above, 0.5 * (np.exp(logvar) - 1.0) / batch, 0.0)
+
+    def answer() -> dict:
+        report = out["answer"]
+        if ev.raised(report) is not None:
+            raise MalformedOutput(f"free_bits_kl raised {report['error'][:200]}")
+        if not isinstance(report, dict):
+            raise MalformedOutput("free_bits_kl could not be called")
+        return report
+
+    def own() -> dict | None:
+        """The student's kl_per_dimension floored and summed here, with the gradients of that
+        (a dimension at the floor contributes none), when it ran and gave a finite vector."""
+        report = out.get("own")
+        if not isinstance(report, dict) or (ev.raised(report) is not None):
+            return None
+        kpd = report.get("kpd")
+        if not isinstance(kpd, np.ndarray) or kpd.ndim != 1 or not np.isfinite(kpd).all():
+            return None
+        floored = {"value": np.array(np.maximum(lam, kpd).sum())}
+        jac_mu, jac_logvar = report.get("jac_mu"), report.get("jac_logvar")
+        shape = (len(kpd), *mu.shape)
+        if (
+            isinstance(jac_mu, np.ndarray)
+            and isinstance(jac_logvar, np.ndarray)
+            and (jac_mu.shape == shape and jac_logvar.shape == shape)
+        ):
+            free = (kpd > lam).astype(np.float64)
+            floored["grad_mu"] = np.tensordot(free, jac_mu, axes=1)
+            floored["grad_logvar"] = np.tensordot(free, jac_logvar, axes=1)
+        return floored
+
+    def values() -> tuple[bool, str]:
+        value = answer()["value"]
+        if isinstance(value, np.ndarray) and value.size != 1:
+            return False, (
+                f"free_bits_kl must return one number (a scalar tensor), got shape {value.shape}: "
+                "sum the floored KLs over the dimensions"
+            )
+        got = as_float(value, "free_bits_kl(mu, logvar, lam)")
+        tol = 1e-4 + 1e-4 * abs(expected)
+        if abs(got - expected) <= tol:
+            return True, ""
+        alternative = own()
+        if alternative is not None and abs(got - float(alternative["value"].reshape(()))) <= tol:
+            return True, ""  # right formula applied to the student's own kl_per_dimension
+        mistakes = [
+            (
+                np.maximum(lam, entries).sum(axis=1).mean(),
+                "floor the batch-averaged KL of each dimension, not the KL of each image",
+            ),
+            (max(lam, per_dim.sum()), "floor each dimension separately, not the total KL"),
+            (max(lam * len(per_dim), per_dim.sum()), "floor each dimension separately"),
+            (np.maximum(lam, batch * per_dim).sum(), "average over the batch, do not sum"),
+            (np.maximum(0.0, per_dim - lam).sum(), "return max(lam, KL_j), not max(0, KL_j - lam)"),
+            (np.minimum(lam, per_dim).sum(), "the floor is max(lam, KL_j), not min"),
+            (per_dim.sum(), "apply the floor: max(lam, KL_j) for each dimension"),
+        ]
+        for wrong, hint in mistakes:
+            if abs(got - wrong) <= tol:
+                return False, f"expected {expected:.4f}, got {got:.4f}: {hint}"
+        return False, (
+            f"expected {expected:.4f}, got {got:.4f}: sum over dimensions j of max(lam, KL_j), "
+            "KL_j = 1/2 (mu^2 + sigma^2 - 1 - log sigma^2) averaged over the batch"
+        )
+
+    def gradient() -> tuple[bool, str]:
+        report = answer()
+        if "grad_mu" not in report:
+            return False, (
+                "the result carries no gradient: build it from mu and logvar with tensor "
+                "operations, nothing detached or made a number on the way, so that it can be a "
+                "loss term"
+            )
+        got_mu = as_array(report["grad_mu"], "the gradient for mu", mu.shape)
+        got_logvar = as_array(report["grad_logvar"], "the gradient for logvar", mu.shape)
+        targets = [(grad_mu, grad_logvar)]
+        alternative = own()
+        if alternative is not None and "grad_mu" in alternative:
+            targets.append((alternative["grad_mu"], alternative["grad_logvar"]))
+        for want_mu, want_logvar in targets:
+            if close(got_mu, want_mu, atol=1e-5, rtol=1e-4) and close(
+                got_logvar, want_logvar, atol=1e-5, rtol=1e-4
+            ):
+                return True, ""
+        return False, (
+            "the gradients differ from those of sum_j max(lam, KL_j): a dimension at the floor "
+            "gets no gradient, the others the gradient of their batch-averaged KL"
+        )
+
+    checks.judge("values", values)
+    checks.judge("gradient", gradient)
+
+
+# ------------------------------------------------------------------ q9: iwae_bound
 
 GRID = np.linspace(-12.0, 12.0, 6001)
 ONE_ROWS, TEN_ROWS = 4000, 1000
@@ -734,271 +999,6 @@ def iwae_verdict(inputs: dict, out: dict, checks: Checks) -> None:
     checks.judge("elbo", elbo_at_one)
     checks.judge("tightens", tightens)
     checks.judge("converges", converges)
-
-
-# ------------------------------------------------------------------ q10: kl_weight
-
-
-def kw_inputs(rng: np.random.Generator) -> dict:
-    """Warm-up lengths with steps on the ramp, at and after its end, and no warm-up at all."""
-    ramp, after = [], []
-    for warmup in (1, int(rng.integers(3, 12)), int(rng.integers(40, 900))):
-        ramp += [[0, warmup], [warmup - 1, warmup]]
-        if warmup > 3:
-            ramp += [[1, warmup], [int(rng.integers(2, warmup - 1)), warmup]]
-        after += [
-            [warmup, warmup],
-            [warmup + 1, warmup],
-            [int(rng.integers(2, 50)) * warmup, warmup],
-        ]
-    after.append([10**6 + int(rng.integers(0, 1000)), int(rng.integers(40, 900))])
-    none = [[0, 0], [1, 0], [int(rng.integers(2, 10_000)), 0]]
-    return {"ramp": ramp, "after": after, "none": none}
-
-
-def kw_probe(ns: dict, inputs: dict) -> dict:
-    """kl_weight(step, warmup_steps) as floats, one list per group of calls."""
-    attempt = ns["_vae_grading_attempt"]
-    kl_weight = ns["kl_weight"]
-
-    def weights(pairs):
-        return [float(kl_weight(int(step), int(warmup))) for step, warmup in pairs]
-
-    return {
-        name: attempt(lambda name=name: weights(inputs[name])) for name in ("ramp", "after", "none")
-    }
-
-
-def kw_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """step / warmup_steps on the ramp (step from 0), 1 from step = warmup_steps on, 1 without."""
-
-    def values(name: str) -> list[float]:
-        got = out[name]
-        if ev.raised(got) is not None:
-            raise MalformedOutput(f"kl_weight raised {got['error'][:200]}")
-        if type(got) is not list or len(got) != len(inputs[name]):
-            raise MalformedOutput("kl_weight could not be called")
-        return [as_float(v, "kl_weight(step, warmup_steps)") for v in got]
-
-    def ramp() -> tuple[bool, str]:
-        for (step, warmup), got in zip(inputs["ramp"], values("ramp"), strict=True):
-            expected = step / warmup
-            if abs(got - expected) <= 1e-6:
-                continue
-            where = f"kl_weight({step}, {warmup}) should be {expected:.4g}, got {got:.4g}"
-            if abs(got - min(1.0, (step + 1) / warmup)) <= 1e-6:
-                return False, f"{where}: step counts from 0, and the weight at step 0 is 0"
-            if abs(got - step // warmup) <= 1e-6:
-                return False, f"{where}: use true division (/), not integer division (//)"
-            if abs(got - (1 - expected)) <= 1e-6:
-                return False, f"{where}: the weight rises from 0 to 1, it does not fall"
-            return False, f"{where}: on the ramp the weight is step / warmup_steps"
-        return True, ""
-
-    def after() -> tuple[bool, str]:
-        for (step, warmup), got in zip(inputs["after"], values("after"), strict=True):
-            if abs(got - 1.0) > 1e-6:
-                return False, (
-                    f"kl_weight({step}, {warmup}) should be 1.0, got {got:.4g}: from step = "
-                    "warmup_steps on the weight stays at 1 (never above)"
-                )
-        return True, ""
-
-    def none() -> tuple[bool, str]:
-        for (step, _warmup), got in zip(inputs["none"], values("none"), strict=True):
-            if abs(got - 1.0) > 1e-6:
-                return False, (
-                    f"kl_weight({step}, 0) should be 1.0, got {got:.4g}: warmup_steps = 0 "
-                    "means no warm-up, the full weight from the first step"
-                )
-        return True, ""
-
-    checks.judge("ramp", ramp)
-    checks.judge("after", after)
-    checks.judge("no_warmup", none)
-
-
-# ------------------------------------------------------------------ q11: free_bits_kl
-
-
-def fb_inputs(rng: np.random.Generator) -> dict:
-    """Dimensions far below and far above the floor, and mixed ones where a per-image floor differs.
-
-    Every batch-averaged KL stays at least 0.1 * lam away from lam, so the kink of max is never
-    near an input.
-    """
-    lam = float(rng.uniform(0.3, 1.5))
-    batch = 2 * int(rng.integers(5, 15))
-    kinds = ["low", "low", "high", "high", "mixed_above", "mixed_below"]
-    kinds += list(rng.choice(["low", "high"], int(rng.integers(0, 3))))
-    kinds = [kinds[i] for i in rng.permutation(len(kinds))]
-    mu = np.zeros((batch, len(kinds)))
-    logvar = np.zeros((batch, len(kinds)))
-    half = np.arange(batch) % 2 == 1
-    for j, kind in enumerate(kinds):
-        if kind == "low":  # KL of a few hundredths of a nat at most
-            mu[:, j] = 0.1 * rng.standard_normal(batch)
-            logvar[:, j] = rng.uniform(-0.2, 0.2, batch)
-        elif kind == "high":  # 2.5 to 6 times the floor
-            mu[:, j] = rng.choice([-1, 1], batch) * np.sqrt(2 * lam * rng.uniform(2.5, 6, batch))
-            logvar[:, j] = rng.uniform(-0.3, 0.3, batch)
-        else:  # every other image KL = 0, the rest KL = 4 lam (mean 2 lam) or 1.2 lam (0.6 lam)
-            level = 4.0 if kind == "mixed_above" else 1.2
-            mu[half, j] = rng.choice([-1, 1], int(half.sum())) * np.sqrt(2 * lam * level)
-    return {
-        "mu": mu.astype(np.float32),
-        "logvar": logvar.astype(np.float32),
-        "lam": lam,
-    }
-
-
-def fb_probe(ns: dict, inputs: dict) -> dict:
-    """free_bits_kl's value and gradients; the student's own kl_per_dimension and its gradients
-    (the grader floors and sums those itself: the formula never runs in the kernel)."""
-    import torch
-
-    attempt = ns["_vae_grading_attempt"]
-    free_bits_kl = ns["free_bits_kl"]
-    own_kpd = ns.get("kl_per_dimension")
-    lam = inputs["lam"]
-
-    def answer():
-        mu = inputs["mu"].clone().requires_grad_(True)
-        logvar = inputs["logvar"].clone().requires_grad_(True)
-        value = free_bits_kl(mu, logvar, lam)
-        report = {"value": value.detach() if isinstance(value, torch.Tensor) else value}
-        if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
-            value.sum().backward()
-            zeros = torch.zeros_like(mu)
-            report["grad_mu"] = mu.grad if mu.grad is not None else zeros
-            report["grad_logvar"] = logvar.grad if logvar.grad is not None else zeros
-        return report
-
-    def own():
-        mu = inputs["mu"].clone().requires_grad_(True)
-        logvar = inputs["logvar"].clone().requires_grad_(True)
-        kpd = own_kpd(mu, logvar)
-        report = {"kpd": kpd.detach() if isinstance(kpd, torch.Tensor) else kpd}
-        if isinstance(kpd, torch.Tensor) and kpd.requires_grad and kpd.dim() == 1:
-            rows_mu, rows_logvar = [], []
-            for entry in kpd:
-                d_mu, d_logvar = torch.autograd.grad(
-                    entry, (mu, logvar), retain_graph=True, allow_unused=True
-                )
-                rows_mu.append(torch.zeros_like(mu) if d_mu is None else d_mu)
-                rows_logvar.append(torch.zeros_like(logvar) if d_logvar is None else d_logvar)
-            report["jac_mu"] = torch.stack(rows_mu)
-            report["jac_logvar"] = torch.stack(rows_logvar)
-        return report
-
-    out = {"answer": attempt(answer)}
-    if callable(own_kpd):
-        out["own"] = attempt(own)
-    return out
-
-
-def fb_verdict(inputs: dict, out: dict, checks: Checks) -> None:
-    """sum_j max(lam, mean_b KL_bj), a scalar tensor with the gradients of that formula."""
-    mu, logvar = inputs["mu"].astype(np.float64), inputs["logvar"].astype(np.float64)
-    lam = inputs["lam"]
-    batch = len(mu)
-    entries = ref_kl_entries(mu, logvar)
-    per_dim = entries.mean(axis=0)
-    expected = float(np.maximum(lam, per_dim).sum())
-    above = per_dim > lam
-    grad_mu = np.where(above, mu / batch, 0.0)
-    grad_logvar = np.where(above, 0.5 * (np.exp(logvar) - 1.0) / batch, 0.0)
-
-    def answer() -> dict:
-        report = out["answer"]
-        if ev.raised(report) is not None:
-            raise MalformedOutput(f"free_bits_kl raised {report['error'][:200]}")
-        if not isinstance(report, dict):
-            raise MalformedOutput("free_bits_kl could not be called")
-        return report
-
-    def own() -> dict | None:
-        """The student's kl_per_dimension floored and summed here, with the gradients of that
-        (a dimension at the floor contributes none), when it ran and gave a finite vector."""
-        report = out.get("own")
-        if not isinstance(report, dict) or (ev.raised(report) is not None):
-            return None
-        kpd = report.get("kpd")
-        if not isinstance(kpd, np.ndarray) or kpd.ndim != 1 or not np.isfinite(kpd).all():
-            return None
-        floored = {"value": np.array(np.maximum(lam, kpd).sum())}
-        jac_mu, jac_logvar = report.get("jac_mu"), report.get("jac_logvar")
-        shape = (len(kpd), *mu.shape)
-        if (
-            isinstance(jac_mu, np.ndarray)
-            and isinstance(jac_logvar, np.ndarray)
-            and (jac_mu.shape == shape and jac_logvar.shape == shape)
-        ):
-            free = (kpd > lam).astype(np.float64)
-            floored["grad_mu"] = np.tensordot(free, jac_mu, axes=1)
-            floored["grad_logvar"] = np.tensordot(free, jac_logvar, axes=1)
-        return floored
-
-    def values() -> tuple[bool, str]:
-        value = answer()["value"]
-        if isinstance(value, np.ndarray) and value.size != 1:
-            return False, (
-                f"free_bits_kl must return one number (a scalar tensor), got shape {value.shape}: "
-                "sum the floored KLs over the dimensions"
-            )
-        got = as_float(value, "free_bits_kl(mu, logvar, lam)")
-        tol = 1e-4 + 1e-4 * abs(expected)
-        if abs(got - expected) <= tol:
-            return True, ""
-        alternative = own()
-        if alternative is not None and abs(got - float(alternative["value"].reshape(()))) <= tol:
-            return True, ""  # right formula applied to the student's own kl_per_dimension
-        mistakes = [
-            (
-                np.maximum(lam, entries).sum(axis=1).mean(),
-                "floor the batch-averaged KL of each dimension, not the KL of each image",
-            ),
-            (max(lam, per_dim.sum()), "floor each dimension separately, not the total KL"),
-            (max(lam * len(per_dim), per_dim.sum()), "floor each dimension separately"),
-            (np.maximum(lam, batch * per_dim).sum(), "average over the batch, do not sum"),
-            (np.maximum(0.0, per_dim - lam).sum(), "return max(lam, KL_j), not max(0, KL_j - lam)"),
-            (np.minimum(lam, per_dim).sum(), "the floor is max(lam, KL_j), not min"),
-            (per_dim.sum(), "apply the floor: max(lam, KL_j) for each dimension"),
-        ]
-        for wrong, hint in mistakes:
-            if abs(got - wrong) <= tol:
-                return False, f"expected {expected:.4f}, got {got:.4f}: {hint}"
-        return False, (
-            f"expected {expected:.4f}, got {got:.4f}: sum over dimensions j of max(lam, KL_j), "
-            "KL_j = 1/2 (mu^2 + sigma^2 - 1 - log sigma^2) averaged over the batch"
-        )
-
-    def gradient() -> tuple[bool, str]:
-        report = answer()
-        if "grad_mu" not in report:
-            return False, (
-                "the result carries no gradient: build it from mu and logvar with tensor "
-                "operations, nothing detached or made a number on the way, so that it can be a "
-                "loss term"
-            )
-        got_mu = as_array(report["grad_mu"], "the gradient for mu", mu.shape)
-        got_logvar = as_array(report["grad_logvar"], "the gradient for logvar", mu.shape)
-        targets = [(grad_mu, grad_logvar)]
-        alternative = own()
-        if alternative is not None and "grad_mu" in alternative:
-            targets.append((alternative["grad_mu"], alternative["grad_logvar"]))
-        for want_mu, want_logvar in targets:
-            if close(got_mu, want_mu, atol=1e-5, rtol=1e-4) and close(
-                got_logvar, want_logvar, atol=1e-5, rtol=1e-4
-            ):
-                return True, ""
-        return False, (
-            "the gradients differ from those of sum_j max(lam, KL_j): a dimension at the floor "
-            "gets no gradient, the others the gradient of their batch-averaged KL"
-        )
-
-    checks.judge("values", values)
-    checks.judge("gradient", gradient)
 
 
 # ------------------------------------------------------------------ q12: refine_posterior
@@ -1245,19 +1245,19 @@ CLAUSES: dict[str, tuple[str, ...]] = {
         "counts dimensions whose variance over the images exceeds threshold",
     ),
     "q7": (
-        "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
-        "with k = 1 a one-sample estimate of the ELBO",
-        "as k grows it approaches log p(x) from below",
-        "any batch size and k up to at least 5000, shape (B,)",
-    ),
-    "q10": (
         "step / warmup_steps while step < warmup_steps, counting from 0",
         "exactly 1.0 from step == warmup_steps on",
         "warmup_steps = 0: the weight is 1.0 at every step",
     ),
-    "q11": (
+    "q8": (
         "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
         "differentiable, built from mu and logvar with torch operations",
+    ),
+    "q9": (
+        "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
+        "with k = 1 a one-sample estimate of the ELBO",
+        "as k grows it approaches log p(x) from below",
+        "any batch size and k up to at least 5000, shape (B,)",
     ),
     "q12": (
         "returns two tensors of shape (B, d)",
@@ -1341,6 +1341,30 @@ QUESTIONS = [
     Question(
         "q7",
         (
+            ev.goal("ramp", "step / warmup_steps while step < warmup_steps, counting from 0"),
+            ev.guard("after", "exactly 1.0 from step == warmup_steps on"),
+            ev.guard("no_warmup", "warmup_steps = 0: the weight is 1.0 at every step"),
+        ),
+        kw_inputs,
+        kw_probe,
+        kw_verdict,
+    ),
+    Question(
+        "q8",
+        (
+            ev.goal(
+                "values",
+                "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
+            ),
+            ev.part("gradient", "differentiable, built from mu and logvar with torch operations"),
+        ),
+        fb_inputs,
+        fb_probe,
+        fb_verdict,
+    ),
+    Question(
+        "q9",
+        (
             ev.goal(
                 "exact",
                 "log (1/k) sum_i w(z_i), z_i ~ q(z|x), exact where log-weights are far below 0",
@@ -1354,34 +1378,10 @@ QUESTIONS = [
         iwae_verdict,
     ),
     choice_question(
-        "q8",
-        "q8_answer",
+        "q10",
+        "q10_answer",
         "b",
         "log p(x) - ELBO is the KL from q(z|x) to the true posterior: an encoder (inference) gap",
-    ),
-    Question(
-        "q10",
-        (
-            ev.goal("ramp", "step / warmup_steps while step < warmup_steps, counting from 0"),
-            ev.guard("after", "exactly 1.0 from step == warmup_steps on"),
-            ev.guard("no_warmup", "warmup_steps = 0: the weight is 1.0 at every step"),
-        ),
-        kw_inputs,
-        kw_probe,
-        kw_verdict,
-    ),
-    Question(
-        "q11",
-        (
-            ev.goal(
-                "values",
-                "sum over dimensions of max(lam, the dimension's KL averaged over the batch)",
-            ),
-            ev.part("gradient", "differentiable, built from mu and logvar with torch operations"),
-        ),
-        fb_inputs,
-        fb_probe,
-        fb_verdict,
     ),
     Question(
         "q12",
