@@ -21,7 +21,7 @@ from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 from tests.assignments.harness import AssignmentChecks, Cases
 
 ASSIGNMENT = "05_latent_analysis"
-AUTO_GRADED = {"q1", "q2", "q3", "q4", "q6", "q7", "q8", "q10", "q11", "q12"}
+AUTO_GRADED = {"q1", "q2", "q3", "q4", "q6", "q7", "q8", "q9", "q10", "q12"}
 
 
 def _quantiles(side: int) -> torch.Tensor:
@@ -216,7 +216,7 @@ def au_counts_inactive(mu, threshold=0.01):
     return int((mu.var(dim=0) <= threshold).sum())
 
 
-# ---------------------------------------------------------------- mutants: iwae_bound (q7)
+# ---------------------------------------------------------------- mutants: iwae_bound (q9)
 
 
 def iw_mean_of_log_weights(model, x, k):
@@ -330,7 +330,7 @@ def em_slices_reversed(model, x, batch_size=1000):
         return torch.cat([model.encode(x[s : s + batch_size].to(device))[0] for s in starts]).cpu()
 
 
-# ---------------------------------------------------------------- mutants: kl_weight (q10)
+# ---------------------------------------------------------------- mutants: kl_weight (q7)
 
 
 def kw_off_by_one(step, warmup_steps):
@@ -368,7 +368,7 @@ def kw_reaches_one_early(step, warmup_steps):
     return 1.0 if warmup_steps <= 1 else min(1.0, step / (warmup_steps - 1))
 
 
-# ---------------------------------------------------------------- mutants: free_bits_kl (q11)
+# ---------------------------------------------------------------- mutants: free_bits_kl (q8)
 
 
 def _kl_entries(mu, logvar):
@@ -532,39 +532,39 @@ MUTANTS: dict[str, tuple[str, str, Any]] = {
     "au_returns_tensor": ("q4", "active_units", au_returns_tensor),
     "au_fixed_threshold": ("q4", "active_units", au_fixed_threshold),
     "au_counts_inactive": ("q4", "active_units", au_counts_inactive),
-    "iw_mean_of_log_weights": ("q7", "iwae_bound", iw_mean_of_log_weights),
-    "iw_missing_log_k": ("q7", "iwae_bound", iw_missing_log_k),
-    "iw_naive_exp": ("q7", "iwae_bound", iw_naive_exp),
-    "iw_missing_prior_ratio": ("q7", "iwae_bound", iw_missing_prior_ratio),
-    "iw_ratio_upside_down": ("q7", "iwae_bound", iw_ratio_upside_down),
-    "iw_logsumexp_over_batch": ("q7", "iwae_bound", iw_logsumexp_over_batch),
-    "iw_exp_logvar_as_std": ("q7", "iwae_bound", iw_exp_logvar_as_std),
-    "iw_pixel_mean": ("q7", "iwae_bound", iw_pixel_mean),
-    "iw_samples_from_prior": ("q7", "iwae_bound", iw_samples_from_prior),
-    "iw_not_flattened": ("q7", "iwae_bound", iw_not_flattened),
-    "iw_one_shared_sample": ("q7", "iwae_bound", iw_one_shared_sample),
+    "iw_mean_of_log_weights": ("q9", "iwae_bound", iw_mean_of_log_weights),
+    "iw_missing_log_k": ("q9", "iwae_bound", iw_missing_log_k),
+    "iw_naive_exp": ("q9", "iwae_bound", iw_naive_exp),
+    "iw_missing_prior_ratio": ("q9", "iwae_bound", iw_missing_prior_ratio),
+    "iw_ratio_upside_down": ("q9", "iwae_bound", iw_ratio_upside_down),
+    "iw_logsumexp_over_batch": ("q9", "iwae_bound", iw_logsumexp_over_batch),
+    "iw_exp_logvar_as_std": ("q9", "iwae_bound", iw_exp_logvar_as_std),
+    "iw_pixel_mean": ("q9", "iwae_bound", iw_pixel_mean),
+    "iw_samples_from_prior": ("q9", "iwae_bound", iw_samples_from_prior),
+    "iw_not_flattened": ("q9", "iwae_bound", iw_not_flattened),
+    "iw_one_shared_sample": ("q9", "iwae_bound", iw_one_shared_sample),
     "q6_offset_is_information": ("q6", "q6_answer", "a"),
     "q6_unit_variance_is_free": ("q6", "q6_answer", "b"),
     "q6_missing_minus_one": ("q6", "q6_answer", "d"),
-    "q8_decoder": ("q8", "q8_answer", "a"),
-    "q8_overfitting": ("q8", "q8_answer", "c"),
-    "q8_kl_to_prior": ("q8", "q8_answer", "d"),
-    "kw_off_by_one": ("q10", "kl_weight", kw_off_by_one),
-    "kw_no_cap": ("q10", "kl_weight", kw_no_cap),
-    "kw_divides_by_zero": ("q10", "kl_weight", kw_divides_by_zero),
-    "kw_integer_division": ("q10", "kl_weight", kw_integer_division),
-    "kw_zero_without_warmup": ("q10", "kl_weight", kw_zero_without_warmup),
-    "kw_decreasing": ("q10", "kl_weight", kw_decreasing),
-    "kw_reaches_one_early": ("q10", "kl_weight", kw_reaches_one_early),
-    "fb_floor_per_image": ("q11", "free_bits_kl", fb_floor_per_image),
-    "fb_floor_total": ("q11", "free_bits_kl", fb_floor_total),
-    "fb_sum_over_batch": ("q11", "free_bits_kl", fb_sum_over_batch),
-    "fb_hinge": ("q11", "free_bits_kl", fb_hinge),
-    "fb_min": ("q11", "free_bits_kl", fb_min),
-    "fb_no_floor": ("q11", "free_bits_kl", fb_no_floor),
-    "fb_item": ("q11", "free_bits_kl", fb_item),
-    "fb_detached": ("q11", "free_bits_kl", fb_detached),
-    "fb_floor_gradient_leaks": ("q11", "free_bits_kl", fb_floor_gradient_leaks),
+    "q10_decoder": ("q10", "q10_answer", "a"),
+    "q10_overfitting": ("q10", "q10_answer", "c"),
+    "q10_kl_to_prior": ("q10", "q10_answer", "d"),
+    "kw_off_by_one": ("q7", "kl_weight", kw_off_by_one),
+    "kw_no_cap": ("q7", "kl_weight", kw_no_cap),
+    "kw_divides_by_zero": ("q7", "kl_weight", kw_divides_by_zero),
+    "kw_integer_division": ("q7", "kl_weight", kw_integer_division),
+    "kw_zero_without_warmup": ("q7", "kl_weight", kw_zero_without_warmup),
+    "kw_decreasing": ("q7", "kl_weight", kw_decreasing),
+    "kw_reaches_one_early": ("q7", "kl_weight", kw_reaches_one_early),
+    "fb_floor_per_image": ("q8", "free_bits_kl", fb_floor_per_image),
+    "fb_floor_total": ("q8", "free_bits_kl", fb_floor_total),
+    "fb_sum_over_batch": ("q8", "free_bits_kl", fb_sum_over_batch),
+    "fb_hinge": ("q8", "free_bits_kl", fb_hinge),
+    "fb_min": ("q8", "free_bits_kl", fb_min),
+    "fb_no_floor": ("q8", "free_bits_kl", fb_no_floor),
+    "fb_item": ("q8", "free_bits_kl", fb_item),
+    "fb_detached": ("q8", "free_bits_kl", fb_detached),
+    "fb_floor_gradient_leaks": ("q8", "free_bits_kl", fb_floor_gradient_leaks),
     "rp_ascends_the_loss": ("q12", "refine_posterior", rp_ascends_the_loss),
     "rp_trains_the_decoder": ("q12", "refine_posterior", rp_trains_the_decoder),
     "rp_no_refinement": ("q12", "refine_posterior", rp_no_refinement),
@@ -982,30 +982,30 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
     "au_centred_by_hand": ("q4", "active_units", au_centred_by_hand),
     "au_float64_no_correction": ("q4", "active_units", au_float64_no_correction),
     "au_item_count": ("q4", "active_units", au_item_count),
-    "iw_python_loop": ("q7", "iwae_bound", iw_python_loop),
-    "iw_distributions_manual_max": ("q7", "iwae_bound", iw_distributions_manual_max),
-    "iw_float64_logits": ("q7", "iwae_bound", iw_float64_logits),
-    "iw_epsilon_1e-7": ("q7", "iwae_bound", iw_epsilon(1e-7)),
-    "iw_epsilon_1e-6": ("q7", "iwae_bound", iw_epsilon(1e-6)),
-    "iw_clamped": ("q7", "iwae_bound", iw_clamped),
-    "iw_distributions_validated": ("q7", "iwae_bound", iw_distributions_validated),
-    "iw_float64": ("q7", "iwae_bound", iw_float64),
-    "iw_float64_codes": ("q7", "iwae_bound", iw_float64_codes),
-    "iw_chunked_over_k": ("q7", "iwae_bound", iw_chunked_over_k),
+    "iw_python_loop": ("q9", "iwae_bound", iw_python_loop),
+    "iw_distributions_manual_max": ("q9", "iwae_bound", iw_distributions_manual_max),
+    "iw_float64_logits": ("q9", "iwae_bound", iw_float64_logits),
+    "iw_epsilon_1e-7": ("q9", "iwae_bound", iw_epsilon(1e-7)),
+    "iw_epsilon_1e-6": ("q9", "iwae_bound", iw_epsilon(1e-6)),
+    "iw_clamped": ("q9", "iwae_bound", iw_clamped),
+    "iw_distributions_validated": ("q9", "iwae_bound", iw_distributions_validated),
+    "iw_float64": ("q9", "iwae_bound", iw_float64),
+    "iw_float64_codes": ("q9", "iwae_bound", iw_float64_codes),
+    "iw_chunked_over_k": ("q9", "iwae_bound", iw_chunked_over_k),
     "iw_independent_distributions_chunked": (
-        "q7",
+        "q9",
         "iwae_bound",
         iw_independent_distributions_chunked,
     ),
     "q6_upper_case": ("q6", "q6_answer", "C"),
     "q6_parenthesised": ("q6", "q6_answer", "(c)"),
-    "q8_padded": ("q8", "q8_answer", " b"),
-    "kw_branches": ("q10", "kl_weight", kw_branches),
-    "kw_numpy_clip": ("q10", "kl_weight", kw_numpy_clip),
-    "kw_tensor": ("q10", "kl_weight", kw_tensor),
-    "fb_maximum_full_like": ("q11", "free_bits_kl", fb_maximum_full_like),
-    "fb_where_distributions": ("q11", "free_bits_kl", fb_where_distributions),
-    "fb_loop_float64": ("q11", "free_bits_kl", fb_loop_float64),
+    "q10_padded": ("q10", "q10_answer", " b"),
+    "kw_branches": ("q7", "kl_weight", kw_branches),
+    "kw_numpy_clip": ("q7", "kl_weight", kw_numpy_clip),
+    "kw_tensor": ("q7", "kl_weight", kw_tensor),
+    "fb_maximum_full_like": ("q8", "free_bits_kl", fb_maximum_full_like),
+    "fb_where_distributions": ("q8", "free_bits_kl", fb_where_distributions),
+    "fb_loop_float64": ("q8", "free_bits_kl", fb_loop_float64),
     "rp_stacked_adam_four_samples": ("q12", "refine_posterior", rp_stacked_adam_four_samples),
     "rp_frozen_model_no_grad_params": ("q12", "refine_posterior", rp_frozen_model_no_grad_params),
     "rp_nadam_distributions": ("q12", "refine_posterior", rp_nadam_distributions),
@@ -1014,8 +1014,8 @@ VARIANTS: dict[str, tuple[str, str, Any]] = {
 
 # ---------------------------------------------------------------- cascades
 # No graded function of this notebook receives another's result (q4 gets mu, q3 gets mu and logvar,
-# q7 a model). The key's free_bits_kl (q11) calls kl_per_dimension (q3), so every q3 mutant above
-# also checks that a q3 mistake does not reach q11 (its verdict accepts the floor applied to the
+# q9 a model). The key's free_bits_kl (q8) calls kl_per_dimension (q3), so every q3 mutant above
+# also checks that a q3 mistake does not reach q8 (its verdict accepts the floor applied to the
 # student's own kl_per_dimension). These cases pair an upstream mistake with correct, differently
 # written downstream code and check that only the upstream question loses points.
 

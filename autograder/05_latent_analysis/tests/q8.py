@@ -6,9 +6,18 @@ name = "q8"
 points = 1
 
 @test_case(points=0, hidden=False)
-def test_q8_answer_is_a_letter(q8_answer):
-    assert isinstance(q8_answer, str), 'q8_answer must be a string such as "a"'
-    assert q8_answer.strip().lower() in {'a', 'b', 'c', 'd'}, f'q8_answer must be one of "a", "b", "c", "d", got {q8_answer!r}'
+def test_free_bits_kl_floor(free_bits_kl):
+    import torch
+    assert callable(free_bits_kl), 'define a function free_bits_kl(mu, logvar, lam)'
+    mu = torch.zeros(5, 3, requires_grad=True)
+    value = free_bits_kl(mu, torch.zeros(5, 3), 0.5)
+    assert isinstance(value, torch.Tensor) and value.numel() == 1, f'return a scalar tensor, got {type(value).__name__}'
+    assert value.requires_grad, 'keep the result differentiable: no .item(), .detach() or NumPy'
+    assert abs(float(value.detach()) - 1.5) < 1e-05, f'free_bits_kl = sum_j max(lam, mean_b KL_bj): with mu = 0 and logvar = 0 every KL is 0, so 3 dimensions floored at lam = 0.5 give 1.5, got {float(value.detach()):.4f}'
+    shifted = torch.zeros(5, 3)
+    shifted[:, 0] = 2.0
+    value = free_bits_kl(shifted, torch.zeros(5, 3), 0.5)
+    assert abs(float(value.detach()) - 3.0) < 1e-05, f'free_bits_kl = sum_j max(lam, mean_b KL_bj): dimension 0 has KL 2 (above the floor), the other two are floored at 0.5, so the result is 3.0, got {float(value.detach()):.4f}'
 
 @test_case(points=None, hidden=True)
 def test_q8_hidden_evidence():
