@@ -333,7 +333,7 @@ def ae_gradients(inputs: dict, out: dict) -> tuple[bool, str]:
             )
         # Only the decoder must see a non-zero gradient: a correct encoder's can be exactly
         # zero by chance (every ReLU of a small decoder dead for these images).
-        if part == "decoder" and not any(as_float(g, "a gradient") > 0 for g in grads):
+        if side == "decoder" and not any(as_float(g, "a gradient") > 0 for g in grads):
             return False, "all decoder gradients are zero"
     return True, ""
 
