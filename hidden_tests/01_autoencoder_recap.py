@@ -36,7 +36,6 @@ from vae_grading.evidence import (
     close,
     first_passing,
     number_question,
-    part,
 )
 from vae_grading.references import probabilities
 
