@@ -523,16 +523,24 @@ def vae_composition(inputs: dict, out: dict) -> tuple[bool, str]:
     logvar_f = as_array(comp["logvar_f"], "forward's logvar", shape)
     if not (close(mu_f, mu, atol=1e-5) and close(logvar_f, logvar, atol=1e-5)):
         return False, "forward must return the mu and logvar that encode(x) gives"
+    return _decodes_a_sample(comp, x_hat, again, batch)
+
+
+def _decodes_a_sample(
+    comp: dict, x_hat: np.ndarray, again: np.ndarray, batch: int
+) -> tuple[bool, str]:
+    """Whether forward's x_hat is decode(z) for one freshly drawn z (the prelude piece
+    `sampled_decodes` reports the candidates), for Q1's VAE and Q11's ConvVAE alike."""
     if close(x_hat, again, atol=0.0):
-        return False, "forward gave the same x_hat twice: decode a sampled z, not mu"
+        return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
     candidates = []
     for value in comp["candidates"]:
         with contextlib.suppress(MalformedOutput):
             candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
     ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
     return ok, (
-        "forward's x_hat is not decode(z) for the z = mu + exp(logvar / 2) * eps that "
-        "reparameterize draws: encode, sample one z, decode it"
+        "forward's x_hat is not decode(z) for one z = mu + exp(logvar / 2) * eps drawn the way "
+        "reparameterize draws it: the reconstruction must come from a sampled code"
     )
 
 
@@ -1474,17 +1482,7 @@ def conv_composition(inputs: dict, out: dict) -> tuple[bool, str]:
     comp = ev.reported(out["composition"], "ConvVAE forward")
     x_hat = as_array(comp["x_hat"], "forward's x_hat", (batch, PIXELS))
     again = as_array(comp["again"], "forward's x_hat", (batch, PIXELS))
-    if close(x_hat, again, atol=0.0):
-        return False, "forward gave the same x_hat twice: it must decode a sampled z, not mu"
-    candidates = []
-    for value in comp["candidates"]:
-        with contextlib.suppress(MalformedOutput):
-            candidates.append(as_array(value, "decode(z)", (batch, PIXELS)))
-    ok = any(close(x_hat, c, atol=1e-5) for c in candidates)
-    return ok, (
-        "forward's x_hat is not decode(z) for one z drawn the way reparameterize draws it: "
-        "the reconstruction must come from a sampled code"
-    )
+    return _decodes_a_sample(comp, x_hat, again, batch)
 
 
 # ------------------------------------------------------------------ the questions
