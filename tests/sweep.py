@@ -2,7 +2,7 @@
 caught every time, stubs earn nothing, and what a caught mistake keeps.
 
 Usage: python -m tests.sweep [--keys 200] [--variants 200] [--mutants 50]
-       [--stubs 10] [--only 02_vae_theory ...]
+       [--stubs 10] [--only 02_vae_theory ...] [--part k/n]
 
 Each grading draws fresh inputs (a new seed), exactly as a real grading does, and runs in this
 process through the grader's JSON path (`vae_grading.scoring.run_in_process`). A key grading
@@ -81,6 +81,7 @@ def sweep_cases(
     tally = Tally()
     for name, question, replacements in cases:
         tally.cases += 1
+        wrong_before = len(tally.wrong)
         for _ in range(count):
             seed = secrets.randbits(32)
             results = stub_scores(assignment, {question}, replacements, seed=seed)
@@ -93,6 +94,12 @@ def sweep_cases(
                 tally.kept = max(tally.kept, share)
                 if results[question].goal_failed():
                     tally.goal_kept = max(tally.goal_kept, share)
+        gone_wrong = tally.wrong[wrong_before:]
+        print(  # one line a case, so that a run cut short still says what it measured
+            f"{kind} {name} ({question}): {len(gone_wrong)} / {count} wrong {gone_wrong or ''}",
+            file=sys.stderr,
+            flush=True,
+        )
     return tally
 
 
@@ -102,8 +109,11 @@ def registry(assignment: str) -> Any:
     return module.TestGrading.CASES
 
 
-def sweep(assignment: str, counts: Mapping[str, int]) -> dict[str, Tally]:
-    """Every kind of case of one assignment."""
+def sweep(
+    assignment: str, counts: Mapping[str, int], part: tuple[int, int] = (0, 1)
+) -> dict[str, Tally]:
+    """Every kind of case of one assignment (with part (k, n), every n-th case from the k-th, so
+    that n processes share the cases; the key goes to part 0)."""
     cases = registry(assignment)
     key = key_namespace(assignment)
     variants = [(n, q, {v: value}) for n, (q, v, value) in sorted(cases.variants.items())]
@@ -116,12 +126,24 @@ def sweep(assignment: str, counts: Mapping[str, int]) -> dict[str, Tally]:
         )
         for name, (questions, variable, kind) in sorted(cases.stubs().items())
     ]
+    k, n = part
     return {
-        "key": sweep_key(assignment, counts["keys"]),
-        "variants": sweep_cases(assignment, variants, counts["variants"], "variants"),
-        "mutants": sweep_cases(assignment, mutants, counts["mutants"], "mutants"),
-        "stubs": sweep_cases(assignment, stubs, counts["stubs"], "stubs"),
+        "key": sweep_key(assignment, counts["keys"] if k == 0 else 0),
+        "variants": sweep_cases(assignment, variants[k::n], counts["variants"], "variants"),
+        "mutants": sweep_cases(assignment, mutants[k::n], counts["mutants"], "mutants"),
+        "stubs": sweep_cases(assignment, stubs[k::n], counts["stubs"], "stubs"),
     }
+
+
+def parse_part(text: str) -> tuple[int, int]:
+    """'k/n' (0 <= k < n): this process's share of the cases."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--part takes k/n such as 0/2, got {text!r}") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"--part k/n needs 0 <= k < n, got {text!r}")
+    return k, n
 
 
 def table(results: Mapping[str, dict[str, Tally]]) -> list[str]:
@@ -150,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=int, default=50)
     parser.add_argument("--stubs", type=int, default=10)
     parser.add_argument("--only", nargs="*", default=assignments())
+    parser.add_argument(
+        "--part", type=parse_part, default=(0, 1), help="k/n: run every n-th case from the k-th"
+    )
     args = parser.parse_args(argv)
     counts = {"keys": args.keys, "variants": args.variants, "mutants": args.mutants}
     counts["stubs"] = args.stubs
     results, started = {}, time.monotonic()
     for assignment in args.only:
-        results[assignment] = sweep(assignment, counts)
+        results[assignment] = sweep(assignment, counts, args.part)
         row = table({assignment: results[assignment]})[-1]
         print(f"{row}  <- {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     print("\n".join(table(results)))
