@@ -16,7 +16,6 @@ import numpy as np
 
 from vae_grading import evidence as ev
 from vae_grading.evidence import (
-    Checks,
     MalformedOutput,
     as_array,
     as_float,
@@ -520,7 +519,7 @@ def _logits_data(inputs: dict, key: str, target: str) -> tuple[np.ndarray, np.nd
 
 def _logits_formula_wrong(inputs: dict, out: dict) -> bool:
     """Whether the moderate-logit check fails: then its message is the one that helps."""
-    return not Checks(("values",)).judge("values", lambda: logits_values(inputs, out))
+    return not ev.holds(lambda: logits_values(inputs, out))
 
 
 @logits_checks.check(

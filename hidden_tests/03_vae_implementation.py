@@ -31,7 +31,6 @@ import numpy as np
 
 from vae_grading import evidence as ev
 from vae_grading.evidence import (
-    Checks,
     MalformedOutput,
     as_array,
     as_float,
@@ -145,11 +144,6 @@ def sampled_loss_stats(
 
 
 RUNS = ("as_written", "standins")
-
-
-def _holds(decide: Callable[[], tuple[bool, str]]) -> bool:
-    """Whether `decide` passes as the check it decides would be recorded (malformed: fails)."""
-    return Checks(("check",)).judge("check", decide)
 
 
 # ------------------------------------------------------------------ kernel prelude
@@ -729,7 +723,7 @@ def evaluate_flat(inputs: dict, out: dict) -> tuple[bool, str]:
 def evaluate_unchanged(inputs: dict, out: dict) -> tuple[bool, str]:
     """The model's parameters are untouched (judged once evaluate returns a float)."""
     # a property of a working evaluate: a stub that returns nothing earns nothing
-    if not _holds(lambda: evaluate_float(inputs, out)):
+    if not ev.holds(lambda: evaluate_float(inputs, out)):
         return False, "evaluate must return the score before its side effects are judged"
     params = out["params"]
     names = ("enc_w", "enc_b", "dec_w", "dec_b")
@@ -978,7 +972,7 @@ def train_terms(inputs: dict, out: dict) -> tuple[bool, str]:
 def train_test_untouched(inputs: dict, out: dict) -> tuple[bool, str]:
     """No gradient from test_x (judged once the history is well formed)."""
     # a property of a working train_vae: a stub that trains nothing earns nothing
-    if not _holds(lambda: train_history(inputs, out)):
+    if not ev.holds(lambda: train_history(inputs, out)):
         return False, "train_vae must return its history before its side effects are judged"
     return first_passing(RUNS, lambda run: _train_test_untouched(inputs, out, run))
 

@@ -54,13 +54,7 @@ class Checks:
         A MalformedOutput raised while deciding (a missing output, a wrong shape or type, an
         exception the probe caught for this part) fails this check alone, with its message.
         """
-        try:
-            passed, failure = decide()
-        except MalformedOutput as exc:
-            passed, failure = False, str(exc)
-        except (KeyError, TypeError, IndexError, ValueError, ArithmeticError) as exc:
-            passed, failure = False, f"the outputs had an unexpected form ({type(exc).__name__})"
-        return self.add(name, passed, failure)
+        return self.add(name, *decided(decide))
 
     def fail_rest(self, message: str) -> None:
         """Mark every check not yet recorded as failed with `message`."""
@@ -73,6 +67,24 @@ class Checks:
             self.results.get(name, CheckResult(name, False, "this check did not run"))
             for name in self.declared
         ]
+
+
+def decided(decide: Callable[[], tuple[bool, str]]) -> tuple[bool, str]:
+    """`decide()`, with a malformed output (MalformedOutput, or an exception of reading a
+    missing or ill-typed output) turned into a failure with its message."""
+    try:
+        passed, failure = decide()
+    except MalformedOutput as exc:
+        return False, str(exc)
+    except (KeyError, TypeError, IndexError, ValueError, ArithmeticError) as exc:
+        return False, f"the outputs had an unexpected form ({type(exc).__name__})"
+    return bool(passed), failure
+
+
+def holds(decide: Callable[[], tuple[bool, str]]) -> bool:
+    """Whether `decide` passes as `Checks.judge` would record it: for a check whose message
+    depends on whether another check holds."""
+    return decided(decide)[0]
 
 
 Verdict = Callable[[Inputs, Outputs, Checks], None]

@@ -503,3 +503,19 @@ def test_verdicts_declare_each_check_once_beside_its_decision() -> None:
     assert wrong.score == 0.0 and wrong.feedback() == "the value is off"
     broken = judge(question, {"want": 2.0}, Report({"value": "x"}, None), 4.0)
     assert broken.score == 0.0 and "must be a number" in broken.feedback()
+
+
+def test_holds_decides_as_judge_records() -> None:
+    from vae_grading.evidence import holds
+
+    def malformed() -> tuple[bool, str]:
+        raise MalformedOutput("missing")
+
+    def ill_typed() -> tuple[bool, str]:
+        return {}["x"]
+
+    assert holds(lambda: (True, "")) and not holds(lambda: (False, "no"))
+    assert not holds(malformed) and not holds(ill_typed)
+    checks = Checks(("a", "b"))
+    assert checks.judge("a", malformed) is holds(malformed)
+    assert checks.judge("b", lambda: (True, "")) is holds(lambda: (True, ""))
